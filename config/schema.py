@@ -1,0 +1,95 @@
+"""The shape of one seller's config file (`config/sellers/<seller>.toml`), as msgspec Structs.
+
+Unknown keys are errors (forbid_unknown_fields). Credentials are references only (`env:NAME`,
+`file:PATH` or `file:PATH#key`); the loader resolves them and checks every rule in one pass.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from pipeline.ports import Limit
+
+SANDBOX = "sandbox"
+"""A `base_url` of "sandbox" means: the emulator of this platform that `orderhub sandbox serve` runs."""
+
+
+class ShopConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    platform: str
+    shop_id: str
+    credentials: dict[str, str]
+    region: str = ""
+    marketplace: str = ""
+    base_url: str = ""
+    poll_interval_seconds: int = 300
+    enabled: bool = True
+    rate_limits: dict[str, Limit] = {}
+    webhook: bool = False
+
+
+class SkuMapConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Platform SKU → seller SKU; `identity` lets an unmapped platform SKU stand for itself."""
+
+    default: Literal["identity", "none"] = "identity"
+    skus: dict[str, str] = {}
+    platforms: dict[str, dict[str, str]] = {}
+    listings: dict[str, dict[str, str]] = {}  # platform → {platform SKU: listing/product id}
+
+    def seller_sku(self, platform: str, platform_sku: str) -> str | None:
+        specific = self.platforms.get(platform, {})
+        if platform_sku in specific:
+            return specific[platform_sku]
+        if platform_sku in self.skus:
+            return self.skus[platform_sku]
+        return platform_sku if self.default == "identity" else None
+
+
+class WarehouseConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    id: str
+    kind: str
+    credentials: dict[str, str]
+    countries: list[str]
+    base_url: str = ""
+    priority: int = 100
+    capabilities: list[str] = []
+    cost_hint: float = 1.0
+    options: dict[str, str] = {}
+    enabled: bool = True
+
+
+class RoutingConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    allow_split: bool = False
+    hold_on_unknown_sku: bool = True
+
+
+class ChannelStockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    share: float = 1.0
+    max_shown: int | None = None
+    min_shown: int = 0
+
+
+class StockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    safety_buffer: int = 0
+    platforms: dict[str, ChannelStockConfig] = {}
+
+    def channel(self, platform: str) -> ChannelStockConfig:
+        return self.platforms.get(platform, ChannelStockConfig())
+
+
+class SellerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    seller: str
+    name: str = ""
+    shops: list[ShopConfig] = []
+    sku_map: SkuMapConfig = SkuMapConfig()
+    warehouses: list[WarehouseConfig] = []
+    routing: RoutingConfig = RoutingConfig()
+    stock: StockConfig = StockConfig()
+    source: str = ""  # the file it was loaded from, set by the loader
+
+    def shop(self, shop_id: str) -> ShopConfig:
+        for shop in self.shops:
+            if shop.shop_id == shop_id:
+                return shop
+        raise KeyError(f"seller {self.seller} has no shop {shop_id!r}")

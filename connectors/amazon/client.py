@@ -1,0 +1,214 @@
+"""Amazon SP-API client for one seller account: LWA tokens, Orders v0 paging, RDT, pushes.
+
+No request signing since 2023 (an LWA access token in `x-amz-access-token` is all). Limits are per
+operation token buckets (data below, from the published usage plans); a 429 `QuotaExceeded` blocks
+the shared bucket. `*Before` must be two minutes in the past, so a sync never asks for the last two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from config.schema import ShopConfig
+from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.paging import token_pages
+from connectors.ratelimit import RateLimiter
+from pipeline.errors import AuthenticationFailed
+from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+
+DEFAULT_LIMITS: dict[str, Limit] = {
+    "getOrders": Limit(0.0167, 20),
+    "getOrder": Limit(0.5, 30),
+    "getOrderItems": Limit(0.5, 30),
+    "getOrderAddress": Limit(0.5, 30),
+    "createRestrictedDataToken": Limit(1.0, 10),
+    "patchListingsItem": Limit(5.0, 5),
+    "confirmShipment": Limit(2.0, 10),
+    "lwaToken": Limit(1.0, 5),
+}
+HOSTS = {"na": "https://sellingpartnerapi-na.amazon.com", "eu": "https://sellingpartnerapi-eu.amazon.com",
+         "fe": "https://sellingpartnerapi-fe.amazon.com"}
+LWA_URL = "https://api.amazon.com/auth/o2/token"
+TWO_MINUTES = timedelta(minutes=2, seconds=5)  # the documented rule plus a margin for clock skew
+SHIPS_FROM_US = ("Unshipped", "PartiallyShipped")  # the orders whose full address we need (RDT)
+RDT_BATCH = 50
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def classify_sp(response: requests.Response, body: Any) -> Verdict:
+    """SP-API: `{payload}` on success, `{errors:[{code,message}]}` otherwise; auth failures are 403."""
+    status = response.status_code
+    error = (body or {}).get("errors", [{}])[0] if isinstance(body, dict) and body.get("errors") else {}
+    code, message = str(error.get("code", "")), str(error.get("message", ""))
+    if status < 300:
+        return OK
+    if status == 429:
+        hint = retry_after_seconds(response.headers)
+        rate = response.headers.get("x-amzn-RateLimit-Limit")
+        if hint is None and rate:
+            try:
+                hint = min(60.0, 1.0 / float(rate))
+            except (ValueError, ZeroDivisionError):
+                hint = None
+        return Verdict(Action.RATE_LIMITED, message, hint, code or "QuotaExceeded")
+    if status in (401, 403):
+        return Verdict(Action.AUTH, message, code=code)
+    if status >= 500:
+        return Verdict(Action.RETRYABLE, message, code=code)
+    return Verdict(Action.REJECTED, message, code=code)
+
+
+def classify_lwa(response: requests.Response, body: Any) -> Verdict:
+    """Login with Amazon: `{access_token, expires_in}` or `{error, error_description}`."""
+    if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+        return OK
+    if response.status_code == 429:
+        return Verdict(Action.RATE_LIMITED, "LWA throttled", retry_after_seconds(response.headers), "429")
+    if response.status_code >= 500:
+        return Verdict(Action.RETRYABLE, "LWA unavailable", code=str(response.status_code))
+    error = body.get("error", "") if isinstance(body, dict) else ""
+    return Verdict(Action.AUTH, "login with Amazon refused the client or refresh token", code=error)
+
+
+class AmazonClient:
+    def __init__(self, shop: ShopConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
+        self.shop = shop
+        self._secrets = secrets
+        self.seller_id = secrets["seller_id"]
+        self.marketplace = shop.marketplace
+        self.base = (shop.base_url or HOSTS.get(shop.region, HOSTS["na"])).rstrip("/")
+        self.lwa_url = f"{self.base}/auth/o2/token" if shop.base_url else LWA_URL
+        self.transport = Transport("amazon", shop.shop_id, self.seller_id, limiter,
+                                   DEFAULT_LIMITS | dict(shop.rate_limits))
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._rdt: tuple[str, float, frozenset[str]] | None = None
+
+    # -- auth ------------------------------------------------------------------------------
+
+    def access_token(self, *, force: bool = False) -> str:
+        """The LWA access token, refreshed a minute before it runs out."""
+        if force or self._token is None or time.monotonic() > self._token_expires - 60:
+            form = {"grant_type": "refresh_token", "refresh_token": self._secrets["refresh_token"],
+                    "client_id": self._secrets["client_id"], "client_secret": self._secrets["client_secret"]}
+            _, body = self.transport.call("lwaToken", lambda: {"method": "POST", "url": self.lwa_url, "data": form},
+                                          classify_lwa)
+            self._token = body["access_token"]
+            self._token_expires = time.monotonic() + float(body.get("expires_in", 3600))
+        return self._token
+
+    def _sp(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
+            json: Any = None, token: str | None = None) -> Any:
+        """One SP-API call; an access token refused mid-life is refreshed once before giving up."""
+        def build(access: str) -> dict[str, Any]:
+            headers = {"x-amz-access-token": access, "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+                       "user-agent": "orderhub/0.1 (Language=Python)"}
+            return {"method": method, "url": self.base + path, "params": params, "json": json, "headers": headers}
+
+        try:
+            _, body = self.transport.call(operation, lambda: build(token or self.access_token()), classify_sp)
+        except AuthenticationFailed:
+            if token is not None:
+                raise
+            fresh = self.access_token(force=True)
+            _, body = self.transport.call(operation, lambda: build(fresh), classify_sp)
+        return body
+
+    # -- orders ------------------------------------------------------------------------------
+
+    def sync_horizon(self, now: datetime) -> datetime:
+        return now - TWO_MINUTES
+
+    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+        first = {"MarketplaceIds": self.marketplace, "LastUpdatedAfter": _iso(since),
+                 "LastUpdatedBefore": _iso(until), "MaxResultsPerPage": 100}
+
+        def fetch(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            params = first if token is None else {"MarketplaceIds": self.marketplace, "NextToken": token}
+            payload = self._sp("getOrders", "GET", "/orders/v0/orders", params=params)["payload"]
+            return payload.get("Orders", []), payload.get("NextToken")
+
+        for orders in token_pages(fetch, what="amazon getOrders"):
+            yield self._bundles(orders)
+
+    def _bundles(self, orders: list[dict[str, Any]]) -> list[RawBundle]:
+        ids = [o.get("AmazonOrderId") for o in orders if isinstance(o.get("AmazonOrderId"), str)]
+        need_address = [o["AmazonOrderId"] for o in orders if isinstance(o.get("AmazonOrderId"), str)
+                        and o.get("OrderStatus") in SHIPS_FROM_US and o.get("FulfillmentChannel") != "AFN"]
+        addresses = self._addresses(need_address)
+        items = {oid: self._items(oid) for oid in ids}
+        return [{"order": o, "items": items.get(o.get("AmazonOrderId"), []),
+                 "address": addresses.get(o.get("AmazonOrderId"))} for o in orders]
+
+    def _items(self, order_id: str) -> list[dict[str, Any]]:
+        def fetch(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            params = {"NextToken": token} if token else None
+            payload = self._sp("getOrderItems", "GET", f"/orders/v0/orders/{order_id}/orderItems",
+                               params=params)["payload"]
+            return payload.get("OrderItems", []), payload.get("NextToken")
+
+        return [item for page in token_pages(fetch, what="amazon getOrderItems") for item in page]
+
+    def _restricted_token(self, paths: list[str]) -> str:
+        """A Restricted Data Token for these address paths (cached while it covers them and lives)."""
+        wanted = frozenset(paths)
+        if self._rdt and self._rdt[2] >= wanted and time.monotonic() < self._rdt[1] - 60:
+            return self._rdt[0]
+        body = self._sp("createRestrictedDataToken", "POST", "/tokens/2021-03-01/restrictedDataToken", json={
+            # The address resource is restricted as a whole: it takes no dataElements.
+            "restrictedResources": [{"method": "GET", "path": p} for p in paths]})
+        self._rdt = (body["restrictedDataToken"], time.monotonic() + float(body.get("expiresIn", 3600)), wanted)
+        return self._rdt[0]
+
+    def _addresses(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(order_ids), RDT_BATCH):
+            batch = order_ids[start:start + RDT_BATCH]
+            paths = [f"/orders/v0/orders/{oid}/address" for oid in batch]
+            rdt = self._restricted_token(paths)
+            for oid, path in zip(batch, paths, strict=True):
+                payload = self._sp("getOrderAddress", "GET", path, token=rdt).get("payload") or {}
+                if payload.get("ShippingAddress"):
+                    found[oid] = payload["ShippingAddress"]
+        return found
+
+    def fetch_order(self, external_id: str) -> RawBundle:
+        order = self._sp("getOrder", "GET", f"/orders/v0/orders/{external_id}")["payload"]
+        return self._bundles([order])[0]
+
+    # -- pushes ------------------------------------------------------------------------------
+
+    def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
+        """One listings PATCH per SKU (the API takes one SKU per call; 5 rps lets that go fast)."""
+        outcomes = []
+        for push in pushes:
+            body = {"productType": "PRODUCT", "patches": [{
+                "op": "replace", "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": max(0, push.quantity),
+                           "marketplace_id": self.marketplace}]}]}
+            reply = self._sp("patchListingsItem", "PATCH",
+                             f"/listings/2021-08-01/items/{self.seller_id}/{requests.utils.quote(push.platform_sku, safe='')}",
+                             params={"marketplaceIds": self.marketplace}, json=body)
+            accepted = reply.get("status") == "ACCEPTED"
+            issues = "; ".join(str(i.get("message", "")) for i in reply.get("issues", []) if i.get("severity") == "ERROR")
+            outcomes.append(PushOutcome(push.platform_sku, accepted, issues))
+        return outcomes
+
+    def push_tracking(self, push: TrackingPush) -> PushOutcome:
+        """`shipmentConfirmation`: 204 means Amazon took it."""
+        package_ref = str(int(hashlib.sha256((push.package_ref or push.tracking_number).encode()).hexdigest()[:12], 16))
+        body = {"marketplaceId": self.marketplace, "packageDetail": {
+            "packageReferenceId": package_ref, "carrierCode": push.carrier, "trackingNumber": push.tracking_number,
+            "shipDate": _iso(push.shipped_at),
+            "orderItems": [{"orderItemId": item.line_id, "quantity": item.quantity} for item in push.items]}}
+        self._sp("confirmShipment", "POST", f"/orders/v0/orders/{push.external_id}/shipmentConfirmation", json=body)
+        return PushOutcome(push.external_id, True)

@@ -1,0 +1,171 @@
+"""The transport every connector calls through: limiter, pooled session, classification, quick retries.
+
+Each platform client supplies a `classify(response, body) -> Verdict` table; this module turns the
+verdict into the error tree of pipeline/errors.py. Quick retries (transport errors, 5xx, 429 with its
+retry-after) happen here and only here, bounded; long outages are the task layer's to retry.
+Request headers and bodies are never logged: they hold tokens and buyer PII.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import requests
+import structlog
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from connectors.ratelimit import RateLimiter
+from pipeline.errors import (
+    AuthenticationFailed,
+    NeedsReview,
+    RateLimited,
+    RetryableError,
+    UpstreamUnavailable,
+)
+from pipeline.ports import Limit
+
+log = structlog.get_logger()
+
+
+class Action(enum.Enum):
+    OK = "ok"
+    RATE_LIMITED = "rate_limited"
+    RETRYABLE = "retryable"
+    AUTH = "auth"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Action
+    message: str = ""
+    retry_after: float | None = None
+    code: str = ""
+
+
+OK = Verdict(Action.OK)
+Classifier = Callable[[requests.Response, Any], Verdict]
+
+
+def retry_after_seconds(headers: Mapping[str, str], *names: str, cap: float = 120.0) -> float | None:
+    """Seconds from a Retry-After-style header: a number or an HTTP-date, clamped to [0, cap]."""
+    for name in names or ("retry-after", "x-retry-after"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                moment = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                continue
+            seconds = (moment - datetime.now(UTC)).total_seconds()
+        return max(0.0, min(cap, seconds))
+    return None
+
+
+def _wait(retry_state: Any) -> float:
+    """Full-jitter exponential backoff, never shorter than what the platform asked for."""
+    backoff = wait_random_exponential(multiplier=0.5, max=20)(retry_state)
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    hint = getattr(error, "retry_after", None) or 0.0
+    return max(backoff, hint)
+
+
+class Transport:
+    """One shop's HTTP connection to one platform; `call` is the only way a client reaches the network."""
+
+    def __init__(
+        self,
+        platform: str,
+        shop_id: str,
+        account: str,
+        limiter: RateLimiter,
+        limits: Mapping[str, Limit],
+        *,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        attempts: int = 4,
+        max_retry_seconds: float = 60.0,
+    ) -> None:
+        self.platform, self.shop_id, self.account = platform, shop_id, account
+        self.limiter = limiter
+        self.limits = dict(limits)
+        self.timeout = timeout
+        self.attempts = attempts
+        self.max_retry_seconds = max_retry_seconds
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def limit(self, operation: str) -> Limit:
+        return self.limits.get(operation) or self.limits.get("*") or Limit(rate=10.0, burst=10)
+
+    def call(self, operation: str, build: Callable[[], dict[str, Any]], classify: Classifier, *,
+             attempts: int | None = None) -> tuple[requests.Response, Any]:
+        """Send the request `build()` describes (rebuilt each attempt: timestamps and signatures change),
+        retrying transient failures; returns the response and its parsed JSON body (or None).
+
+        `attempts=1` for calls that must not be repeated blindly (creating a warehouse order: the
+        caller looks its reference up first)."""
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts or self.attempts) | stop_before_delay(self.max_retry_seconds),
+            wait=_wait,
+            retry=retry_if_exception_type(RetryableError),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._once(operation, build(), classify)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, operation: str, request: dict[str, Any], classify: Classifier) -> tuple[requests.Response, Any]:
+        self.limiter.acquire(self.platform, self.account, operation, self.limit(operation))
+        started = time.perf_counter()
+        bound = log.bind(platform=self.platform, shop=self.shop_id, operation=operation)
+        try:
+            response = self.session.request(timeout=self.timeout, **request)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            bound.warning("platform.call", outcome="transport_error", error=type(exc).__name__)
+            raise UpstreamUnavailable(f"{self.platform} {operation}: {type(exc).__name__}") from None
+        body = _parse(response)
+        verdict = classify(response, body)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        bound.debug("platform.call", status=response.status_code, outcome=verdict.action.value,
+                    code=verdict.code, elapsed_ms=elapsed_ms)
+        where = f"{self.platform} {operation}"
+        if verdict.action is Action.OK:
+            return response, body
+        if verdict.action is Action.RATE_LIMITED:
+            wait = verdict.retry_after if verdict.retry_after is not None else 1.0
+            self.limiter.block(self.platform, self.account, operation, wait)
+            bound.warning("platform.throttled", retry_after=wait, code=verdict.code)
+            raise RateLimited(f"{where}: throttled ({verdict.code or response.status_code})", retry_after=wait)
+        if verdict.action is Action.RETRYABLE:
+            raise UpstreamUnavailable(f"{where}: {response.status_code} {verdict.code} {verdict.message}".strip())
+        if verdict.action is Action.AUTH:
+            raise AuthenticationFailed(self.shop_id, f"{where} refused the credentials: {verdict.code} {verdict.message}")
+        raise NeedsReview(f"{where} refused the request: {verdict.code} {verdict.message}".strip())
+
+
+def _parse(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None

@@ -1,0 +1,124 @@
+"""One token bucket in Redis per (platform, account, operation), shared by every process.
+
+Celery's own `rate_limit` is per worker instance, so N workers would spend N times a platform's
+budget. Here refill and take happen in one Lua call on Redis's clock, so any number of processes
+together stay within the limit; a 429 that slips through blocks the bucket for everyone.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+import redis
+
+from pipeline.errors import RateLimited
+from pipeline.ports import Limit
+
+__all__ = ["Limit", "RateLimiter"]
+
+
+# Returns the seconds to wait as a string (Lua numbers would be truncated to integers): "0" = granted.
+_TAKE = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'blocked_until')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+local blocked = tonumber(state[3]) or 0
+local ttl = math.ceil(burst / rate * 2 + 60)
+if now < blocked then
+  return tostring(blocked - now)
+end
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= cost then
+  tokens = tokens - cost
+else
+  wait = (cost - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], ttl)
+if wait == 0 then redis.call('HINCRBY', KEYS[2], ARGV[4], 1) end
+return tostring(wait)
+"""
+
+_BLOCK = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local until_ts = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('HGET', KEYS[1], 'blocked_until')) or 0
+if until_ts > current then
+  redis.call('HSET', KEYS[1], 'blocked_until', tostring(until_ts), 'tokens', '0', 'ts', tostring(until_ts))
+  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) + 120))
+end
+return 1
+"""
+
+
+class RateLimiter:
+    """Blocks a caller until its platform operation may be called, or raises RateLimited when the wait
+    would exceed `max_wait` (so a Celery task can hand the wait to a countdown instead of holding a slot)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        *,
+        max_wait: float = 30.0,
+        headroom: float = 0.95,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._take = client.register_script(_TAKE)
+        self._block = client.register_script(_BLOCK)
+        self.max_wait = max_wait
+        # Spend a little less than the platform refills: a client at exactly the platform's rate keeps
+        # its bucket at zero, where any network jitter that bunches two requests becomes a 429.
+        self.headroom = headroom
+        self._sleep = sleep
+
+    def _key(self, platform: str, account: str, operation: str) -> str:
+        return f"{self._prefix}:ratelimit:{platform}:{account}:{operation}"
+
+    def try_take(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
+        """0.0 when a token was taken, else the seconds until one will be there."""
+        rate = limit.rate * self.headroom
+        wait = self._take(keys=[self._key(platform, account, operation), f"{self._prefix}:stats:calls"],
+                          args=[rate, limit.burst, cost, f"{platform}:{operation}"])
+        return float(wait)
+
+    def acquire(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
+        """Take a token, sleeping while the wait is short; returns the seconds slept."""
+        slept = 0.0
+        while True:
+            wait = self.try_take(platform, account, operation, limit, cost)
+            if wait <= 0:
+                return slept
+            if slept + wait > self.max_wait:
+                raise RateLimited(
+                    f"{platform} {operation}: local rate budget exhausted for {wait:.1f}s", retry_after=wait
+                )
+            # A little jitter so processes that woke together do not collide on the same refill.
+            nap = wait + random.uniform(0, min(0.05, wait * 0.1))
+            self._sleep(nap)
+            slept += nap
+
+    def block(self, platform: str, account: str, operation: str, seconds: float) -> None:
+        """After the platform throttled anyway: empty the bucket for every process for `seconds`, and
+        count the throttle for `orderhub status`."""
+        self._block(keys=[self._key(platform, account, operation)], args=[max(0.0, seconds)])
+        self._redis.hincrby(f"{self._prefix}:stats:throttled", f"{platform}:{operation}", 1)
+
+    def call_counts(self) -> dict[str, int]:
+        """Calls let through per `platform:operation` (one per token taken)."""
+        return {k.decode(): int(v) for k, v in self._redis.hgetall(f"{self._prefix}:stats:calls").items()}
+
+    def throttle_counts(self) -> dict[str, int]:
+        """Throttled responses per `platform:operation` since the counters were created."""
+        return {k.decode(): int(v) for k, v in self._redis.hgetall(f"{self._prefix}:stats:throttled").items()}

@@ -1,0 +1,210 @@
+"""TikTok Shop Open API client (versioned paths, 202309) for one shop: signing, tokens, paging, pushes.
+
+Every call is signed: sorted query parameters as key+value, the path in front, the exact body
+bytes behind, wrapped in the app secret and HMAC-SHA256'd with it (lowercase hex). Errors mostly
+come back inside HTTP 200 with a non-zero `code`, so the classification reads the body first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import requests
+
+from config.schema import ShopConfig
+from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.paging import token_pages
+from connectors.ratelimit import RateLimiter
+from orderhub.logs import register_secret
+from pipeline.errors import AuthenticationFailed, NeedsReview
+from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+
+API_HOST = "https://open-api.tiktokglobalshop.com"
+AUTH_HOST = "https://auth.tiktok-shops.com"
+SEARCH = "/order/202309/orders/search"
+# Per-endpoint QPS is not published; these stay well inside what integrations report working.
+DEFAULT_LIMITS: dict[str, Limit] = {
+    "searchOrders": Limit(20.0, 20), "getOrderDetail": Limit(20.0, 20), "getAuthorizedShops": Limit(5.0, 5),
+    "updateInventory": Limit(20.0, 20), "markPackageAsShipped": Limit(20.0, 20), "refreshToken": Limit(2.0, 5),
+    "getShippingProviders": Limit(5.0, 5),
+}
+TOKEN_CODES = {105001, 105002, 105003, 105004, 105005, 36004004}
+RETRYABLE_CODES = {36009003}
+THROTTLED_CODE = 36009002
+AUTH_CODES = {106001, 36009004} | TOKEN_CODES
+MAX_STOCK = 99_999
+
+
+def sign(path: str, params: Mapping[str, str], body: bytes, app_secret: str) -> str:
+    """The request signature: HMAC-SHA256(secret, secret + path + sorted k+v + body + secret), hex."""
+    pairs = "".join(f"{k}{params[k]}" for k in sorted(params) if k not in ("sign", "access_token")
+                    and not isinstance(params[k], list | tuple))
+    message = f"{app_secret}{path}{pairs}".encode() + body + app_secret.encode()
+    return hmac.new(app_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def classify(response: requests.Response, body: Any) -> Verdict:
+    code = body.get("code") if isinstance(body, dict) else None
+    message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    if response.status_code == 429 or code == THROTTLED_CODE:
+        return Verdict(Action.RATE_LIMITED, message, retry_after_seconds(response.headers), str(code or 429))
+    if response.status_code >= 500 or code in RETRYABLE_CODES:
+        return Verdict(Action.RETRYABLE, message, code=str(code or response.status_code))
+    if code == 0:
+        return OK
+    if code in AUTH_CODES:
+        return Verdict(Action.AUTH, message, code=str(code))
+    return Verdict(Action.REJECTED, message, code=str(code if code is not None else response.status_code))
+
+
+class TikTokClient:
+    def __init__(self, shop: ShopConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
+        self.shop = shop
+        self.app_key = secrets["app_key"]
+        self._app_secret = secrets["app_secret"]
+        self._refresh_token = secrets["refresh_token"]
+        self._wanted_shop = secrets.get("shop_id")
+        self.base = (shop.base_url or API_HOST).rstrip("/")
+        self.auth_base = self.base if shop.base_url else AUTH_HOST
+        self.transport = Transport("tiktok", shop.shop_id, self.app_key + ":" + shop.shop_id, limiter,
+                                   DEFAULT_LIMITS | dict(shop.rate_limits))
+        self._token: str | None = secrets.get("access_token")
+        self._token_expires = 0.0 if self._token is None else float("inf")
+        self._cipher: str | None = None
+        self._providers: dict[str, str] | None = None
+        # The app key and shop cipher travel in every URL: keep them out of any log line.
+        register_secret(self.app_key)
+
+    # -- auth ------------------------------------------------------------------------------
+
+    def access_token(self, *, force: bool = False) -> str:
+        if force or self._token is None or time.time() > self._token_expires - 300:
+            params = {"app_key": self.app_key, "app_secret": self._app_secret,
+                      "refresh_token": self._refresh_token, "grant_type": "refresh_token"}
+            _, body = self.transport.call("refreshToken", lambda: {
+                "method": "GET", "url": f"{self.auth_base}/api/v2/token/refresh", "params": params}, classify)
+            data = body["data"]
+            self._token = data["access_token"]
+            register_secret(self._token)
+            self._token_expires = float(data.get("access_token_expire_in") or time.time() + 3600)
+            if data.get("refresh_token"):
+                self._refresh_token = data["refresh_token"]
+                register_secret(self._refresh_token)
+        return self._token
+
+    def shop_cipher(self) -> str:
+        if self._cipher is None:
+            shops = self._call("getAuthorizedShops", "GET", "/authorization/202309/shops", with_cipher=False)["shops"]
+            chosen = next((s for s in shops if s.get("id") == self._wanted_shop), None) \
+                or next((s for s in shops if s.get("region") == self.shop.region), None) or (shops[0] if shops else None)
+            if chosen is None:
+                raise AuthenticationFailed(self.shop.shop_id, "the app is authorised for no shop")
+            self._cipher = chosen["cipher"]
+            register_secret(self._cipher)
+        return self._cipher
+
+    def _call(self, operation: str, method: str, path: str, *, query: Mapping[str, Any] | None = None,
+              body: Any = None, with_cipher: bool = True) -> Any:
+        """A signed call; a token refused mid-life (105002) is refreshed once before giving up."""
+        raw = b"" if body is None else orjson.dumps(body)
+
+        def build() -> dict[str, Any]:
+            params = {"app_key": self.app_key, "timestamp": str(int(time.time()))}
+            if with_cipher:
+                params["shop_cipher"] = self.shop_cipher()
+            params.update({k: str(v) for k, v in (query or {}).items()})
+            params["sign"] = sign(path, params, raw if method != "GET" else b"", self._app_secret)
+            headers = {"x-tts-access-token": self.access_token(), "content-type": "application/json"}
+            return {"method": method, "url": self.base + path, "params": params, "headers": headers,
+                    "data": raw if method != "GET" else None}
+
+        try:
+            _, reply = self.transport.call(operation, build, classify)
+        except AuthenticationFailed as exc:
+            if "105002" not in exc.detail:
+                raise
+            self.access_token(force=True)
+            _, reply = self.transport.call(operation, build, classify)
+        return reply.get("data") or {}
+
+    # -- orders ------------------------------------------------------------------------------
+
+    def sync_horizon(self, now: datetime) -> datetime:
+        return now
+
+    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+        window = {"update_time_ge": int(since.timestamp()), "update_time_lt": int(until.timestamp())}
+
+        def fetch(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            query = {"page_size": 100, "sort_field": "update_time", "sort_order": "ASC"}
+            if token:
+                query["page_token"] = token
+            data = self._call("searchOrders", "POST", SEARCH, query=query, body=window)
+            return data.get("orders", []), data.get("next_page_token")
+
+        for orders in token_pages(fetch, what="tiktok orders/search"):
+            yield [{"order": order} for order in orders]
+
+    def fetch_order(self, external_id: str) -> RawBundle:
+        data = self._call("getOrderDetail", "GET", "/order/202309/orders", query={"ids": external_id})
+        orders = data.get("orders") or []
+        if not orders:
+            raise NeedsReview(f"tiktok order {external_id} not found")
+        return {"order": orders[0]}
+
+    # -- pushes ------------------------------------------------------------------------------
+
+    def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
+        """One inventory update per product, holding all of its SKUs (the API's own batching)."""
+        by_product: dict[str, list[StockPush]] = defaultdict(list)
+        outcomes = []
+        for push in pushes:
+            if push.listing_id is None:
+                outcomes.append(PushOutcome(push.platform_sku, False, "no TikTok product id in the SKU map"))
+            else:
+                by_product[push.listing_id].append(push)
+        for product_id, group in by_product.items():
+            body = {"skus": [{"id": p.platform_sku, "inventory": [{"quantity": max(0, min(MAX_STOCK, p.quantity))}]}
+                             for p in group]}
+            data = self._call("updateInventory", "POST", f"/product/202309/products/{product_id}/inventory/update",
+                              body=body)
+            failed = {str((e.get("detail") or {}).get("sku_id")): str(e.get("message", "")) for e in data.get("errors", [])}
+            outcomes.extend(PushOutcome(p.platform_sku, p.platform_sku not in failed, failed.get(p.platform_sku, ""))
+                            for p in group)
+        return outcomes
+
+    def shipping_provider_id(self, delivery_option_id: str, carrier: str) -> str:
+        """TikTok's id for a carrier name, from the delivery option's provider list (cached)."""
+        if self._providers is None:
+            data = self._call("getShippingProviders", "GET",
+                              f"/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers")
+            self._providers = {p["name"].lower(): p["id"] for p in data.get("shipping_providers", [])}
+        found = self._providers.get(carrier.lower())
+        if found is None:
+            raise NeedsReview(f"tiktok has no shipping provider named {carrier!r} for this shop")
+        return found
+
+    def push_tracking(self, push: TrackingPush) -> PushOutcome:
+        """Mark the package shipped with every unit id it holds."""
+        order = self.fetch_order(push.external_id)["order"]
+        provider = self.shipping_provider_id(str(order.get("delivery_option_id", "")), push.carrier)
+        ids = [item.line_id for item in push.items]
+        self._call("markPackageAsShipped", "POST", f"/fulfillment/202309/orders/{push.external_id}/packages",
+                   body={"order_line_item_ids": ids, "shipping_provider_id": provider,
+                         "tracking_number": push.tracking_number})
+        return PushOutcome(push.external_id, True)
+
+
+def verify_webhook(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> bool:
+    """TikTok signs pushes with `Authorization: hex(HMAC-SHA256(app_secret, app_key + body))`."""
+    if not authorization:
+        return False
+    expected = hmac.new(app_secret.encode(), app_key.encode() + raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, authorization.strip().lower())

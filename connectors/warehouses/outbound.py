@@ -1,0 +1,63 @@
+"""Create a warehouse outbound order exactly once, whatever happens to the request; cancel it safely.
+
+The client reference is derived from the order key, so every attempt names the same outbound
+order. A create whose answer is lost (timeout, reset, 5xx) may still have happened: look the
+reference up before trying again. A create the warehouse refuses may be a duplicate of one that did
+happen: look it up too, and only then report the refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from pipeline.errors import NeedsReview, RetryableError
+from pipeline.ports import OutboundStatus
+
+
+def outbound_reference(order_key: str, warehouse_id: str, *, max_length: int = 50) -> str:
+    """A stable, warehouse-safe reference for (order, warehouse): readable prefix plus a hash."""
+    digest = hashlib.sha256(f"{order_key}|{warehouse_id}".encode()).hexdigest()[:16]
+    platform, _, rest = order_key.partition(":")
+    readable = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in rest.split(":")[-1])
+    prefix = f"OH-{platform[:3].upper()}-{readable}"[: max_length - 17]
+    return f"{prefix}-{digest}"
+
+
+def submit_once(create: Callable[[], OutboundStatus], find: Callable[[str], OutboundStatus | None],
+                reference: str, *, attempts: int = 3) -> OutboundStatus:
+    for attempt in range(1, attempts + 1):
+        try:
+            return create()
+        except RetryableError:
+            existing = find(reference)
+            if existing is not None:
+                return existing
+            if attempt == attempts:
+                raise
+        except NeedsReview:
+            existing = find(reference)
+            if existing is not None:
+                return existing
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def cancel_once(find: Callable[[str], OutboundStatus | None], send_cancel: Callable[[OutboundStatus], object],
+                reference: str, *, warehouse: str) -> OutboundStatus:
+    """Cancel an open outbound order. One already shipped, cancelled or in exception is returned as it
+    is (the caller flags CANCEL_TOO_LATE for a shipped one); a refusal that turns out to be a race with
+    the shipment is answered with the new state."""
+    current = find(reference)
+    if current is None:
+        raise NeedsReview(f"{warehouse} has no outbound order {reference}")
+    if current.state != "OPEN":
+        return current
+    try:
+        send_cancel(current)
+    except NeedsReview:
+        after = find(reference)
+        if after is not None and after.state in ("SHIPPED", "CANCELLED"):
+            return after
+        raise
+    return find(reference) or current

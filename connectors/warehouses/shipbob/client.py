@@ -1,0 +1,148 @@
+"""ShipBob REST client: bearer token plus channel header, `reference_id` unique per account.
+
+150 requests per minute per token (sliding window); a 429 carries `x-retry-after` seconds.
+Shipment statuses: Processing, Completed (left the warehouse), Exception, OnHold, Cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from config.schema import WarehouseConfig
+from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.paging import numbered_pages
+from connectors.ratelimit import RateLimiter
+from connectors.warehouses.outbound import cancel_once, submit_once
+from pipeline.model import StockLevel
+from pipeline.ports import Limit, OutboundLine, OutboundRequest, OutboundStatus
+
+PRODUCTION = "https://api.shipbob.com"
+VERSION = "1.0"
+# A sliding window of 150/min: refill 2.5/s with a small burst never puts more than ~150 in any minute.
+DEFAULT_LIMITS = {"*": Limit(2.5, 5)}
+STATE = {"Processing": "OPEN", "OnHold": "OPEN", "Completed": "SHIPPED", "Exception": "EXCEPTION",
+         "Cancelled": "CANCELLED"}
+PAGE = 250
+
+
+def classify(response: requests.Response, body: Any) -> Verdict:
+    status = response.status_code
+    message = str(body.get("message") or body.get("title") or "") if isinstance(body, dict) else ""
+    if status < 300:
+        return OK
+    if status == 429:
+        return Verdict(Action.RATE_LIMITED, message, retry_after_seconds(response.headers, "x-retry-after",
+                                                                         "retry-after"), "429")
+    if status in (401, 403):
+        return Verdict(Action.AUTH, message or "token or channel refused", code=str(status))
+    if status >= 500:
+        return Verdict(Action.RETRYABLE, message, code=str(status))
+    return Verdict(Action.REJECTED, message, code=str(status))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class ShipBobClient:
+    def __init__(self, warehouse: WarehouseConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
+        self.warehouse = warehouse
+        self._token = secrets["token"]
+        self.channel_id = secrets["channel_id"]
+        self.base = f"{(warehouse.base_url or PRODUCTION).rstrip('/')}/{warehouse.options.get('api_version', VERSION)}"
+        self.location_id = warehouse.options.get("location_id")
+        self.transport = Transport("shipbob", warehouse.id, self.channel_id, limiter, DEFAULT_LIMITS,
+                                   timeout=(5.0, 20.0))
+
+    def _call(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
+              json: Any = None, attempts: int | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self._token}", "shipbob_channel_id": self.channel_id}
+        _, body = self.transport.call(operation, lambda: {"method": method, "url": self.base + path, "params": params,
+                                                          "json": json, "headers": headers},
+                                      classify, attempts=attempts)
+        return body
+
+    def submit(self, request: OutboundRequest) -> OutboundStatus:
+        address = request.ship_to
+        body = {
+            "reference_id": request.reference,
+            "order_number": request.external_id,
+            "shipping_method": request.shipping_method or self.warehouse.options.get("shipping_method", "Standard"),
+            "type": "DTC",
+            "recipient": {
+                "name": address.name, "email": address.email, "phone_number": address.phone,
+                "address": {"address1": address.line1, "address2": address.line2 or "", "city": address.city,
+                            "state": address.region or "", "zip_code": address.postal_code or "",
+                            "country": address.country, "company_name": address.company or ""},
+            },
+            "products": [{"reference_id": line.seller_sku, "name": line.seller_sku, "quantity": line.quantity}
+                         for line in request.lines],
+        }
+        if self.location_id:
+            body["location_id"] = int(self.location_id)
+
+        def create() -> OutboundStatus:
+            return _status(self._call("createOrder", "POST", "/order", json=body, attempts=1) or {})
+
+        return submit_once(create, self.find, request.reference)
+
+    def find(self, reference: str) -> OutboundStatus | None:
+        orders = self._call("listOrders", "GET", "/order", params={"ReferenceIds": reference, "Limit": 50}) or []
+        matches = [o for o in orders if o.get("reference_id") == reference]
+        return _status(matches[0]) if matches else None
+
+    def cancel(self, reference: str) -> OutboundStatus:
+        return cancel_once(self.find, lambda current: self._call(
+            "cancelOrder", "POST", f"/order/{current.remote_id}/cancel"), reference, warehouse="ShipBob")
+
+    def shipments_since(self, since: datetime) -> list[OutboundStatus]:
+        params = {"HasTracking": "true", "LastUpdateStartDate": since.astimezone(UTC).isoformat(), "Limit": PAGE}
+
+        def fetch(number: int) -> tuple[list[dict[str, Any]], int]:
+            orders = self._call("listOrders", "GET", "/order", params=params | {"Page": number}) or []
+            return orders, (number * PAGE + 1) if len(orders) == PAGE else (number - 1) * PAGE + len(orders)
+
+        found = [_status(o) for page in numbered_pages(fetch, page_size=PAGE, what="ShipBob orders") for o in page]
+        return [s for s in found if s.state in ("SHIPPED", "EXCEPTION")]
+
+    def inventory(self) -> list[StockLevel]:
+        now = datetime.now(UTC)
+
+        def fetch(number: int) -> tuple[list[dict[str, Any]], int]:
+            reply = self._call("inventoryLevels", "GET", "/inventory-level", params={"Page": number, "PageSize": PAGE})
+            items = reply.get("items", []) if isinstance(reply, dict) else (reply or [])
+            return items, (number * PAGE + 1) if len(items) == PAGE else (number - 1) * PAGE + len(items)
+
+        levels = []
+        for page in numbered_pages(fetch, page_size=PAGE, what="ShipBob inventory"):
+            for item in page:
+                on_hand = item.get("on_hand_quantity", item.get("total_on_hand_quantity", 0))
+                levels.append(StockLevel(warehouse=self.warehouse.id, seller_sku=str(item["sku"]),
+                                         on_hand=int(on_hand or 0), as_of=now))
+        return levels
+
+
+def _status(order: dict[str, Any]) -> OutboundStatus:
+    shipments = order.get("shipments") or []
+    shipment = shipments[-1] if shipments else {}
+    tracking = shipment.get("tracking") or {}
+    state = STATE.get(str(shipment.get("status") or "")) or (
+        "CANCELLED" if order.get("status") == "Cancelled" else "OPEN")
+    return OutboundStatus(
+        reference=str(order.get("reference_id", "")),
+        remote_id=str(order.get("id", "")),
+        state=state,
+        carrier=str(tracking.get("carrier") or ""),
+        tracking_number=str(tracking.get("tracking_number") or ""),
+        shipped_at=_parse_time(tracking.get("shipping_date") or shipment.get("actual_fulfillment_date")),
+        lines=tuple(OutboundLine(str(p.get("reference_id") or p.get("sku")), int(p.get("quantity", 0)))
+                    for p in order.get("products", [])),
+        detail=str(shipment.get("status_details") or ""),
+    )

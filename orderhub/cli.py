@@ -1,0 +1,360 @@
+"""The `orderhub` command: what ops run to check config, look at orders and see the state of things.
+
+Each subcommand is a thin shell over pipeline/config functions; output is plain text for people.
+Buyer PII is masked unless `--pii` is given.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from config.loader import check_file, load_sellers, seller_files
+from orderhub.logs import ensure_logging, redact
+from orderhub.redisconn import get_redis
+from orderhub.settings import config_path, key_prefix
+from pipeline.errors import ConfigError
+from pipeline.model import encode
+from pipeline.store import OrderStore
+
+
+def open_store() -> OrderStore:
+    return OrderStore(get_redis(), key_prefix())
+
+
+@click.group()
+def main() -> None:
+    """Orderhub: marketplace orders to overseas warehouses, and tracking and stock back."""
+    ensure_logging()
+
+
+@main.group("config")
+def config_group() -> None:
+    """Seller config files."""
+
+
+@config_group.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def config_check(path: Path | None) -> None:
+    """Validate seller config (a file or a folder); print every problem, exit 1 if any."""
+    target = path or config_path()
+    files = seller_files(target)
+    if not files or not all(f.exists() for f in files):
+        click.echo(f"{target}: no seller config files found", err=True)
+        sys.exit(1)
+    problems: list[str] = []
+    for file in files:
+        problems.extend(check_file(file)[1])
+    if not problems:
+        try:
+            load_sellers(target)  # cross-file rules (a seller declared twice)
+        except ConfigError as exc:
+            problems = exc.problems
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        click.echo(f"{len(problems)} problem(s) in {len(files)} file(s)", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(files)} seller file(s) valid")
+
+
+@main.group("order")
+def order_group() -> None:
+    """Single orders."""
+
+
+def _find_seller(store: OrderStore, key: str, seller: str | None) -> str | None:
+    for candidate in [seller] if seller else store.sellers():
+        if store.get(candidate, key) is not None:
+            return candidate
+    return None
+
+
+@order_group.command("show")
+@click.argument("key")
+@click.option("--seller", help="Seller id (default: search every seller).")
+@click.option("--pii", is_flag=True, help="Show buyer name, phone, email and street lines unmasked.")
+@click.option("--raw", "show_raw", is_flag=True, help="Also print the raw platform bundle.")
+def order_show(key: str, seller: str | None, pii: bool, show_raw: bool) -> None:
+    """An order, its hold and its timeline (KEY is platform:shop:external_id)."""
+    store = open_store()
+    found = _find_seller(store, key, seller)
+    if found is None:
+        click.echo(f"no order {key}" + (f" for seller {seller}" if seller else ""), err=True)
+        sys.exit(1)
+    stored = store.get(found, key)
+    assert stored is not None
+    click.echo(f"order {key}  seller {found}  stage {stored.stage or '-'}")
+    if stored.hold:
+        click.echo(f"HELD {stored.hold.reason.value}: {stored.hold.detail}")
+    if stored.order is not None:
+        doc = orjson.loads(encode(stored.order))
+        click.echo(orjson.dumps(doc if pii else redact(doc), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo("(payload never mapped: no canonical order)")
+    if show_raw:
+        raw = orjson.loads(stored.raw) if stored.raw else None
+        click.echo("raw bundle:")
+        click.echo(orjson.dumps(raw if pii else redact(raw), option=orjson.OPT_INDENT_2).decode())
+    click.echo("timeline:")
+    for event in store.timeline(found, key):
+        click.echo(f"  {event.at.isoformat(timespec='seconds')}  {event.kind.value:<16} {event.detail}")
+
+
+@main.command("status")
+def status() -> None:
+    """Orders per seller, platform and state; holds per reason; queues, sync lag, throttles."""
+    from connectors.ratelimit import RateLimiter
+    from pipeline.model import utc_now
+    from workers.app import QUEUES
+
+    store = open_store()
+    now = utc_now()
+    depths = {q: store.redis.llen(q) for q in QUEUES}
+    click.echo("queues: " + ", ".join(f"{q} {n}" for q, n in depths.items())
+               + f", unacked {store.redis.hlen('unacked')}")
+    throttles = RateLimiter(store.redis, store.prefix).throttle_counts()
+    if throttles:
+        click.echo("throttled calls: " + ", ".join(f"{k} {n}" for k, n in sorted(throttles.items())))
+    sellers = store.sellers()
+    if not sellers:
+        click.echo("no orders stored yet")
+        return
+    for seller in sellers:
+        click.echo(f"seller {seller}")
+        counts = store.status_counts(seller)
+        for (platform, state), n in sorted(counts.items()):
+            click.echo(f"  {platform:<11} {state:<18} {n:>8}")
+        for key in sorted(store.redis.scan_iter(match=f"{store.prefix}:{seller}:cursor:*:orders")):
+            shop = key.decode().split(":")[-2]
+            cursor = store.cursor(seller, shop)
+            lag = (now - cursor).total_seconds() if cursor else None
+            click.echo(f"  sync {shop}: orders read up to {cursor:%Y-%m-%d %H:%M:%S}Z, lag {lag:.0f}s")
+        oldest = store.oldest_unsubmitted(seller)
+        if oldest:
+            click.echo(f"  oldest READY not yet at a warehouse: {oldest[0]} (placed {oldest[1]:%Y-%m-%d %H:%M}Z)")
+        holds = {r: keys for r, keys in store.holds(seller).items() if keys}
+        if holds:
+            click.echo("  holds:")
+            for reason, keys in sorted(holds.items()):
+                click.echo(f"    {reason.value:<26} {len(keys):>8}")
+
+
+@main.group("sandbox")
+def sandbox_group() -> None:
+    """The local emulators of the platforms and warehouses."""
+
+
+@sandbox_group.command("serve")
+@click.option("--seed", default=1, show_default=True, help="Seed of the order generator.")
+@click.option("--orders", default=200, show_default=True, help="Orders per emulator.")
+@click.option("--platform", "platforms", multiple=True, help="Only these emulators (repeatable).")
+def sandbox_serve(seed: int, orders: int, platforms: tuple[str, ...]) -> None:
+    """Run the emulators on loopback until Ctrl-C; their URLs are printed and registered in Redis."""
+    import signal
+    import threading
+
+    from sandbox import EMULATORS, start_emulators
+
+    emulators = start_emulators(platforms or tuple(EMULATORS), seed=seed, orders=orders)
+    client = get_redis()
+    from orderhub.wiring import SANDBOX_ENDPOINTS
+
+    key = f"{key_prefix()}:{SANDBOX_ENDPOINTS}"
+    client.hset(key, mapping={name: emu.url for name, emu in emulators.items()})
+    for name, emulator in emulators.items():
+        click.echo(f"{name:<11} {emulator.url}  (control: {emulator.url}/_sandbox/)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.hdel(key, *emulators)
+        for emulator in emulators.values():
+            emulator.stop()
+
+
+@main.command("normalize")
+@click.argument("platform")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--seller", default="seller", show_default=True, help="Seller id to put in the order.")
+@click.option("--shop", "shop_id", default="shop", show_default=True, help="Shop id to put in the key.")
+@click.option("--pii", is_flag=True, help="Show buyer details unmasked.")
+def normalize(platform: str, file: Path, seller: str, shop_id: str, pii: bool) -> None:
+    """Print the canonical order of a raw bundle FILE, or the mapping error with its field path."""
+    import hashlib
+
+    from connectors.registry import get_connector
+    from pipeline.errors import HoldError
+    from pipeline.ports import ShopRef
+
+    try:
+        connector = get_connector(platform)
+    except KeyError as exc:
+        click.echo(exc.args[0], err=True)
+        sys.exit(2)
+    raw = file.read_bytes()
+    try:
+        bundle = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        click.echo(f"{file}: not JSON: {exc}", err=True)
+        sys.exit(1)
+    try:
+        order = connector.map_order(bundle, ShopRef(seller=seller, platform=platform, shop_id=shop_id))
+    except HoldError as exc:
+        click.echo(f"{type(exc).__name__} at {exc.path or '(bundle)'}: {exc.message}", err=True)
+        sys.exit(1)
+    doc = orjson.loads(encode(order))
+    doc["payload_hash"] = hashlib.sha256(orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    click.echo(orjson.dumps(doc if pii else redact(doc), option=orjson.OPT_INDENT_2).decode())
+
+
+@main.group("webhooks")
+def webhooks_group() -> None:
+    """Platform push notifications."""
+
+
+@webhooks_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def webhooks_serve(host: str, port: int) -> None:
+    """Receive pushes at POST /webhooks/{seller}/{shop_id}; bad signatures get 401."""
+    from workers.webhooks import make_server
+
+    server = make_server(host, port)
+    click.echo(f"webhooks on http://{host}:{server.server_address[1]}/webhooks/{{seller}}/{{shop_id}}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.group("sync")
+def sync_group() -> None:
+    """Order sync."""
+
+
+@sync_group.command("now")
+@click.option("--seller", required=True)
+@click.option("--shop", "shop_id", help="One shop (default: every enabled shop of the seller).")
+def sync_now(seller: str, shop_id: str | None) -> None:
+    """Enqueue a sync now (and clear an earlier authentication failure of those shops)."""
+    from workers.config_cache import seller_config
+    from workers.tasks import sync_shop
+
+    cfg = seller_config(seller)
+    shops = [cfg.shop(shop_id)] if shop_id else [s for s in cfg.shops if s.enabled]
+    client = get_redis()
+    for shop in shops:
+        client.delete(f"{key_prefix()}:{seller}:shop:{shop.shop_id}:auth_failed")
+        sync_shop.apply_async((seller, shop.shop_id), queue="ingest")
+        click.echo(f"sync enqueued: {seller} {shop.shop_id}")
+
+
+@main.group("holds")
+def holds_group() -> None:
+    """Orders held with a reason an operator can act on."""
+
+
+def _sellers(seller: str | None):
+    from workers.config_cache import all_sellers
+
+    configs = all_sellers()
+    if seller and seller not in configs:
+        raise click.BadParameter(f"no seller {seller!r} (known: {', '.join(sorted(configs))})", param_hint="--seller")
+    return [configs[seller]] if seller else list(configs.values())
+
+
+def _reason(value: str | None):
+    from pipeline.model import HoldReason
+
+    if value is None:
+        return None
+    try:
+        return HoldReason(value.upper())
+    except ValueError:
+        raise click.BadParameter(f"known: {', '.join(r.value for r in HoldReason)}", param_hint="--reason") from None
+
+
+@holds_group.command("list")
+@click.option("--reason", help="Only this hold reason, e.g. UNKNOWN_SKU.")
+@click.option("--seller", help="Only this seller.")
+def holds_list(reason: str | None, seller: str | None) -> None:
+    """Every held order with its reason and detail."""
+    store = open_store()
+    wanted = _reason(reason)
+    sellers = [seller] if seller else store.sellers()
+    total = 0
+    for name in sellers:
+        for held_reason, keys in store.holds(name, wanted).items():
+            for key in keys:
+                stored = store.get(name, key)
+                detail = stored.hold.detail if stored and stored.hold else ""
+                click.echo(f"{name}  {held_reason.value:<24} {key}  {detail}")
+                total += 1
+    click.echo(f"{total} held order(s)")
+
+
+@holds_group.command("replay")
+@click.argument("keys", nargs=-1)
+@click.option("--reason", help="Replay every order held for this reason.")
+@click.option("--seller", help="Only this seller.")
+def holds_replay(keys: tuple[str, ...], reason: str | None, seller: str | None) -> None:
+    """Re-run mapping and routing for held orders (after fixing config); report what moved."""
+    from pipeline.release import replay_holds
+    from pipeline.stock import StockLedger
+
+    if not keys and not reason:
+        raise click.UsageError("name KEYs or a --reason")
+    store = open_store()
+    ledger = StockLedger(store.redis, store.prefix)
+    for cfg in _sellers(seller):
+        report = replay_holds(store, ledger, cfg, reason=_reason(reason), keys=keys or None)
+        for held_reason, outcomes in sorted(report.items()):
+            moved = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+            click.echo(f"{cfg.seller}  {held_reason}: {moved}")
+        if not report:
+            click.echo(f"{cfg.seller}  nothing to replay")
+
+
+@main.command("demo")
+@click.option("--orders", default=60, show_default=True, help="Orders each platform emulator generates.")
+@click.option("--seed", default=7, show_default=True, help="Seed of the order generator.")
+@click.option("--max-seconds", default=300.0, show_default=True, help="Give up (exit 1) after this long.")
+@click.option("--config", "config", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Seller config (default: config/sellers, the demo sellers).")
+def demo(orders: int, seed: int, max_seconds: float, config: Path | None) -> None:
+    """Run the whole pipeline against the sandbox until it is quiet, then print a summary."""
+    from orderhub.demo import run_demo
+
+    sys.exit(run_demo(orders, seed, max_seconds, config or config_path()))
+
+
+@main.group("metrics")
+def metrics_group() -> None:
+    """Prometheus metrics."""
+
+
+@metrics_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=9108, show_default=True, type=int)
+def metrics_serve(host: str, port: int) -> None:
+    """Expose /metrics for Prometheus (counts read from Redis at each scrape)."""
+    import threading
+
+    from prometheus_client import REGISTRY, start_http_server
+
+    from orderhub.metrics import RedisCollector
+
+    store = open_store()
+    REGISTRY.register(RedisCollector(store.redis, store.prefix))
+    start_http_server(port, addr=host)
+    click.echo(f"metrics on http://{host}:{port}/metrics")
+    threading.Event().wait()

@@ -1,0 +1,142 @@
+"""structlog, configured once: JSON lines in production, readable console in a terminal.
+
+A redaction processor runs before rendering on every event: values under credential or buyer-PII
+keys are masked, and any registered secret value is cut out of every string (exception messages
+included), so neither credentials nor buyer details reach a log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import structlog
+
+MASK = "***"
+
+# Keys whose values are credentials or buyer PII wherever they appear (compared case-insensitively,
+# with '-' read as '_').
+SENSITIVE_KEYS = frozenset({
+    "authorization", "access_token", "refresh_token", "client_secret", "app_secret", "secret", "secret_key",
+    "password", "token", "x_amz_access_token", "x_tts_access_token", "restricteddatatoken", "sign",
+    "signature", "api_key", "cookie", "session",
+    "name", "buyer_name", "buyername", "first_name", "last_name", "firstname", "lastname", "receiptname",
+    "contact_person", "phone", "phone_number", "mobile", "mobile_no", "email", "buyer_email", "buyeremail",
+    "mail", "line1", "line2", "line3", "address_line1", "address_line2", "address_line3", "addressline1",
+    "addressline2", "addressline3", "street", "address", "address_detail", "full_address", "detail_address",
+    "recipient", "recipient_address", "ship_to", "shippingaddress",
+})
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_secret_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret value so that it is cut out of any logged string (min. 4 characters)."""
+    global _secret_pattern
+    if not value or len(value) < 4:
+        return
+    with _secrets_lock:
+        if value in _secrets:
+            return
+        _secrets.add(value)
+        ordered = sorted(_secrets, key=len, reverse=True)
+        _secret_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+def _is_sensitive(key: object) -> bool:
+    return isinstance(key, str) and key.lower().replace("-", "_") in SENSITIVE_KEYS
+
+
+def scrub_text(text: str) -> str:
+    pattern = _secret_pattern
+    return pattern.sub(MASK, text) if pattern is not None else text
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` with sensitive keys masked and registered secrets cut out of strings."""
+    if isinstance(value, Mapping):
+        return {k: (MASK if _is_sensitive(k) and v not in (None, "") else redact(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, bytes):
+        return scrub_text(value.decode("utf-8", "replace"))
+    return value
+
+
+def _redact_processor(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {k: (MASK if _is_sensitive(k) and v not in (None, "") else redact(v)) for k, v in event.items()}
+
+
+def _json_dumps(obj: Any, **_: Any) -> str:
+    return orjson.dumps(obj, default=str).decode()
+
+
+_configured = False
+
+
+def configure_logging(*, json: bool | None = None, level: str | None = None, stream: Any = None) -> None:
+    """Set up structlog for this process; JSON when LOG_FORMAT=json or stderr is not a terminal."""
+    global _configured
+    stream = stream or sys.stderr
+    if json is None:
+        fmt = os.environ.get("LOG_FORMAT", "").lower()
+        json = fmt == "json" or (fmt != "console" and not stream.isatty())
+    level_name = (level or os.environ.get("LOG_LEVEL", "INFO")).upper()
+    renderer: Any = (
+        structlog.processors.JSONRenderer(serializer=_json_dumps)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    )
+    shared = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        _redact_processor,
+    ]
+    # Libraries' own logging (urllib3 logs request lines with query strings) goes through the same
+    # redaction, so a secret in a URL is cut out there too.
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_orderhub", False)]:
+        root.removeHandler(old)
+    handler._orderhub = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level_name, logging.INFO))
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # Plain text tracebacks: structlog's dict tracebacks show locals (tokens) by default.
+            structlog.processors.format_exc_info,
+            _redact_processor,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level_name, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )
+    _configured = True
+
+
+def ensure_logging() -> None:
+    """Configure logging from the environment unless this process already did (entry points call it)."""
+    if not _configured:
+        configure_logging()
+
+
+def get_logger(**bound: Any) -> Any:
+    if not _configured:
+        configure_logging()
+    return structlog.get_logger().bind(**bound)

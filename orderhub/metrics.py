@@ -1,0 +1,68 @@
+"""Prometheus metrics, read from Redis at each scrape: `orderhub metrics serve`.
+
+Workers are many processes (Celery prefork) that come and go; the counts they produce already
+live in Redis (orders, holds, timeline events, API calls and throttles, task durations), so one
+small exporter reads them there instead of each process keeping counters of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import redis
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.registry import Collector
+
+from connectors.ratelimit import RateLimiter
+from pipeline.model import utc_now
+from pipeline.store import OrderStore
+
+QUEUES = ("ingest", "route", "dispatch", "tracking", "stock")
+
+
+class RedisCollector(Collector):
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.store = OrderStore(client, prefix)
+        self.limiter = RateLimiter(client, prefix)
+        self.client, self.prefix = client, prefix
+
+    def collect(self) -> Iterator[object]:
+        orders = GaugeMetricFamily("orderhub_orders", "Orders stored, by platform status", labels=["seller", "platform", "status"])
+        holds = GaugeMetricFamily("orderhub_orders_held", "Orders held now, by reason", labels=["seller", "reason"])
+        events = CounterMetricFamily("orderhub_order_events", "Order events (ingested, routed, submitted, shipped, "
+                                     "tracking pushed, held by reason)", labels=["seller", "event"])
+        lag = GaugeMetricFamily("orderhub_sync_lag_seconds", "Seconds since the orders a shop was read up to",
+                                labels=["seller", "shop"])
+        now = utc_now()
+        for seller in self.store.sellers():
+            for (platform, status), n in self.store.status_counts(seller).items():
+                orders.add_metric([seller, platform, status], n)
+            for reason, keys in self.store.holds(seller).items():
+                holds.add_metric([seller, reason.value], len(keys))
+            for event, n in self.store.event_counts(seller).items():
+                events.add_metric([seller, event], n)
+            for key in self.client.scan_iter(match=f"{self.prefix}:{seller}:cursor:*:orders"):
+                shop = key.decode().split(":")[-2]
+                cursor = self.store.cursor(seller, shop)
+                if cursor:
+                    lag.add_metric([seller, shop], (now - cursor).total_seconds())
+        yield from (orders, holds, events, lag)
+
+        calls = CounterMetricFamily("orderhub_api_calls", "Platform and warehouse API calls", labels=["platform", "operation"])
+        for key, n in self.limiter.call_counts().items():
+            calls.add_metric(key.split(":", 1), n)
+        throttles = CounterMetricFamily("orderhub_api_throttled", "Throttled API responses", labels=["platform", "operation"])
+        for key, n in self.limiter.throttle_counts().items():
+            throttles.add_metric(key.split(":", 1), n)
+        yield from (calls, throttles)
+
+        durations = SummaryMetricFamily("orderhub_task_seconds", "Celery task durations", labels=["task"])
+        raw = {k.decode(): float(v) for k, v in self.client.hgetall(f"{self.prefix}:stats:task_seconds").items()}
+        for name in {k.rsplit(":", 1)[0] for k in raw}:
+            durations.add_metric([name], count_value=raw.get(f"{name}:count", 0), sum_value=raw.get(f"{name}:sum", 0))
+        yield durations
+
+        depth = GaugeMetricFamily("orderhub_queue_depth", "Messages waiting per Celery queue", labels=["queue"])
+        for queue in QUEUES:
+            depth.add_metric([queue], self.client.llen(queue))
+        yield depth

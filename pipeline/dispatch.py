@@ -1,0 +1,117 @@
+"""Hand routed orders to their warehouses, and carry cancellations after them.
+
+Warehouse clients are passed in (the pipeline imports no connector). Each (order, warehouse) has one
+client reference derived from the order key, and the submission is recorded only after the
+warehouse confirmed it, so a re-run re-submits under the same reference and the warehouse (or the
+connector's lookup) keeps it to one outbound order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+import orjson
+import structlog
+
+from config.schema import SellerConfig
+from pipeline.errors import NeedsReview
+from pipeline.model import EventKind, HoldReason, OrderStatus
+from pipeline.ports import OutboundLine, OutboundRequest, OutboundStatus, WarehouseClient
+from pipeline.stock import StockLedger
+from pipeline.store import OrderStore
+
+log = structlog.get_logger()
+
+
+class Submission(msgspec.Struct, frozen=True):
+    warehouse: str
+    reference: str
+    remote_id: str
+    state: str
+
+
+def _key(store: OrderStore, seller: str, order_key: str) -> str:
+    return f"{store.prefix}:{seller}:submitted:{order_key}"
+
+
+def submissions(store: OrderStore, seller: str, order_key: str) -> dict[str, Submission]:
+    raw = store.redis.hgetall(_key(store, seller, order_key))
+    return {wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
+
+
+def _record(store: OrderStore, seller: str, order_key: str, sub: Submission) -> None:
+    pipe = store.redis.pipeline(transaction=True)
+    pipe.hset(_key(store, seller, order_key), sub.warehouse, orjson.dumps(msgspec.to_builtins(sub)))
+    pipe.hset(f"{store.prefix}:{seller}:references", sub.reference, order_key)
+    pipe.execute()
+
+
+def reference_owner(store: OrderStore, seller: str, reference: str) -> str | None:
+    """The order key a warehouse client reference was issued for."""
+    owner = store.redis.hget(f"{store.prefix}:{seller}:references", reference)
+    return owner.decode() if owner else None
+
+
+def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, order_key: str,
+                 clients: Mapping[str, WarehouseClient], reference: Any) -> dict[str, Submission]:
+    """Submit every allocation of a routed order that is not submitted yet; `reference(order_key, wh)`
+    names the outbound order. A warehouse refusal holds the order WAREHOUSE_REJECTED and frees its stock."""
+    stored = store.get(seller.seller, order_key)
+    if stored is None or stored.order is None or stored.order.status is OrderStatus.CANCELLED:
+        return {}
+    order = stored.order
+    done = submissions(store, seller.seller, order_key)
+    bound = log.bind(seller=seller.seller, platform=order.platform, shop=order.shop_id, order_key=order_key)
+    for allocation in ledger.allocation(seller.seller, order_key):
+        if allocation.warehouse in done:
+            continue
+        lines = tuple(OutboundLine(sku, qty) for sku, qty in allocation.lines if qty > 0)
+        if not lines:
+            continue
+        request = OutboundRequest(reference=reference(order_key, allocation.warehouse), order_key=order_key,
+                                  platform=order.platform, external_id=order.external_id, lines=lines,
+                                  ship_to=order.ship_to, currency=order.currency)
+        try:
+            status = clients[allocation.warehouse].submit(request)
+        except NeedsReview as exc:
+            ledger.release(seller.seller, order_key)
+            store.hold(seller.seller, order_key, HoldReason.WAREHOUSE_REJECTED, f"{allocation.warehouse}: {exc}")
+            store.set_stage(seller.seller, order_key, "held")
+            bound.warning("order.held", reason="WAREHOUSE_REJECTED", warehouse=allocation.warehouse)
+            return done
+        sub = Submission(allocation.warehouse, request.reference, status.remote_id, status.state)
+        _record(store, seller.seller, order_key, sub)
+        done[allocation.warehouse] = sub
+        store.append_event(seller.seller, order_key, EventKind.SUBMITTED,
+                           f"{allocation.warehouse} ref {request.reference} ({status.remote_id})")
+        bound.info("order.submitted", warehouse=allocation.warehouse)
+    if done:
+        store.set_stage(seller.seller, order_key, "submitted")
+    return done
+
+
+def cancel_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, order_key: str,
+                 clients: Mapping[str, WarehouseClient]) -> dict[str, OutboundStatus]:
+    """The platform cancelled the order: cancel every outbound not shipped yet, free the stock, and flag
+    CANCEL_TOO_LATE for ops where a warehouse had already shipped."""
+    results: dict[str, OutboundStatus] = {}
+    too_late = []
+    for wh, sub in submissions(store, seller.seller, order_key).items():
+        if sub.state == "CANCELLED":
+            continue
+        status = clients[wh].cancel(sub.reference)
+        results[wh] = status
+        _record(store, seller.seller, order_key, msgspec.structs.replace(sub, state=status.state))
+        if status.state == "SHIPPED":
+            too_late.append(f"{wh} shipped {status.tracking_number or sub.reference}")
+        else:
+            store.append_event(seller.seller, order_key, EventKind.CANCELLED, f"{wh} outbound {sub.reference} cancelled")
+    ledger.release(seller.seller, order_key)
+    if too_late:
+        store.hold(seller.seller, order_key, HoldReason.CANCEL_TOO_LATE,
+                   "cancelled by the platform after the warehouse shipped: " + "; ".join(too_late))
+    else:
+        store.set_stage(seller.seller, order_key, "cancelled")
+    return results

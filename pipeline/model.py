@@ -1,0 +1,305 @@
+"""The canonical order model every connector maps into and the rest of Orderhub reads.
+
+Immutable msgspec Structs, validated on construction: an invalid value raises `InvalidModel`
+naming the field path. Money is Decimal with an ISO-4217 currency, times are aware UTC, countries
+ISO-3166 alpha-2. Platform quirks never reach this module; they are undone in each mapping.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import msgspec
+
+from pipeline.countries import is_country
+from pipeline.currencies import is_currency, minor_units
+from pipeline.errors import InvalidModel
+
+PLATFORMS = ("aliexpress", "amazon", "shein", "temu", "tiktok")
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "PENDING"  # not yet releasable: unpaid, platform hold, TEMU pending
+    READY = "READY"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class FulfilledBy(enum.StrEnum):
+    SELLER = "SELLER"  # ours to route to an overseas warehouse
+    PLATFORM = "PLATFORM"  # Amazon AFN, TikTok FBT, TEMU/SHEIN fully managed: recorded, never routed
+
+
+class HoldReason(enum.StrEnum):
+    UNKNOWN_SKU = "UNKNOWN_SKU"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    NO_WAREHOUSE_FOR_COUNTRY = "NO_WAREHOUSE_FOR_COUNTRY"
+    ADDRESS_INCOMPLETE = "ADDRESS_INCOMPLETE"
+    INVALID_PAYLOAD = "INVALID_PAYLOAD"
+    WAREHOUSE_REJECTED = "WAREHOUSE_REJECTED"
+    RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+    CANCEL_TOO_LATE = "CANCEL_TOO_LATE"
+
+
+class EventKind(enum.StrEnum):
+    RECEIVED = "received"
+    UPDATED = "updated"
+    HELD = "held"
+    RELEASED = "released"
+    ROUTED = "routed"
+    SUBMITTED = "submitted"
+    SHIPPED = "shipped"
+    TRACKING_PUSHED = "tracking_pushed"
+    CANCELLED = "cancelled"
+    IGNORED = "ignored"
+    NOTE = "note"
+
+
+def _invalid(path: str, message: str) -> InvalidModel:
+    return InvalidModel(path, message)
+
+
+def _check_utc(path: str, value: datetime | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, datetime):
+        raise _invalid(path, f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() != timedelta(0):
+        raise _invalid(path, "must be timezone-aware UTC")
+
+
+def _check_text(path: str, value: object, *, allow_empty: bool = False) -> None:
+    if not isinstance(value, str):
+        raise _invalid(path, f"expected text, got {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise _invalid(path, "must not be empty")
+
+
+class Money(msgspec.Struct, frozen=True):
+    """An exact amount in one ISO-4217 currency; never more decimals than the currency has."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not is_currency(self.currency):
+            raise _invalid("currency", f"not an ISO-4217 code: {self.currency!r}")
+        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
+            raise _invalid("amount", f"expected a finite Decimal, got {self.amount!r}")
+        step = Decimal(1).scaleb(-minor_units(self.currency))
+        if self.amount != self.amount.quantize(step):
+            raise _invalid("amount", f"{self.amount} has more decimals than {self.currency} allows")
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str) -> Money:
+        """Money from an integer count of minor units (TEMU sends 1999 for 19.99 USD, 1999 for 1999 JPY)."""
+        if not isinstance(minor, int) or isinstance(minor, bool):
+            raise _invalid("amount", f"minor units must be an integer, got {minor!r}")
+        if not is_currency(currency):
+            raise _invalid("currency", f"not an ISO-4217 code: {currency!r}")
+        return cls(Decimal(minor).scaleb(-minor_units(currency)), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    def to_minor(self) -> int:
+        return int(self.amount.scaleb(minor_units(self.currency)))
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise _invalid("currency", f"cannot add {other.currency} to {self.currency}")
+        return Money(self.amount + other.amount, self.currency)
+
+    def times(self, quantity: int) -> Money:
+        return Money(self.amount * quantity, self.currency)
+
+
+class Address(msgspec.Struct, frozen=True, kw_only=True):
+    """A ship-to address; `pii_complete` is False while the platform masks or withholds buyer details."""
+
+    country: str
+    name: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    line3: str | None = None
+    city: str | None = None
+    region: str | None = None
+    district: str | None = None
+    postal_code: str | None = None
+    pii_complete: bool = False
+
+    def __post_init__(self) -> None:
+        if not is_country(self.country):
+            raise _invalid("country", f"not an ISO-3166 alpha-2 code: {self.country!r}")
+        if self.pii_complete and not (self.name and self.line1):
+            raise _invalid("pii_complete", "an address without name and first street line cannot be complete")
+
+
+class Totals(msgspec.Struct, frozen=True, kw_only=True):
+    items: Money
+    shipping: Money
+    tax: Money
+    discount: Money
+    total: Money
+
+    def __post_init__(self) -> None:
+        for name in ("shipping", "tax", "discount", "total"):
+            if getattr(self, name).currency != self.items.currency:
+                raise _invalid(name, "all totals must share one currency")
+
+
+class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
+    """One SKU on an order. Platforms that send one row per unit are collapsed here to quantity N,
+    keeping all N platform ids in `line_ids`, because tracking must be pushed per id."""
+
+    line_ids: tuple[str, ...]
+    platform_sku: str
+    quantity: int
+    title: str = ""
+    seller_sku: str | None = None
+    cancelled_quantity: int = 0
+    shipped_quantity: int = 0
+    unit_price: Money | None = None
+
+    def __post_init__(self) -> None:
+        if not self.line_ids or not all(isinstance(i, str) and i for i in self.line_ids):
+            raise _invalid("line_ids", "needs at least one non-empty platform line id")
+        _check_text("platform_sku", self.platform_sku)
+        if not isinstance(self.quantity, int) or isinstance(self.quantity, bool) or self.quantity <= 0:
+            raise _invalid("quantity", f"must be a whole number > 0, got {self.quantity!r}")
+        for name in ("cancelled_quantity", "shipped_quantity"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 0 <= value <= self.quantity:
+                raise _invalid(name, f"must be between 0 and quantity {self.quantity}, got {value!r}")
+        if self.cancelled_quantity + self.shipped_quantity > self.quantity:
+            raise _invalid("shipped_quantity", "shipped plus cancelled exceeds quantity")
+
+    @property
+    def open_quantity(self) -> int:
+        """Units still to ship from a warehouse."""
+        return self.quantity - self.cancelled_quantity - self.shipped_quantity
+
+
+def order_key(platform: str, shop_id: str, external_id: str) -> str:
+    """The one identity of an order across Orderhub: `{platform}:{shop_id}:{external_id}`."""
+    return f"{platform}:{shop_id}:{external_id}"
+
+
+class Order(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    seller: str
+    platform: str
+    shop_id: str
+    external_id: str
+    platform_status: str
+    status: OrderStatus
+    fulfilled_by: FulfilledBy
+    placed_at: datetime
+    updated_at: datetime
+    currency: str
+    lines: tuple[OrderLine, ...]
+    ship_by: datetime | None = None
+    ship_to: Address | None = None
+    totals: Totals | None = None
+    payload_hash: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("seller", "shop_id", "external_id", "platform_status"):
+            _check_text(name, getattr(self, name))
+        if self.platform not in PLATFORMS:
+            raise _invalid("platform", f"unknown platform {self.platform!r} (known: {', '.join(PLATFORMS)})")
+        if self.key != order_key(self.platform, self.shop_id, self.external_id):
+            raise _invalid("key", "must be '{platform}:{shop_id}:{external_id}'")
+        for name in ("placed_at", "updated_at", "ship_by"):
+            _check_utc(name, getattr(self, name))
+        if not is_currency(self.currency):
+            raise _invalid("currency", f"not an ISO-4217 code: {self.currency!r}")
+        if not self.lines and self.status is not OrderStatus.CANCELLED:
+            # Amazon zeroes QuantityOrdered on cancelled items, so a cancelled order may have no line left.
+            raise _invalid("lines", "an order needs at least one line unless it is cancelled")
+        for i, line in enumerate(self.lines):
+            if line.unit_price is not None and line.unit_price.currency != self.currency:
+                raise _invalid(f"lines[{i}].unit_price.currency", f"{line.unit_price.currency} differs from order currency {self.currency}")
+        if self.totals is not None and self.totals.total.currency != self.currency:
+            raise _invalid("totals.total.currency", "differs from order currency")
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+class StockLevel(msgspec.Struct, frozen=True, kw_only=True):
+    """What one warehouse reported for one seller SKU at `as_of`."""
+
+    warehouse: str
+    seller_sku: str
+    on_hand: int
+    as_of: datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.on_hand, int) or self.on_hand < 0:
+            raise _invalid("on_hand", f"must be a whole number >= 0, got {self.on_hand!r}")
+        _check_utc("as_of", self.as_of)
+
+
+class ShipmentLine(msgspec.Struct, frozen=True):
+    seller_sku: str
+    quantity: int
+
+
+class Shipment(msgspec.Struct, frozen=True, kw_only=True):
+    order_key: str
+    warehouse: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: tuple[ShipmentLine, ...]
+
+    def __post_init__(self) -> None:
+        _check_text("tracking_number", self.tracking_number)
+        _check_text("carrier", self.carrier)
+        _check_utc("shipped_at", self.shipped_at)
+        if not self.lines or any(line.quantity <= 0 for line in self.lines):
+            raise _invalid("lines", "a shipment needs lines with quantity > 0")
+
+
+class Hold(msgspec.Struct, frozen=True):
+    """Why an order cannot go on, in words an operator can act on."""
+
+    reason: HoldReason
+    detail: str
+
+
+class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    kind: EventKind
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        _check_utc("at", self.at)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# One encoder/decoder pair for the wire and the store: msgspec JSON keeps Decimal as a string and
+# datetimes as RFC 3339, so a round trip is exact.
+_ENCODER = msgspec.json.Encoder(decimal_format="string")
+_ORDER_DECODER = msgspec.json.Decoder(Order)
+
+
+def encode(value: msgspec.Struct) -> bytes:
+    return _ENCODER.encode(value)
+
+
+def decode_order(data: bytes) -> Order:
+    return _ORDER_DECODER.decode(data)

@@ -1,0 +1,180 @@
+"""The shapes the pipeline asks of a platform connector, without importing any platform module.
+
+Connectors implement these Protocols; the registry in `connectors/registry.py` hands them to the
+pipeline and workers. Everything passed here is plain data (raw JSON dicts, canonical Structs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import msgspec
+
+from pipeline.model import Order
+
+RawBundle = dict[str, Any]
+"""Every document fetched for one order, e.g. Amazon `{"order":..., "items":[...], "address":...}`."""
+
+
+class Limit(msgspec.Struct, frozen=True):
+    """`rate` tokens per second refill a bucket holding at most `burst` (the platforms' own model)."""
+
+    rate: float
+    burst: int
+
+    def scaled(self, factor: float) -> Limit:
+        """The same limit with time running `factor` times faster (a time-scaled sandbox)."""
+        return Limit(self.rate * factor, self.burst)
+
+
+class ShopRef(msgspec.Struct, frozen=True):
+    """Who an order belongs to: enough for a mapping function to build the order key."""
+
+    seller: str
+    platform: str
+    shop_id: str
+
+
+class BundleIdentity(msgspec.Struct, frozen=True):
+    """What can be read from a raw bundle even when it does not map (so a bad one can still be held)."""
+
+    external_id: str | None
+    updated_at: datetime | None
+
+
+class StockPush(msgspec.Struct, frozen=True):
+    """Set the sellable quantity of one platform SKU; `listing_id` is the platform's product id where its
+    API needs one besides the SKU (TikTok product_id, AliExpress product_id, TEMU goodsId)."""
+
+    platform_sku: str
+    quantity: int
+    listing_id: str | None = None
+
+
+class TrackedItem(msgspec.Struct, frozen=True):
+    """A platform line id and how many of its units a package holds (1 for unit-per-row platforms)."""
+
+    line_id: str
+    quantity: int
+
+
+class TrackingPush(msgspec.Struct, frozen=True, kw_only=True):
+    external_id: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    items: tuple[TrackedItem, ...]
+    package_ref: str = ""
+
+
+class PushOutcome(msgspec.Struct, frozen=True):
+    """What the platform said about one pushed item: accepted, or refused with its own message."""
+
+    ref: str
+    accepted: bool
+    message: str = ""
+
+
+class PlatformClient(Protocol):
+    """One shop's authenticated, rate-limited connection to its platform."""
+
+    def sync_horizon(self, now: datetime) -> datetime:
+        """The latest `until` this platform accepts for a change query (Amazon: two minutes ago)."""
+
+    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+        """Pages of raw bundles for orders updated in [since, until), paging to the end."""
+
+    def fetch_order(self, external_id: str) -> RawBundle:
+        """The raw bundle of one order (webhook-triggered fetch, replay)."""
+
+    def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]: ...
+
+    def push_tracking(self, push: TrackingPush) -> PushOutcome: ...
+
+
+class PlatformConnector(Protocol):
+    """A platform as the pipeline sees it: pure mapping plus a factory for clients."""
+
+    name: str
+    overlap: timedelta  # how far back each incremental sync re-reads, for late-arriving updates
+
+    def map_order(self, bundle: RawBundle, shop: ShopRef) -> Order:
+        """Pure and total: a valid Order, or MappingError/InvalidModel naming the field path."""
+
+    def identify(self, bundle: RawBundle) -> BundleIdentity:
+        """Best effort, never raises: the external id and update time of a possibly broken bundle."""
+
+    def client(self, shop: Any, secrets: Mapping[str, str], limiter: Any) -> PlatformClient: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Warehouses
+
+
+class OutboundLine(msgspec.Struct, frozen=True):
+    seller_sku: str
+    quantity: int
+
+
+class OutboundRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What one warehouse is asked to ship for one order: everything a WMS create call needs.
+
+    `reference` is derived from the order key and the warehouse, so every retry names the same
+    outbound order and the warehouse (or our lookup before a retry) can refuse a second one.
+    """
+
+    reference: str
+    order_key: str
+    platform: str
+    external_id: str
+    lines: tuple[OutboundLine, ...]
+    ship_to: Any  # pipeline.model.Address with complete PII
+    currency: str
+    shipping_method: str = ""
+
+
+class OutboundStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """A warehouse's view of one outbound order."""
+
+    reference: str
+    remote_id: str
+    state: str  # OPEN | SHIPPED | CANCELLED | EXCEPTION
+    carrier: str = ""
+    tracking_number: str = ""
+    shipped_at: datetime | None = None
+    lines: tuple[OutboundLine, ...] = ()
+    detail: str = ""
+
+
+class WarehouseClient(Protocol):
+    """One configured warehouse's authenticated connection to its WMS."""
+
+    def submit(self, request: OutboundRequest) -> OutboundStatus:
+        """Create the outbound order once: on an ambiguous failure look the reference up before retrying;
+        a reference the warehouse already has returns that order, never a second one."""
+
+    def find(self, reference: str) -> OutboundStatus | None: ...
+
+    def cancel(self, reference: str) -> OutboundStatus:
+        """Cancel if not shipped; the returned state says what happened (SHIPPED = too late)."""
+
+    def shipments_since(self, since: datetime) -> list[OutboundStatus]:
+        """Outbound orders that shipped (with carrier and tracking) or failed since `since`."""
+
+    def inventory(self) -> list[Any]:
+        """pipeline.model.StockLevel per seller SKU held in this warehouse."""
+
+
+class WarehouseConnector(Protocol):
+    name: str
+
+    def client(self, warehouse: Any, secrets: Mapping[str, str], limiter: Any) -> WarehouseClient: ...
+
+
+class WebhookReceiver(Protocol):
+    """A platform's push notifications: verify first, then say which orders to fetch."""
+
+    def order_ids(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> list[str] | None:
+        """The external ids of the orders a verified push is about; None when the signature does not verify."""

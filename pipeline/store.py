@@ -1,0 +1,291 @@
+"""The order store on Redis: idempotent batch upserts, timelines, holds and sync cursors.
+
+Every key lives under `{prefix}:{seller}:`, so sellers and test runs never collide. A batch upsert
+is one Lua call (one round trip): an identical payload hash writes nothing, an older platform
+update never replaces a newer one, and a payload that did not map is kept raw and held.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import msgspec
+import orjson
+import redis
+
+from pipeline.model import EventKind, Hold, HoldReason, Order, TimelineEvent, decode_order, encode, utc_now
+
+UNMAPPED = "UNMAPPED"
+"""Status-index bucket of orders whose payload never mapped (there is no canonical status to file under)."""
+
+
+class UpsertResult(enum.StrEnum):
+    NEW = "NEW"
+    UPDATED = "UPDATED"
+    UNCHANGED = "UNCHANGED"  # identical payload hash: nothing written
+    STALE = "STALE"  # the platform's update time is older than the stored one: nothing written
+
+
+class Received(msgspec.Struct, frozen=True, kw_only=True):
+    """One order as fetched: its raw bundle and either the canonical order or why it did not map."""
+
+    key: str
+    platform: str
+    shop_id: str
+    raw: bytes
+    payload_hash: str
+    updated_at: datetime | None
+    order: Order | None = None
+    error: str | None = None
+
+
+class StoredOrder(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    order: Order | None
+    raw: bytes
+    payload_hash: str
+    hold: Hold | None
+    stage: str
+
+
+def _micros(moment: datetime | None) -> int:
+    return 0 if moment is None else int(moment.timestamp() * 1_000_000)
+
+
+# ARGV: prefix, seller, event timestamp, then 9 values per item (see _item_args). KEYS are not declared
+# per item because the status and hold index keys depend on what is stored; Orderhub runs on a single
+# Redis (Celery cannot use Redis Cluster as a broker anyway), where this is safe.
+_UPSERT = """
+local base = ARGV[1] .. ':' .. ARGV[2] .. ':'
+local at = ARGV[3]
+local results = {}
+local i = 4
+while i <= #ARGV do
+  local key, hash, upd, status, platform = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), ARGV[i+3], ARGV[i+4]
+  local doc, raw, err, shop = ARGV[i+5], ARGV[i+6], ARGV[i+7], ARGV[i+8]
+  i = i + 9
+  local okey = base .. 'o:' .. key
+  local tlkey = base .. 'tl:' .. key
+  local old = redis.call('HMGET', okey, 'hash', 'upd', 'status', 'platform', 'hold')
+  local result
+  if old[1] and old[1] == hash then
+    result = 'UNCHANGED'
+  elseif old[1] and upd > 0 and (tonumber(old[2]) or 0) > upd then
+    result = 'STALE'
+  else
+    result = old[1] and 'UPDATED' or 'NEW'
+    local fields = {'hash', hash, 'raw', raw, 'platform', platform, 'shop', shop}
+    if upd > 0 and (not old[2] or upd >= tonumber(old[2])) then
+      table.insert(fields, 'upd'); table.insert(fields, tostring(upd))
+    end
+    local new_status = old[3] or 'UNMAPPED'
+    if err == '' then
+      new_status = status
+      table.insert(fields, 'doc'); table.insert(fields, doc)
+    end
+    table.insert(fields, 'status'); table.insert(fields, new_status)
+    if not old[1] then table.insert(fields, 'stage'); table.insert(fields, 'received') end
+    redis.call('HSET', okey, unpack(fields))
+    if old[3] ~= new_status then
+      if old[3] then redis.call('SREM', base .. 'idx:' .. (old[4] or platform) .. ':' .. old[3], key) end
+      redis.call('SADD', base .. 'idx:' .. platform .. ':' .. new_status, key)
+    end
+    local kind = (result == 'NEW') and 'received' or 'updated'
+    redis.call('RPUSH', tlkey, cjson.encode({at = at, kind = kind, detail = (err == '' and status or 'payload did not map')}))
+    redis.call('HINCRBY', base .. 'stats:events', kind, 1)
+    if err ~= '' then
+      if old[5] and old[5] ~= 'INVALID_PAYLOAD' then
+        redis.call('SREM', base .. 'holds:' .. old[5], key)
+      end
+      redis.call('HSET', okey, 'hold', 'INVALID_PAYLOAD', 'hold_detail', err)
+      redis.call('SADD', base .. 'holds:INVALID_PAYLOAD', key)
+      redis.call('RPUSH', tlkey, cjson.encode({at = at, kind = 'held', detail = 'INVALID_PAYLOAD: ' .. err}))
+      redis.call('HINCRBY', base .. 'stats:events', 'held:INVALID_PAYLOAD', 1)
+    elseif old[5] == 'INVALID_PAYLOAD' then
+      redis.call('HDEL', okey, 'hold', 'hold_detail')
+      redis.call('SREM', base .. 'holds:INVALID_PAYLOAD', key)
+      redis.call('RPUSH', tlkey, cjson.encode({at = at, kind = 'released', detail = 'a valid payload arrived'}))
+    end
+  end
+  table.insert(results, result)
+end
+redis.call('SADD', ARGV[1] .. ':sellers', ARGV[2])
+return results
+"""
+
+_HOLD = """
+local okey, base, key = KEYS[1], ARGV[1], ARGV[2]
+local old = redis.call('HGET', okey, 'hold')
+if old then redis.call('SREM', base .. 'holds:' .. old, key) end
+redis.call('HSET', okey, 'hold', ARGV[3], 'hold_detail', ARGV[4])
+redis.call('SADD', base .. 'holds:' .. ARGV[3], key)
+redis.call('RPUSH', KEYS[2], ARGV[5])
+redis.call('HINCRBY', base .. 'stats:events', 'held:' .. ARGV[3], 1)
+return old or ''
+"""
+
+_RELEASE = """
+local okey, base, key = KEYS[1], ARGV[1], ARGV[2]
+local old = redis.call('HGET', okey, 'hold')
+if not old then return '' end
+redis.call('HDEL', okey, 'hold', 'hold_detail')
+redis.call('SREM', base .. 'holds:' .. old, key)
+redis.call('RPUSH', KEYS[2], ARGV[3])
+return old
+"""
+
+
+class OrderStore:
+    """All reads and writes of orders, timelines, holds and cursors for every seller."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "orderhub") -> None:
+        self.redis = client
+        self.prefix = prefix
+        self._upsert = client.register_script(_UPSERT)
+        self._hold = client.register_script(_HOLD)
+        self._release = client.register_script(_RELEASE)
+
+    def _base(self, seller: str) -> str:
+        return f"{self.prefix}:{seller}:"
+
+    def _order_key(self, seller: str, key: str) -> str:
+        return f"{self._base(seller)}o:{key}"
+
+    def _timeline_key(self, seller: str, key: str) -> str:
+        return f"{self._base(seller)}tl:{key}"
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def upsert(self, seller: str, items: Sequence[Received]) -> list[UpsertResult]:
+        """Store a batch in one round trip; one result per item, in order."""
+        if not items:
+            return []
+        args: list[object] = [self.prefix, seller, utc_now().isoformat()]
+        for item in items:
+            args.extend(self._item_args(item))
+        results = self._upsert(keys=[], args=args)
+        return [UpsertResult(r.decode() if isinstance(r, bytes) else r) for r in results]
+
+    @staticmethod
+    def _item_args(item: Received) -> list[object]:
+        if item.order is not None:
+            return [item.key, item.payload_hash, _micros(item.order.updated_at), item.order.status.value,
+                    item.platform, encode(item.order), item.raw, "", item.shop_id]
+        return [item.key, item.payload_hash, _micros(item.updated_at), UNMAPPED, item.platform, b"",
+                item.raw, item.error or "payload did not map", item.shop_id]
+
+    def append_event(self, seller: str, key: str, kind: EventKind, detail: str = "") -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.rpush(self._timeline_key(seller, key), _event_json(kind, detail))
+        pipe.hincrby(f"{self._base(seller)}stats:events", kind.value, 1)
+        pipe.execute()
+
+    def event_counts(self, seller: str) -> dict[str, int]:
+        """How many events of each kind (and holds per reason, as `held:REASON`) ever happened."""
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(f"{self._base(seller)}stats:events").items()}
+
+    def hold(self, seller: str, key: str, reason: HoldReason, detail: str) -> None:
+        """Hold an order with a reason an operator can act on (replaces any earlier hold)."""
+        base = self._base(seller)
+        self._hold(
+            keys=[self._order_key(seller, key), self._timeline_key(seller, key)],
+            args=[base, key, reason.value, detail, _event_json(EventKind.HELD, f"{reason.value}: {detail}")],
+        )
+
+    def release(self, seller: str, key: str, detail: str = "") -> HoldReason | None:
+        base = self._base(seller)
+        old = self._release(
+            keys=[self._order_key(seller, key), self._timeline_key(seller, key)],
+            args=[base, key, _event_json(EventKind.RELEASED, detail)],
+        )
+        old = old.decode() if isinstance(old, bytes) else old
+        return HoldReason(old) if old else None
+
+    def set_stage(self, seller: str, key: str, stage: str) -> None:
+        self.redis.hset(self._order_key(seller, key), "stage", stage)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, seller: str, key: str) -> StoredOrder | None:
+        fields = self.redis.hgetall(self._order_key(seller, key))
+        if not fields:
+            return None
+        doc = fields.get(b"doc")
+        hold = None
+        if b"hold" in fields:
+            hold = Hold(HoldReason(fields[b"hold"].decode()), fields.get(b"hold_detail", b"").decode())
+        return StoredOrder(
+            key=key,
+            order=decode_order(doc) if doc else None,
+            raw=fields.get(b"raw", b""),
+            payload_hash=fields.get(b"hash", b"").decode(),
+            hold=hold,
+            stage=fields.get(b"stage", b"").decode(),
+        )
+
+    def timeline(self, seller: str, key: str) -> list[TimelineEvent]:
+        return [_EVENT_DECODER.decode(item) for item in self.redis.lrange(self._timeline_key(seller, key), 0, -1)]
+
+    def holds(self, seller: str, reason: HoldReason | None = None) -> dict[HoldReason, list[str]]:
+        reasons = [reason] if reason else list(HoldReason)
+        pipe = self.redis.pipeline(transaction=False)
+        for r in reasons:
+            pipe.smembers(f"{self._base(seller)}holds:{r.value}")
+        return {r: sorted(m.decode() for m in members) for r, members in zip(reasons, pipe.execute(), strict=True)}
+
+    def status_counts(self, seller: str) -> dict[tuple[str, str], int]:
+        """(platform, status) → number of orders, read from the status index sets."""
+        base = self._base(seller)
+        keys = [k.decode() for k in self.redis.scan_iter(match=f"{base}idx:*", count=500)]
+        pipe = self.redis.pipeline(transaction=False)
+        for k in keys:
+            pipe.scard(k)
+        counts = {}
+        for k, n in zip(keys, pipe.execute(), strict=True):
+            platform, status = k[len(base) + 4:].split(":", 1)
+            if n:
+                counts[(platform, status)] = n
+        return counts
+
+    def oldest_unsubmitted(self, seller: str) -> tuple[str, datetime] | None:
+        """The oldest READY order that has not reached a warehouse (nor been held): what ops chase first."""
+        base = self._base(seller)
+        keys = [k.decode() for idx in self.redis.scan_iter(match=f"{base}idx:*:READY", count=500)
+                for k in self.redis.smembers(idx)]
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._order_key(seller, key), "stage", "hold", "doc")
+        oldest = None
+        for key, (stage, hold, doc) in zip(keys, pipe.execute(), strict=True):
+            if hold or (stage or b"").decode() in ("submitted", "shipped", "ignored", "cancelled") or not doc:
+                continue
+            placed = decode_order(doc).placed_at
+            if oldest is None or placed < oldest[1]:
+                oldest = (key, placed)
+        return oldest
+
+    def sellers(self) -> list[str]:
+        return sorted(s.decode() for s in self.redis.smembers(f"{self.prefix}:sellers"))
+
+    # -- sync cursors: they move only when told to ------------------------------------------
+
+    def _cursor_key(self, seller: str, shop_id: str, stream: str) -> str:
+        return f"{self._base(seller)}cursor:{shop_id}:{stream}"
+
+    def cursor(self, seller: str, shop_id: str, stream: str = "orders") -> datetime | None:
+        value = self.redis.get(self._cursor_key(seller, shop_id, stream))
+        return datetime.fromisoformat(value.decode()) if value else None
+
+    def set_cursor(self, seller: str, shop_id: str, moment: datetime, stream: str = "orders") -> None:
+        if moment.tzinfo is None:
+            raise ValueError("cursor must be timezone-aware")
+        self.redis.set(self._cursor_key(seller, shop_id, stream), moment.astimezone(UTC).isoformat())
+
+
+_EVENT_DECODER = msgspec.json.Decoder(TimelineEvent)
+
+
+def _event_json(kind: EventKind, detail: str) -> bytes:
+    return orjson.dumps({"at": utc_now().isoformat(), "kind": kind.value, "detail": detail})

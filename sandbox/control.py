@@ -1,0 +1,139 @@
+"""The ``/_sandbox/`` control API mounted on every emulator: JSON in, JSON out.
+
+It lets a demo, a contract test in another process or an operator drive the world: reseed the
+orders, move or speed up the clock, switch faults on, read counters, recorded pushes and the
+ground-truth order list. Each endpoint mirrors a Python method on the emulator object.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sandbox.server import Request, Response
+
+if TYPE_CHECKING:
+    from sandbox.server import Emulator
+
+
+def mount_control_api(emulator: Emulator) -> None:
+    def add(method: str, path: str, handler: Any) -> None:
+        emulator.route(method, path, "_sandbox", _guard(handler), auth=False, control=True)
+
+    add("POST", "/_sandbox/seed", lambda req: _seed(emulator, req))
+    add("GET", "/_sandbox/clock", lambda req: _ok(clock_state(emulator)))
+    add("POST", "/_sandbox/clock", lambda req: _clock(emulator, req))
+    add("GET", "/_sandbox/faults", lambda req: _ok(emulator.faults.as_dict()))
+    add("POST", "/_sandbox/faults", lambda req: _ok(emulator.configure_faults(**_body(req))))
+    add("GET", "/_sandbox/counters", lambda req: _ok(emulator.counters.snapshot()))
+    add("DELETE", "/_sandbox/counters", lambda req: _reset_counters(emulator))
+    add("GET", "/_sandbox/pushed", lambda req: _ok(emulator.pushed(req.arg("kind"))))
+    add("GET", "/_sandbox/orders", lambda req: _ok(emulator.ground_truth()))
+
+
+class WarehouseWorld(Protocol):
+    """What a warehouse emulator (4PX, ShipBob) exposes as ground truth and test levers."""
+
+    def count_by_reference(self) -> dict[str, int]: ...
+    def outbound_truth(self) -> list[dict[str, Any]]: ...
+    def inventory_truth(self) -> list[dict[str, Any]]: ...
+    def cancellation_truth(self) -> list[dict[str, Any]]: ...
+    def set_stock(self, site: Any, sku: str, qty: int) -> None: ...
+    def ship_now(self, reference: str) -> dict[str, Any]: ...
+    def configure_fulfilment(self, **knobs: Any) -> dict[str, Any]: ...
+
+
+def mount_warehouse_controls(emulator: Emulator, world: WarehouseWorld) -> None:
+    """The warehouse part of the control API: outbound orders per client reference, stock, levers.
+
+    ``GET references`` ({reference: accepted creates}), ``outbounds``, ``inventory``,
+    ``cancellations``; ``POST stock`` {warehouse, sku, qty}; ``POST ship`` {reference};
+    ``GET/POST fulfilment`` (pick/ship durations, exception rate).
+    """
+
+    def add(method: str, path: str, handler: Any) -> None:
+        emulator.route(method, "/_sandbox/" + path, "_sandbox", _guard(handler), auth=False, control=True)
+
+    add("GET", "references", lambda req: _ok(world.count_by_reference()))
+    add("GET", "outbounds", lambda req: _ok(world.outbound_truth()))
+    add("GET", "inventory", lambda req: _ok(world.inventory_truth()))
+    add("GET", "cancellations", lambda req: _ok(world.cancellation_truth()))
+    add("POST", "stock", lambda req: _stock(world, _body(req)))
+    add("POST", "ship", lambda req: _ok(world.ship_now(_required(_body(req), "reference"))))
+    add("GET", "fulfilment", lambda req: _ok(world.configure_fulfilment()))
+    add("POST", "fulfilment", lambda req: _ok(world.configure_fulfilment(**_body(req))))
+
+
+def _stock(world: WarehouseWorld, body: dict[str, Any]) -> Response:
+    missing = {"warehouse", "sku", "qty"} - set(body)
+    if missing:
+        raise ValueError(f"missing field(s) {sorted(missing)}; send warehouse, sku and qty")
+    world.set_stock(body["warehouse"], str(body["sku"]), int(body["qty"]))
+    return _ok(world.inventory_truth())
+
+
+def _required(body: dict[str, Any], name: str) -> str:
+    if name not in body:
+        raise ValueError(f"missing field {name!r}")
+    return str(body[name])
+
+
+def clock_state(emulator: Emulator) -> dict[str, Any]:
+    now = emulator.clock.now()
+    return {"now": now.isoformat(), "unix": int(now.timestamp()), "scale": emulator.clock.factor,
+            "start": emulator.clock.start.isoformat()}
+
+
+def _seed(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    count, seed = int(body.get("count", emulator.order_count)), int(body.get("seed", emulator.seed_value))
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    anchor = body.get("anchor")  # "now", an ISO instant, or absent (the clock's start)
+    when = emulator.clock.now() if anchor == "now" else datetime.fromisoformat(anchor) if anchor else None
+    emulator.seed(count=count, seed=seed, anchor=when)
+    return _ok({"count": count, "seed": seed, "visible": len(emulator.ground_truth())})
+
+
+def _clock(emulator: Emulator, request: Request) -> Response:
+    body = _body(request)
+    unknown = set(body) - {"advance", "scale", "set"}
+    if unknown:
+        raise ValueError(f"unknown clock field(s) {sorted(unknown)}; use advance, scale or set")
+    if "set" in body:
+        emulator.clock.set(datetime.fromisoformat(body["set"]))
+    if "advance" in body:
+        emulator.clock.advance(float(body["advance"]))
+    if "scale" in body:
+        emulator.clock.scale(float(body["scale"]))
+    return _ok(clock_state(emulator))
+
+
+def _reset_counters(emulator: Emulator) -> Response:
+    emulator.counters.reset()
+    return _ok({})
+
+
+def _body(request: Request) -> dict[str, Any]:
+    body = request.json() or {}
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def _ok(payload: Any) -> Response:
+    return Response.json(200, payload)
+
+
+def _guard(handler: Any) -> Any:
+    """Bad control input answers 400 with the reason instead of a 500."""
+
+    def run(request: Request) -> Response:
+        try:
+            return handler(request)
+        except (ValueError, TypeError) as exc:
+            return Response.json(400, {"error": str(exc)})
+        except KeyError as exc:  # an unknown reference, warehouse or location
+            return Response.json(404, {"error": f"unknown {exc.args[0] if exc.args else exc}"})
+
+    return run

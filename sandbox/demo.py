@@ -1,0 +1,150 @@
+"""The demo shops the sandbox serves and the credentials each emulator accepts by default.
+
+The same values live in ``sandbox/demo-secrets.toml`` (one table per shop) so a demo config can
+reference them like real secrets; ``DEMO_SHOPS`` describes the shops (ids, marketplaces,
+countries) and ``DEMO_WAREHOUSES`` the 3PL accounts (4PX, ShipBob) so a demo can wire Orderhub's
+seller config to the emulators.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEMO_SECRETS_PATH = Path(__file__).with_name("demo-secrets.toml")
+
+AMAZON_MARKETPLACES: dict[str, str] = {  # marketplace id -> buyer country
+    "ATVPDKIKX0DER": "US",
+    "A1AM78C64UM0Y8": "MX",
+    "A1F83G8C2ARO7P": "GB",
+    "A1PA6795UKMFR9": "DE",
+    "A13V1IB3VIYZZH": "FR",
+    "A1VC38T7YXB528": "JP",
+}
+
+
+@dataclass(frozen=True)
+class AmazonCredentials:
+    """One seller authorisation: the LWA app (client id/secret) plus the seller's refresh token."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    seller_id: str
+    marketplace_ids: tuple[str, ...]
+    pii_access: bool = True  # whether the app holds the PII role (RDT data elements)
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return tuple(AMAZON_MARKETPLACES[m] for m in self.marketplace_ids)
+
+
+@dataclass(frozen=True)
+class TikTokCredentials:
+    """One authorised TikTok shop: the app (key/secret) plus the shop's refresh token and cipher."""
+
+    app_key: str
+    app_secret: str
+    refresh_token: str
+    shop_id: str
+    shop_cipher: str
+    shop_name: str
+    region: str  # ISO country of the shop, also the buyers' country
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return (self.region,)
+
+
+_LWA_APP = ("amzn1.application-oa2-client.orderhubdemo00000000000000000001",
+            "amzn1.oa2-cs.v1.orderhub-demo-lwa-client-secret")
+_TIKTOK_APP = ("6orderhubdemo", "0rderhub0demo0tiktok0app0secret000000001")
+
+
+def _amazon(suffix: str, *marketplaces: str) -> AmazonCredentials:
+    return AmazonCredentials(*_LWA_APP, f"Atzr|orderhub-demo-refresh-token-{suffix}",
+                             f"A1ORDERHUBDEMO{suffix.upper()}", marketplaces)
+
+
+def _tiktok(region: str, n: int) -> TikTokCredentials:
+    return TikTokCredentials(*_TIKTOK_APP, f"TTP_orderhub-demo-refresh-token-{region.lower()}",
+                             f"74940000000000001{n:02d}", f"GCP_orderhubdemo{region}0000000000000",
+                             f"Orderhub Demo {region}", region)
+
+
+AMAZON_DEMO_ACCOUNTS: tuple[AmazonCredentials, ...] = (
+    _amazon("us", "ATVPDKIKX0DER"),
+    _amazon("mx", "A1AM78C64UM0Y8"),
+    _amazon("eu", "A1F83G8C2ARO7P", "A1PA6795UKMFR9", "A13V1IB3VIYZZH"),
+    _amazon("jp", "A1VC38T7YXB528"),
+)
+
+TIKTOK_DEMO_SHOPS: tuple[TikTokCredentials, ...] = tuple(
+    _tiktok(region, n) for n, region in enumerate(("US", "GB", "DE", "FR", "JP", "MX"), 1)
+)
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    name: str  # the table name in demo-secrets.toml, e.g. "amazon-demo-us"
+    platform: str
+    shop_id: str  # Amazon seller id / TikTok shop id
+    marketplaces: tuple[str, ...]  # Amazon marketplace ids / TikTok region
+    countries: tuple[str, ...]
+    credentials: AmazonCredentials | TikTokCredentials
+
+
+DEMO_SHOPS: dict[str, DemoShop] = {
+    **{f"amazon-demo-{c.refresh_token.rsplit('-', 1)[1]}": DemoShop(
+        f"amazon-demo-{c.refresh_token.rsplit('-', 1)[1]}", "amazon", c.seller_id, c.marketplace_ids,
+        c.countries, c) for c in AMAZON_DEMO_ACCOUNTS},
+    **{f"tiktok-demo-{c.region.lower()}": DemoShop(
+        f"tiktok-demo-{c.region.lower()}", "tiktok", c.shop_id, (c.region,), c.countries, c)
+       for c in TIKTOK_DEMO_SHOPS},
+}
+
+
+@dataclass(frozen=True)
+class FourPXCredentials:
+    """A 4PX open-platform app: the key and secret every router call is signed with."""
+
+    app_key: str
+    app_secret: str
+
+
+@dataclass(frozen=True)
+class ShipBobCredentials:
+    """A ShipBob personal access token plus the channel (with write scope) orders are created in."""
+
+    token: str
+    channel_id: str
+
+
+FOURPX_DEMO = FourPXCredentials("orderhub-demo-4px-app-key", "orderhub-demo-4px-app-secret-000001")
+SHIPBOB_DEMO = ShipBobCredentials("orderhub-demo-shipbob-personal-access-token", "100001")
+
+
+@dataclass(frozen=True)
+class DemoWarehouse:
+    """A 3PL account the sandbox serves. Kept apart from DEMO_SHOPS: a warehouse sells nowhere."""
+
+    name: str  # the table name in demo-secrets.toml, e.g. "fourpx-demo"
+    kind: str  # the warehouse kind in seller configs: "fourpx" / "shipbob"
+    sites: tuple[str, ...]  # 4PX warehouse codes / ShipBob fulfillment-center location ids
+    countries: tuple[str, ...]  # where those sites stand
+    credentials: FourPXCredentials | ShipBobCredentials
+
+
+DEMO_WAREHOUSES: dict[str, DemoWarehouse] = {
+    "fourpx-demo": DemoWarehouse("fourpx-demo", "fourpx", ("USNJ01", "DEFRA01", "JPOSA01"), ("US", "DE", "JP"),
+                                 FOURPX_DEMO),
+    "shipbob-demo": DemoWarehouse("shipbob-demo", "shipbob", ("156", "235"), ("US", "GB"), SHIPBOB_DEMO),
+}
+
+
+def load_demo_secrets(path: Path = DEMO_SECRETS_PATH) -> dict[str, dict[str, Any]]:
+    """The TOML file as ``{shop name: {key: value}}``."""
+    with path.open("rb") as handle:
+        return tomllib.load(handle)

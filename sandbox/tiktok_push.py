@@ -1,0 +1,148 @@
+"""The TikTok emulator's write side: inventory update and mark-package-as-shipped.
+
+Validation follows reference §2.6: inventory problems are per-SKU entries in ``data.errors``
+under a ``code: 0`` envelope; packages must name unshipped line items (units) of the order.
+Every push is recorded with its normalised content; accepted ones change the world.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sandbox.generator import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
+from sandbox.server import Request, Response
+from sandbox.tiktok_shapes import (
+    ORDER_STATUS,
+    PRODUCT_IDS,
+    SHIPPING_PROVIDERS,
+    SKU_IDS,
+    SKUS_BY_ID,
+    envelope,
+    line_item_id,
+    package_id,
+    param_error,
+)
+
+if TYPE_CHECKING:
+    from sandbox.tiktok import TikTokEmulator
+
+MAX_STOCK = 99999  # the brief's 0..99999; the reference says "< 99999" (see the sandbox report)
+TRACKING_MARKETS = {"US", "GB", "ES", "IE", "IT", "DE", "FR", "JP"}  # where mark-as-shipped exists
+
+
+def update_inventory(emu: TikTokEmulator, request: Request) -> Response:
+    shop = request.caller.shop
+    product_id = request.params["product_id"]
+    family = next((f for f, pid in PRODUCT_IDS.items() if pid == product_id), None)
+    if family is None:
+        return emu.error((12052032, "The product does not exist"))
+    try:
+        body = request.json()
+    except ValueError:
+        return param_error("body", "not valid JSON", "a JSON object")
+    skus = body.get("skus") if isinstance(body, dict) else None
+    if not isinstance(skus, list) or not skus:
+        return param_error("skus", "missing or empty", "a list of {id, inventory}")
+    if any(not isinstance(entry, dict) or not entry.get("id") for entry in skus):
+        return emu.error((12052036, "The SKU ID is necessary"))
+    warehouse = emu.warehouse_id(shop.shop_id)
+    problems = []
+    for entry in skus:
+        error = _sku_error(entry, family, warehouse)
+        item = SKUS_BY_ID.get(str(entry["id"]))
+        content = {"shop_id": shop.shop_id, "product_id": product_id, "sku_id": str(entry["id"]),
+                   "seller_sku": item.sku if item else None, "inventory": entry.get("inventory")}
+        if error:
+            problems.append(error)
+            emu.record_push("stock", shop.shop_id, False, content, [error])
+            continue
+        emu.record_push("stock", shop.shop_id, True, content)
+        emu.stock[(shop.shop_id, str(entry["id"]))] = sum(i["quantity"] for i in entry["inventory"])
+    return envelope({"errors": problems} if problems else {}, now=emu.clock.now())
+
+
+def _sku_error(entry: dict[str, Any], family: str, warehouse: str) -> dict[str, Any] | None:
+    sku_id = str(entry["id"])
+    item = SKUS_BY_ID.get(sku_id)
+    if item is None or item.family != family:
+        return {"code": 12052557, "message": "The SKU ID does not belong to the product.",
+                "detail": {"sku_id": sku_id, "extra_errors": []}}
+    inventory = entry.get("inventory")
+    if not isinstance(inventory, list) or not inventory:
+        return {"code": 12019024, "message": "stock count is invalid", "detail": {"sku_id": sku_id, "extra_errors": []}}
+    extra = []
+    for stock in inventory:
+        wid = stock.get("warehouse_id", warehouse) if isinstance(stock, dict) else None
+        quantity = stock.get("quantity") if isinstance(stock, dict) else None
+        if wid != warehouse:
+            extra.append({"warehouse_id": wid, "code": 12052097, "message": "The warehouse does not exist"})
+        elif not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity <= MAX_STOCK:
+            extra.append({"warehouse_id": wid, "code": 12019024, "message": "stock count is invalid"})
+    if not extra:
+        return None
+    return {"code": extra[0]["code"], "message": extra[0]["message"],
+            "detail": {"sku_id": sku_id, "extra_errors": extra}}
+
+
+def mark_package_shipped(emu: TikTokEmulator, request: Request) -> Response:
+    shop = request.caller.shop
+    oid = request.params["order_id"]
+    order = emu.orders.get(oid)
+    now = emu.clock.now()
+    if order is None or order.account != shop.shop_id or not order.visible(now):
+        return emu.error((21008111, "The order or package does not belong to the current seller."))
+    try:
+        body = request.json()
+    except ValueError:
+        return param_error("body", "not valid JSON", "a JSON object")
+    content = {"order_id": oid, **(body if isinstance(body, dict) else {"body": body})}
+    rejection = _package_problem(oid, order, body, shop.region, now)
+    if rejection is not None:
+        emu.record_push("tracking", shop.shop_id, False, content, [rejection.body.decode()])
+        return rejection
+    wanted = set(body["order_line_item_ids"])
+    units = tuple(u for u in order.units() if line_item_id(order, u) in wanted)
+    shipment = Shipment(units, SHIPPING_PROVIDERS[body["shipping_provider_id"]], body["tracking_number"],
+                        f"{len(order.events)}-{body['tracking_number']}")
+    order.add_event(OrderEvent(EventKind.SHIPPED, now, now, shipment=shipment, source="push"))
+    emu.record_push("tracking", shop.shop_id, True, content)
+    return envelope({"order_id": oid, "order_line_item_ids": body["order_line_item_ids"],
+                     "package_id": package_id(order, shipment)}, now=now)
+
+
+def _package_problem(oid: str, order: GeneratedOrder, body: Any, region: str, now: datetime) -> Response | None:
+    if not isinstance(body, dict):
+        return param_error("body", "not a JSON object", "a JSON object")
+    ids = body.get("order_line_item_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        return param_error("order_line_item_ids", "missing or not a list of strings", "line item ids of the order")
+    if body.get("shipping_provider_id") not in SHIPPING_PROVIDERS:
+        return param_error("shipping_provider_id", f"unknown provider {body.get('shipping_provider_id')!r}",
+                           "an id from the delivery option's shipping providers")
+    if not isinstance(body.get("tracking_number"), str) or not body["tracking_number"].strip():
+        return param_error("tracking_number", "missing or empty", "the carrier's tracking number")
+    if region not in TRACKING_MARKETS:
+        return param_error("shop region", f"mark package as shipped is not available in {region}",
+                           f"a shop in one of {sorted(TRACKING_MARKETS)}")
+    state = order.state(now)
+    if order.platform_fulfilled:
+        return param_error("order_id", "the order is fulfilled by TikTok", "a FULFILLMENT_BY_SELLER order")
+    if state.status not in (Status.READY, Status.PARTIALLY_SHIPPED):
+        return param_error("order_id", f"order status is {ORDER_STATUS[state.status]}",
+                           "AWAITING_SHIPMENT or PARTIALLY_SHIPPING")
+    units = {line_item_id(order, u): u for u in order.units()}
+    for item_id in ids:
+        if item_id not in units:
+            return param_error("order_line_item_ids", f"{item_id} is not a line item of {oid}",
+                               "line item ids of this order")
+        if units[item_id] in state.shipped:
+            return param_error("order_line_item_ids", f"{item_id} is already shipped", "unshipped line items")
+    if len(set(ids)) != len(ids):
+        return param_error("order_line_item_ids", "duplicate ids", "each line item once")
+    return None
+
+
+def known_sku_ids() -> dict[str, str]:
+    """seller_sku -> TikTok sku_id, for tests and demos that push stock by seller SKU."""
+    return dict(SKU_IDS)

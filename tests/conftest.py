@@ -1,0 +1,96 @@
+"""Shared test fixtures: a real Redis, a key prefix per test, and a capture of every log line.
+
+Redis: 127.0.0.1:6379 when it answers; else a local redis-server is started there if the binary
+exists; else the embedded server. Keys are namespaced per run and deleted at the end; nothing is
+ever flushed, so a shared server is safe.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from orderhub.logs import configure_logging
+
+RUN_ID = f"test-{uuid.uuid4().hex[:8]}"
+LOG_CAPTURE = io.StringIO()
+_counter = itertools.count()
+
+
+def _ping(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return False
+
+
+def find_test_redis(tmp_root: Path) -> str:
+    url = os.environ.get("ORDERHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    if _ping(url):
+        return url
+    if shutil.which("redis-server") and url.startswith("redis://127.0.0.1:6379"):
+        subprocess.run(
+            ["redis-server", "--daemonize", "yes", "--port", "6379", "--save", "", "--appendonly", "no"],
+            check=False,
+        )
+        for _ in range(50):
+            if _ping(url):
+                return url
+            time.sleep(0.1)
+    from orderhub.redisconn import ensure_embedded
+
+    return ensure_embedded(tmp_root / "embedded-redis")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every log line of the whole run, JSON, for the hygiene test that runs last.
+    configure_logging(json=True, level="DEBUG", stream=LOG_CAPTURE)
+    os.environ.setdefault("ORDERHUB_PREFIX", RUN_ID)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run long soak/chaos tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="long run: use --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return find_test_redis(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture(scope="session")
+def redis_client(redis_url: str):
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    for key in client.scan_iter(match=f"{RUN_ID}*", count=1000):
+        client.delete(key)
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix of this test's own."""
+    return f"{RUN_ID}-{next(_counter)}"
+
+
+@pytest.fixture
+def store(redis_client, prefix):
+    from pipeline.store import OrderStore
+
+    return OrderStore(redis_client, prefix)

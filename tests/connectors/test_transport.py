@@ -1,0 +1,117 @@
+"""Transport behaviour at unit level (`responses`): signing, classification, retries, paging guards."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import responses
+from structlog.testing import capture_logs
+
+from config.schema import ShopConfig
+from connectors.paging import token_pages
+from connectors.ratelimit import RateLimiter
+from connectors.tiktok.client import TikTokClient, sign, verify_webhook
+from pipeline.errors import AuthenticationFailed, NeedsReview, UpstreamUnavailable
+
+BASE = "http://127.0.0.1:9"  # never contacted: `responses` answers
+SECRET = "tt-secret-0123456789abcdef"
+SECRETS = {"app_key": "6appkey", "app_secret": SECRET, "refresh_token": "TTP_refresh-token-value"}
+
+
+def test_tiktok_signature_matches_the_documented_recipe():
+    params = {"app_key": "6appkey", "timestamp": "1700000000", "shop_cipher": "GCP_x", "page_size": "100",
+              "sign": "ignored", "access_token": "ignored"}
+    body = b'{"update_time_ge":1}'
+    # The recipe spelled out by hand: secret + path + k1v1k2v2... (sorted, no sign/access_token) + body + secret
+    plain = SECRET + "/order/202309/orders/search" + "app_key6appkey" + "page_size100" + "shop_cipherGCP_x" \
+        + "timestamp1700000000" + body.decode() + SECRET
+    expected = hmac.new(SECRET.encode(), plain.encode(), hashlib.sha256).hexdigest()
+    assert sign("/order/202309/orders/search", params, body, SECRET) == expected
+    assert expected == expected.lower()
+
+
+def test_webhook_signature_is_verified_in_constant_time_and_rejects_tampering():
+    body = b'{"type":1,"data":{"order_id":"5764"}}'
+    good = hmac.new(SECRET.encode(), b"6appkey" + body, hashlib.sha256).hexdigest()
+    assert verify_webhook("6appkey", SECRET, body, good)
+    assert not verify_webhook("6appkey", SECRET, body + b" ", good)
+    assert not verify_webhook("6appkey", SECRET, body, None)
+
+
+@pytest.fixture
+def client(redis_client, prefix):
+    shop = ShopConfig(platform="tiktok", shop_id="acme-tt", credentials={}, base_url=BASE)
+    c = TikTokClient(shop, SECRETS | {"access_token": "TTP_access"}, RateLimiter(redis_client, prefix))
+    c._cipher = "GCP_x"
+    return c
+
+
+def _search_url():
+    return f"{BASE}/order/202309/orders/search"
+
+
+@responses.activate
+def test_throttled_call_honours_retry_after_then_succeeds(client):
+    responses.post(_search_url(), status=429, headers={"retry-after": "0.2"},
+                   json={"code": 36009002, "message": "Too many requests", "data": None})
+    responses.post(_search_url(), json={"code": 0, "message": "Success", "data": {"orders": [], "next_page_token": ""}})
+    started = time.monotonic()
+    data = client._call("searchOrders", "POST", "/order/202309/orders/search", query={"page_size": 100}, body={})
+    assert data == {"orders": [], "next_page_token": ""}
+    assert time.monotonic() - started >= 0.2
+    sent = dict(parse_qsl(urlsplit(responses.calls[1].request.url).query))
+    assert sent["sign"] == sign("/order/202309/orders/search", sent, responses.calls[1].request.body, SECRET)
+
+
+@responses.activate
+def test_internal_error_inside_http_200_is_retried_then_surfaces_as_unavailable(client):
+    client.transport.max_retry_seconds = 2
+    responses.post(_search_url(), json={"code": 36009003, "message": "Internal error", "data": None})
+    with pytest.raises(UpstreamUnavailable):
+        client._call("searchOrders", "POST", "/order/202309/orders/search", body={})
+    assert len(responses.calls) >= 2
+
+
+@responses.activate
+def test_bad_signature_is_an_auth_error_naming_the_shop_without_secrets(client):
+    responses.post(_search_url(), json={"code": 106001, "message": "Invalid credentials. The sign is invalid."})
+    with capture_logs() as logs, pytest.raises(AuthenticationFailed) as err:
+        client._call("searchOrders", "POST", "/order/202309/orders/search", body={})
+    assert "acme-tt" in str(err.value) and "106001" in str(err.value)
+    for value in SECRETS.values():
+        assert value not in str(err.value) and value not in repr(logs)
+
+
+@responses.activate
+def test_expired_token_is_refreshed_once(client):
+    responses.post(_search_url(), json={"code": 105002, "message": "Expired credentials"})
+    responses.get(f"{BASE}/api/v2/token/refresh", json={"code": 0, "data": {
+        "access_token": "TTP_fresh", "access_token_expire_in": int(time.time()) + 86400, "refresh_token": "TTP_r2"}})
+    responses.post(_search_url(), json={"code": 0, "data": {"orders": [{"id": "1"}], "next_page_token": ""}})
+    data = client._call("searchOrders", "POST", "/order/202309/orders/search", body={})
+    assert data["orders"] == [{"id": "1"}]
+    assert responses.calls[2].request.headers["x-tts-access-token"] == "TTP_fresh"
+
+
+def test_rejected_request_is_needs_review():
+    with responses.RequestsMock() as mock:
+        mock.post(_search_url(), json={"code": 98001004, "message": "Parameter page_size is invalid"})
+        import requests
+
+        from connectors.tiktok.client import classify
+
+        reply = requests.post(_search_url(), timeout=1)
+        verdict = classify(reply, reply.json())
+    assert verdict.action.value == "rejected" and verdict.code == "98001004"
+
+
+def test_token_paging_stops_on_empty_token_and_detects_loops():
+    pages = {None: ([1, 2], "a"), "a": ([3], "b"), "b": ([4], "")}
+    assert [p for p in token_pages(lambda t: pages[t], what="x")] == [[1, 2], [3], [4]]
+    looping = {None: ([1], "a"), "a": ([2], "b"), "b": ([3], "a")}
+    with pytest.raises(NeedsReview, match="loop detected"):
+        list(token_pages(lambda t: looping[t], what="x"))

@@ -1,0 +1,90 @@
+"""How the contract suite drives each platform: its emulator, a shop wired to it, a wrong secret.
+
+One `Harness` per registered connector; the suite is parametrized over the registry and fails if a
+connector has no harness, so a new platform cannot skip the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from config.schema import ShopConfig
+from orderhub.logs import register_secret
+from pipeline.ports import Limit
+from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator, amazon_shapes, tiktok_shapes
+from sandbox.demo import AMAZON_DEMO_ACCOUNTS, TIKTOK_DEMO_SHOPS
+from sandbox.server import Emulator
+
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+UNLIMITED = 10_000.0
+
+
+@dataclass(frozen=True)
+class Harness:
+    platform: str
+    make_emulator: Callable[..., Emulator]
+    secrets: dict[str, str]
+    secret_name: str  # the credential a wrong-secret test corrupts
+    shop_extra: dict[str, str]
+    operations: tuple[str, ...]  # the emulator's operation names, for unlimited test limits
+    platform_limits: dict[str, RateLimit]  # the real published limits (for time-scaled tests)
+    malformations: int  # how many malformation variants the emulator renders (see its *_shapes module)
+
+    def malformed(self, emulator: Emulator, order_id: str) -> bool:
+        return emulator.faults.malformation(order_id, self.malformations) is not None
+
+    def emulator(self, *, orders: int, seed: int = 11, clock: SandboxClock | None = None,
+                 limits: dict[str, RateLimit] | None = None, **settings: Any) -> Emulator:
+        clock = clock or SandboxClock(start=START, factor=0)
+        limits = limits if limits is not None else {op: RateLimit(UNLIMITED, 10_000) for op in self.operations}
+        return self.make_emulator(clock=clock, orders=orders, seed=seed, rate_limits=limits, **settings)
+
+    def shop(self, emulator: Emulator, *, limits: dict[str, Limit] | None = None,
+             secrets: dict[str, str] | None = None) -> tuple[ShopConfig, dict[str, str]]:
+        secrets = dict(secrets or self.secrets)
+        for value in secrets.values():
+            register_secret(value)
+        limits = limits if limits is not None else {op: Limit(UNLIMITED, 10_000) for op in self.operations}
+        shop = ShopConfig(platform=self.platform, shop_id=f"contract-{self.platform}", credentials={},
+                          base_url=emulator.url, rate_limits=limits, **self.shop_extra)
+        return shop, secrets
+
+    def wrong_secrets(self) -> dict[str, str]:
+        return self.secrets | {self.secret_name: self.secrets[self.secret_name][::-1] + "x"}
+
+
+_AMAZON = AMAZON_DEMO_ACCOUNTS[0]
+_TIKTOK = TIKTOK_DEMO_SHOPS[0]
+
+HARNESSES: dict[str, Harness] = {
+    "amazon": Harness(
+        platform="amazon",
+        make_emulator=lambda **kw: AmazonEmulator((_AMAZON,), **kw),
+        secrets={"client_id": _AMAZON.client_id, "client_secret": _AMAZON.client_secret,
+                 "refresh_token": _AMAZON.refresh_token, "seller_id": _AMAZON.seller_id},
+        secret_name="client_secret",
+        shop_extra={"marketplace": _AMAZON.marketplace_ids[0], "region": "na"},
+        operations=("getOrders", "getOrder", "getOrderItems", "getOrderAddress", "createRestrictedDataToken",
+                    "patchListingsItem", "confirmShipment", "lwaToken"),
+        platform_limits={"getOrders": RateLimit(0.0167, 20), "getOrderItems": RateLimit(0.5, 30),
+                         "getOrderAddress": RateLimit(0.5, 30), "getOrder": RateLimit(0.5, 30),
+                         "createRestrictedDataToken": RateLimit(1, 10)},
+        malformations=amazon_shapes.MALFORMATIONS,
+    ),
+    "tiktok": Harness(
+        platform="tiktok",
+        make_emulator=lambda **kw: TikTokEmulator((_TIKTOK,), **kw),
+        secrets={"app_key": _TIKTOK.app_key, "app_secret": _TIKTOK.app_secret,
+                 "refresh_token": _TIKTOK.refresh_token},
+        secret_name="app_secret",
+        shop_extra={"region": _TIKTOK.region},
+        operations=("searchOrders", "getOrderDetail", "getAuthorizedShops", "updateInventory",
+                    "markPackageAsShipped", "refreshToken"),
+        # Not published: a tight bucket so the time-scaled limit test really bites.
+        platform_limits={"searchOrders": RateLimit(0.01, 2), "getOrderDetail": RateLimit(0.01, 2)},
+        malformations=tiktok_shapes.MALFORMATIONS,
+    ),
+}

@@ -1,0 +1,111 @@
+"""Warehouse connectors against their emulators over real HTTP: once-only creates, cancellations.
+
+The emulators drop the answer of half the creates after performing them; the connector must look
+the reference up before trying again, so each emulator's own count per reference stays at 1.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from config.schema import RoutingConfig, SellerConfig, WarehouseConfig
+from connectors.ratelimit import RateLimiter
+from connectors.warehouses.outbound import outbound_reference
+from connectors.warehouses.registry import WAREHOUSES
+from pipeline.dispatch import cancel_order, submissions, submit_order
+from pipeline.model import HoldReason, OrderStatus, StockLevel
+from pipeline.release import Outcome, route_order
+from pipeline.stock import StockLedger
+from sandbox import SandboxClock
+from sandbox.fourpx import FourPXEmulator
+from sandbox.shipbob import ShipBobEmulator
+from tests.factories import received
+from tests.pipeline.helpers import order
+
+SKU = "OH-CPO"
+
+
+def _emulator(kind: str):
+    clock = SandboxClock(start=datetime.now(UTC), factor=0)
+    return FourPXEmulator(clock=clock) if kind == "fourpx" else ShipBobEmulator(clock=clock)
+
+
+def _warehouse(kind: str, url: str) -> WarehouseConfig:
+    return WarehouseConfig(id=f"{kind}-1", kind=kind, credentials={}, countries=["US"], base_url=url,
+                           options={"warehouse_code": "USNJ01", "logistics_product_code": "F4PX-US"})
+
+
+def _wire(kind, emulator, redis_client, prefix):
+    wh = _warehouse(kind, emulator.url)
+    secrets = ({"app_key": emulator.credentials.app_key, "app_secret": emulator.credentials.app_secret}
+               if kind == "fourpx" else {"token": emulator.credentials.token, "channel_id": emulator.credentials.channel_id})
+    client = WAREHOUSES[kind].client(wh, secrets, RateLimiter(redis_client, prefix))
+    cfg = SellerConfig(seller="acme", warehouses=[wh], routing=RoutingConfig())
+    ledger = StockLedger(redis_client, prefix)
+    now = datetime.now(UTC)
+    ledger.apply_snapshot("acme", wh.id, [StockLevel(warehouse=wh.id, seller_sku=SKU, on_hand=100, as_of=now)], now)
+    return cfg, {wh.id: client}, ledger
+
+
+def _route_and_submit(store, ledger, cfg, clients, n):
+    o = order(n, [(SKU, 1)])
+    store.upsert("acme", [received(o)])
+    assert route_order(store, ledger, cfg, o.key).outcome is Outcome.ROUTED
+    submitted = submit_order(store, ledger, cfg, o.key, clients, outbound_reference)
+    assert len(submitted) == 1, store.get("acme", o.key).hold
+    return o
+
+
+@pytest.mark.parametrize("kind", sorted(WAREHOUSES))
+def test_dropped_create_answers_never_create_a_second_outbound(kind, store, redis_client, prefix):
+    with _emulator(kind) as emulator:
+        emulator.configure_faults(drop_response_rate=0.5, seed=4, operations=["fu.wms.outbound.create", "createOrder"])
+        cfg, clients, ledger = _wire(kind, emulator, redis_client, prefix)
+        keys = [_route_and_submit(store, ledger, cfg, clients, n).key for n in range(30)]
+        # A retried task submits again: still one outbound order per reference.
+        for key in keys[:10]:
+            submit_order(store, ledger, cfg, key, clients, outbound_reference)
+        counts = emulator.count_by_reference()
+        injected = emulator.counters.snapshot()
+        assert sum(c.get("injected", 0) for c in injected.values()) >= 5  # answers really were dropped
+        assert len(counts) == 30 and set(counts.values()) == {1}
+        assert {sub.reference for key in keys for sub in submissions(store, "acme", key).values()} == set(counts)
+
+
+@pytest.mark.parametrize("kind", sorted(WAREHOUSES))
+def test_cancellation_before_shipment_cancels_and_after_shipment_is_flagged(kind, store, redis_client, prefix):
+    with _emulator(kind) as emulator:
+        cfg, clients, ledger = _wire(kind, emulator, redis_client, prefix)
+        early, late = (_route_and_submit(store, ledger, cfg, clients, n) for n in (1, 2))
+        emulator.ship_now(outbound_reference(late.key, f"{kind}-1"))
+        for o in (early, late):
+            store.upsert("acme", [received(order(int(o.external_id[-7:]), [(SKU, 1)],
+                                                 status=OrderStatus.CANCELLED, version=5))])
+            cancel_order(store, ledger, cfg, o.key, clients)
+        assert emulator.cancellations == [outbound_reference(early.key, f"{kind}-1")]
+        assert store.get("acme", early.key).hold is None and store.get("acme", early.key).stage == "cancelled"
+        hold = store.get("acme", late.key).hold
+        assert hold.reason is HoldReason.CANCEL_TOO_LATE and "shipped" in hold.detail
+        assert ledger.totals("acme", f"{kind}-1")[SKU]["reserved"] == 0
+
+
+@pytest.mark.parametrize("kind", sorted(WAREHOUSES))
+def test_shipments_and_inventory_come_back_from_the_warehouse(kind, store, redis_client, prefix):
+    with _emulator(kind) as emulator:
+        cfg, clients, ledger = _wire(kind, emulator, redis_client, prefix)
+        client = clients[f"{kind}-1"]
+        since = emulator.clock.now()
+        shipped, waiting = (_route_and_submit(store, ledger, cfg, clients, n) for n in (1, 2))
+        emulator.clock.advance(60)
+        emulator.ship_now(outbound_reference(shipped.key, f"{kind}-1"))
+        found = {s.reference: s for s in client.shipments_since(since)}
+        (only,) = found.values()
+        assert only.reference == outbound_reference(shipped.key, f"{kind}-1") and only.state == "SHIPPED"
+        assert only.tracking_number and only.carrier and only.shipped_at is not None
+        assert only.lines and only.lines[0].seller_sku == SKU
+        assert outbound_reference(waiting.key, f"{kind}-1") not in found
+        levels = {level.seller_sku: level.on_hand for level in client.inventory()}
+        # 200 units seeded; one shipped; the waiting order's unit is still on the shelf.
+        assert levels[SKU] == 199 and len(levels) >= 40

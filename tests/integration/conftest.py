@@ -1,0 +1,99 @@
+"""The world integration tests run in: emulators on loopback, a seller config pointing at them, and
+the environment a worker process needs (its own Redis database, key prefix and config folder)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import redis
+
+from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
+from sandbox.demo import DEMO_SECRETS_PATH
+from sandbox.fourpx import FourPXEmulator
+from sandbox.shipbob import ShipBobEmulator
+from tests.integration.workers import free_db, release_db
+
+PREFIX = "e2e"
+SECRETS = DEMO_SECRETS_PATH.resolve()
+GENEROUS = RateLimit(200.0, 200)
+
+SELLER = f"""
+seller = "acme"
+[[shops]]
+platform = "amazon"
+shop_id = "acme-amazon-us"
+marketplace = "ATVPDKIKX0DER"
+base_url = "sandbox"
+poll_interval_seconds = 10
+[shops.rate_limits."*"]
+rate = 200.0
+burst = 200
+[shops.credentials]
+client_id = "file:{SECRETS}#amazon-demo-us.client_id"
+client_secret = "file:{SECRETS}#amazon-demo-us.client_secret"
+refresh_token = "file:{SECRETS}#amazon-demo-us.refresh_token"
+seller_id = "file:{SECRETS}#amazon-demo-us.seller_id"
+
+[[shops]]
+platform = "tiktok"
+shop_id = "acme-tiktok-us"
+region = "US"
+base_url = "sandbox"
+poll_interval_seconds = 10
+webhook = true
+[shops.credentials]
+app_key = "file:{SECRETS}#tiktok-demo-us.app_key"
+app_secret = "file:{SECRETS}#tiktok-demo-us.app_secret"
+refresh_token = "file:{SECRETS}#tiktok-demo-us.refresh_token"
+shop_id = "file:{SECRETS}#tiktok-demo-us.shop_id"
+
+[[warehouses]]
+id = "4px-us"
+kind = "fourpx"
+base_url = "sandbox"
+countries = ["US"]
+priority = 1
+options = {{ warehouse_code = "USNJ01", logistics_product_code = "F4PX-US-STD" }}
+[warehouses.credentials]
+app_key = "file:{SECRETS}#fourpx-demo.app_key"
+app_secret = "file:{SECRETS}#fourpx-demo.app_secret"
+
+[[warehouses]]
+id = "shipbob-us"
+kind = "shipbob"
+base_url = "sandbox"
+countries = ["US"]
+priority = 2
+[warehouses.credentials]
+token = "file:{SECRETS}#shipbob-demo.token"
+channel_id = "file:{SECRETS}#shipbob-demo.channel_id"
+"""
+
+
+@pytest.fixture
+def world(tmp_path: Path, redis_url: str):
+    url = free_db(redis_url)
+    client = redis.Redis.from_url(url)
+    clock = SandboxClock(factor=1.0)
+    amazon = AmazonEmulator(clock=clock, orders=120, seed=21,
+                            rate_limits={op: GENEROUS for op in ("getOrders", "getOrderItems", "getOrderAddress",
+                                                                 "getOrder", "createRestrictedDataToken",
+                                                                 "confirmShipment")}).start()
+    tiktok = TikTokEmulator(clock=clock, orders=120, seed=22).start()
+    fourpx = FourPXEmulator(clock=clock, initial_stock=6, pick_after=5, ship_after=40).start()
+    shipbob = ShipBobEmulator(clock=clock, initial_stock=6, ship_after=40).start()
+    emulators = {"amazon": amazon, "tiktok": tiktok, "fourpx": fourpx, "shipbob": shipbob}
+    client.hset(f"{PREFIX}:sandbox:endpoints", mapping={name: e.url for name, e in emulators.items()})
+    (tmp_path / "sellers").mkdir()
+    (tmp_path / "sellers" / "acme.toml").write_text(SELLER)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(REDIS_URL=url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(tmp_path / "sellers"), LOG_FORMAT="json",
+               ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4", ORDERHUB_HOME=str(tmp_path / "home"))
+    yield emulators, env, client, tmp_path
+    for emulator in emulators.values():
+        emulator.stop()
+    release_db(redis_url, url)
+
+

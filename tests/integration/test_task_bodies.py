@@ -1,0 +1,64 @@
+"""Task bodies called directly (not through a broker): what a shop's auth failure and exhausted
+retries leave behind. The broker path itself is covered by the end-to-end test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import UpstreamUnavailable
+from pipeline.model import HoldReason
+from pipeline.store import OrderStore
+from tests.factories import make_order, received
+from tests.integration.conftest import PREFIX
+
+
+@pytest.fixture
+def task_env(world, monkeypatch):
+    emulators, env, client, tmp = world
+    for name in ("REDIS_URL", "ORDERHUB_PREFIX", "ORDERHUB_CONFIG"):
+        monkeypatch.setenv(name, env[name])
+    return emulators, client
+
+
+def test_an_auth_failure_stops_the_shop_once_and_sync_now_clears_it(task_env, tmp_path, monkeypatch):
+    emulators, client = task_env
+    from workers import tasks
+
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('[tiktok]\napp_secret = "not-the-secret-0000000000"\n')
+    seller_file = Path(os.environ["ORDERHUB_CONFIG"]) / "acme.toml"
+    text = seller_file.read_text()
+    # Point the TikTok shop's app_secret at a wrong value (the rest of the line becomes a comment).
+    seller_file.write_text(text.replace('app_secret = "file:', f'app_secret = "file:{wrong}#tiktok.app_secret" #', 1))
+    first = tasks.sync_shop("acme", "acme-tiktok-us")
+    assert first == {"auth_failed": True}
+    assert client.exists(f"{PREFIX}:acme:shop:acme-tiktok-us:auth_failed")
+    second = tasks.sync_shop("acme", "acme-tiktok-us")
+    assert "authentication failed earlier" in second["skipped"]
+    calls = emulators["tiktok"].counters.snapshot()
+    assert sum(c.get("auth_failures", 0) for c in calls.values()) == 1  # refused once, not retried in a loop
+
+
+def test_exhausted_retries_hold_the_order_with_the_error(task_env):
+    _, client = task_env
+    from workers import tasks
+
+    store = OrderStore(client, PREFIX)
+    order = make_order(5)
+    store.upsert("acme", [received(order)])
+
+    class Exhausted:
+        max_retries = 3
+
+        class request:  # noqa: N801 - mimics celery's Task.request
+            retries = 3
+
+    def failing() -> None:
+        raise UpstreamUnavailable("shipbob createOrder: 503")
+
+    tasks._with_retry(Exhausted(), "acme", order.key, failing)
+    hold = store.get("acme", order.key).hold
+    assert hold.reason is HoldReason.RETRIES_EXHAUSTED and "503" in hold.detail

@@ -1,0 +1,1 @@
+"""Tests of the platform sandbox (real HTTP on loopback)."""

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from orderhub.cli import main
+from pipeline.model import HoldReason
+from tests.factories import make_order, received
+
+BUYER = "Zebulon Quixotic-Testperson"
+
+
+@pytest.fixture
+def cli_env(redis_url, prefix, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("ORDERHUB_PREFIX", prefix)
+    return prefix
+
+
+def test_order_show_masks_pii_unless_asked_and_shows_timeline_and_hold(cli_env, store):
+    order = make_order(4, buyer=BUYER)
+    store.upsert("acme", [received(order, raw={"order": {"BuyerInfo": {"BuyerName": BUYER}}})])
+    store.hold("acme", order.key, HoldReason.UNKNOWN_SKU, "platform SKU SKU-4 is not in the SKU map")
+    runner = CliRunner()
+    masked = runner.invoke(main, ["order", "show", order.key, "--raw"])
+    assert masked.exit_code == 0, masked.output
+    assert BUYER not in masked.output and "1 Test Street" not in masked.output
+    assert "HELD UNKNOWN_SKU: platform SKU SKU-4 is not in the SKU map" in masked.output
+    assert "received" in masked.output and "held" in masked.output
+    shown = runner.invoke(main, ["order", "show", order.key, "--pii", "--raw"])
+    assert shown.output.count(BUYER) == 2  # canonical address and raw bundle
+
+
+def test_order_show_unknown_key_exits_1(cli_env):
+    result = CliRunner().invoke(main, ["order", "show", "amazon:x:nope"])
+    assert result.exit_code == 1 and "no order amazon:x:nope" in result.output
+
+
+def test_status_counts_orders_per_state_and_holds(cli_env, store):
+    from pipeline.model import OrderStatus
+
+    store.upsert("acme", [received(make_order(n)) for n in range(3)])
+    store.upsert("acme", [received(make_order(9, status=OrderStatus.CANCELLED))])
+    store.hold("acme", make_order(1).key, HoldReason.INSUFFICIENT_STOCK, "SKU-1 needs 2, 0 free")
+    store.set_stage("acme", make_order(2).key, "submitted")
+    from datetime import timedelta
+
+    from connectors.ratelimit import RateLimiter
+    from pipeline.model import utc_now
+
+    store.set_cursor("acme", "shop-1", utc_now() - timedelta(seconds=90))
+    RateLimiter(store.redis, store.prefix).block("amazon", "A1", "getOrders", 0.01)
+    result = CliRunner().invoke(main, ["status"])
+    assert result.exit_code == 0
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert "amazon READY 3" in lines and "amazon CANCELLED 1" in lines
+    assert "INSUFFICIENT_STOCK 1" in lines
+    assert lines[0].startswith("queues: ingest ")
+    assert "throttled calls: amazon:getOrders 1" in lines
+    lag = next(line for line in lines if line.startswith("sync shop-1:"))
+    assert 89 <= int(lag.rsplit("lag ", 1)[1].rstrip("s")) <= 120
+    # order 1 is held and order 2 submitted: the oldest READY still waiting is order 0
+    assert any(line.startswith(f"oldest READY not yet at a warehouse: {make_order(0).key}") for line in lines)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0, reason="needs unshare as root")
+def test_status_works_on_embedded_redis_with_no_redis_url_and_no_network(tmp_path):
+    """In a fresh network namespace nothing answers on 127.0.0.1:6379; the embedded server still serves."""
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "ORDERHUB_PREFIX"}}
+    env.update(ORDERHUB_HOME=str(tmp_path / ".orderhub"), LOG_FORMAT="json")
+    script = (
+        "redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && echo PORT6379=up || echo PORT6379=down; "
+        f"{Path(sys.executable).parent / 'orderhub'} status"
+    )
+    try:
+        done = subprocess.run(["unshare", "--net", "sh", "-c", script], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "PORT6379=down" in done.stdout
+        assert "no orders stored yet" in done.stdout
+        events = [orjson.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+        assert any(e["event"] == "redis.connected" and e["mode"] == "embedded" for e in events)
+        assert (tmp_path / ".orderhub" / "redis.sock").exists()
+        assert (tmp_path / ".orderhub" / "appendonly.aof").exists() or (tmp_path / ".orderhub" / "appendonlydir").exists()
+    finally:
+        from orderhub.redisconn import stop_embedded
+
+        stop_embedded(tmp_path / ".orderhub")

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from config.loader import check_file, credentials_for, load_sellers, resolve_reference
+from orderhub.cli import main
+from pipeline.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "s3cr3t-value-that-must-never-print"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = """
+seller = "acme"
+[[shops]]
+platform = "amazon"
+shop_id = "acme-us"
+marketplace = "ATVPDKIKX0DER"
+[shops.credentials]
+client_id = "env:ACME_TEST_CLIENT_ID"
+client_secret = "file:secrets.toml#amazon.client_secret"
+refresh_token = "file:refresh.txt"
+seller_id = "env:ACME_TEST_CLIENT_ID"
+[[warehouses]]
+id = "wh-1"
+kind = "shipbob"
+countries = ["US"]
+[warehouses.credentials]
+token = "file:secrets.toml#shipbob.token"
+channel_id = "env:ACME_TEST_CLIENT_ID"
+"""
+
+
+@pytest.fixture
+def secrets_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACME_TEST_CLIENT_ID", "amzn1.application-oa2-client.test")
+    write(tmp_path, "secrets.toml", f'[amazon]\nclient_secret = "{SECRET}"\n[shipbob]\ntoken = "tok-{SECRET}"\n')
+    write(tmp_path, "refresh.txt", f"Atzr|{SECRET}\n")
+    return tmp_path
+
+
+def test_a_valid_file_loads_and_its_references_resolve(secrets_dir):
+    path = write(secrets_dir, "acme.toml", GOOD)
+    (cfg,) = load_sellers(path)
+    assert cfg.shops[0].platform == "amazon" and cfg.warehouses[0].kind == "shipbob"
+    secrets = credentials_for(cfg, cfg.shops[0].credentials, "shops[0].credentials")
+    assert secrets["client_secret"] == SECRET
+    assert secrets["refresh_token"] == f"Atzr|{SECRET}"
+    assert SECRET not in repr(secrets) and SECRET not in str(secrets)
+
+
+def test_three_distinct_mistakes_are_all_reported_with_file_and_key_path(secrets_dir):
+    text = (
+        GOOD.replace('platform = "amazon"', 'platform = "temoo"')
+        .replace('kind = "shipbob"', 'kind = "shipbob"\ncolour = "blue"')
+        .replace('countries = ["US"]', 'countries = ["US"]\npriority = "first"')
+    )
+    path = write(secrets_dir, "acme.toml", text)
+    result = CliRunner().invoke(main, ["config", "check", str(path)])
+    assert result.exit_code == 1
+    out = result.output
+    assert f'{path}: shops[0].platform: unknown platform "temoo" (known: aliexpress, amazon, shein, temu, tiktok)' in out
+    assert f"{path}: warehouses[0].colour: unknown key" in out
+    assert f"{path}: warehouses[0].priority: Expected `int`, got `str`" in out
+    assert "3 problem(s)" in out
+    assert SECRET not in out
+
+
+def test_missing_env_var_is_named_and_inline_secret_is_refused_without_echoing_it(secrets_dir, monkeypatch):
+    monkeypatch.delenv("ACME_TEST_CLIENT_ID")
+    text = GOOD.replace('"file:refresh.txt"', f'"{SECRET}"')
+    path = write(secrets_dir, "acme.toml", text)
+    _, problems = check_file(path)
+    joined = "\n".join(problems)
+    assert f"{path}: shops[0].credentials.client_id: environment variable ACME_TEST_CLIENT_ID is not set" in joined
+    assert f"{path}: warehouses[0].credentials.channel_id: environment variable ACME_TEST_CLIENT_ID is not set" in joined
+    assert "shops[0].credentials.refresh_token: must be a reference" in joined
+    assert SECRET not in joined
+
+
+def test_missing_required_credential_and_bad_country_are_reported(secrets_dir):
+    text = GOOD.replace('seller_id = "env:ACME_TEST_CLIENT_ID"\n', "").replace('["US"]', '["USA"]')
+    _, problems = check_file(write(secrets_dir, "acme.toml", text))
+    assert any("shops[0].credentials.seller_id: missing" in p for p in problems)
+    assert any("warehouses[0].countries[0]: not an ISO-3166 alpha-2 code: 'USA'" in p for p in problems)
+
+
+def test_missing_file_key_and_missing_file_are_named(secrets_dir):
+    with pytest.raises(ValueError, match="has no key amazon.nope"):
+        resolve_reference("file:secrets.toml#amazon.nope", secrets_dir)
+    with pytest.raises(ValueError, match="not found"):
+        resolve_reference("file:absent.txt", secrets_dir)
+
+
+def test_broken_toml_is_a_clear_error(tmp_path):
+    path = write(tmp_path, "bad.toml", 'seller = "x"\n[[shops]\n')
+    with pytest.raises(ConfigError) as err:
+        load_sellers(path)
+    assert str(path) in err.value.problems[0] and "not valid TOML" in err.value.problems[0]
+
+
+def test_the_same_seller_in_two_files_is_an_error(secrets_dir):
+    write(secrets_dir, "a.toml", GOOD)
+    write(secrets_dir, "b.toml", GOOD)
+    with pytest.raises(ConfigError, match="also declared"):
+        load_sellers(secrets_dir)
+
+
+def test_shipped_example_sellers_pass_config_check():
+    result = CliRunner().invoke(main, ["config", "check", str(REPO / "config" / "sellers")])
+    assert result.exit_code == 0, result.output
+    configs = load_sellers(REPO / "config" / "sellers")
+    platforms = {shop.platform for cfg in configs for shop in cfg.shops}
+    kinds = {wh.kind for cfg in configs for wh in cfg.warehouses}
+    assert platforms == {"amazon", "tiktok", "temu", "shein", "aliexpress"}
+    assert kinds == {"fourpx", "shipbob"}

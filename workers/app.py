@@ -1,0 +1,155 @@
+"""The Celery app: broker on Redis (REDIS_URL or the embedded server), settings for at-least-once.
+
+Configuration is applied when Celery first reads it (`on_configure`), not at import, so importing
+`workers` never touches the environment or starts a Redis. Every task is idempotent, which is what
+makes late acknowledgement and redelivery safe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+QUEUES = ("ingest", "route", "dispatch", "tracking", "stock")
+"""One queue per concern, so ops can size each one's concurrency in the Procfile."""
+
+TASK_TIME_LIMIT = 300
+VISIBILITY_TIMEOUT = 1800
+
+app = Celery("orderhub", include=["workers.tasks"])
+
+
+def celery_settings(broker_url: str) -> dict[str, Any]:
+    """The settings, each with the reason it has this value (see shared/reference/celery.md §1)."""
+    return {
+        "broker_url": broker_url,
+        # No result backend: outcomes live in the order store, not in Celery results.
+        "result_backend": None,
+        "task_ignore_result": True,
+        # Ack after the task returns, so a worker that dies mid-task leaves the message to be redelivered.
+        "task_acks_late": True,
+        # ...and when the pool child is killed (SIGKILL, OOM) requeue it rather than ack it as failed.
+        "task_reject_on_worker_lost": True,
+        # One message reserved per process: a killed worker strands at most that one, and slow API-bound
+        # tasks do not queue up behind each other on one worker.
+        "worker_prefetch_multiplier": 1,
+        # Hard and soft limits far below the visibility timeout, so no task is still running when Redis
+        # hands its message to another worker (which would run it twice at once).
+        "task_time_limit": TASK_TIME_LIMIT,
+        "task_soft_time_limit": TASK_TIME_LIMIT - 60,
+        # Longer than any task plus any countdown we use (retries cap their countdown at 600 s).
+        "broker_transport_options": {
+            "visibility_timeout": VISIBILITY_TIMEOUT,
+            # Sweep for unacked messages of dead workers every 10 s instead of ~100 s.
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
+            "socket_timeout": 10,
+            "socket_connect_timeout": 5,
+            "health_check_interval": 25,
+            "retry_on_timeout": True,
+        },
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        # JSON only: tasks take ids and windows, never pickled objects.
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "enable_utc": True,
+        # Keep trying to reach Redis at start and after a restart instead of exiting.
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,
+        "broker_channel_error_retry": True,
+        # A task whose broker connection dropped is redelivered; stop the old run so it cannot run twice.
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # Warm shutdown gives running tasks time to finish, then requeues the rest.
+        "worker_soft_shutdown_timeout": 30,
+        "worker_enable_soft_shutdown_on_idle": True,
+        # Our logging (structlog, redacted) stays in charge of the root logger.
+        "worker_hijack_root_logger": False,
+        "task_default_queue": "ingest",
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_routes": {
+            "workers.tasks.sync_shop": {"queue": "ingest"},
+            "workers.tasks.fetch_order": {"queue": "ingest"},
+            "workers.tasks.reconcile_shop": {"queue": "ingest"},
+            "workers.tasks.route_orders": {"queue": "route"},
+            "workers.tasks.submit_orders": {"queue": "dispatch"},
+            "workers.tasks.cancel_orders": {"queue": "dispatch"},
+            "workers.tasks.poll_shipments": {"queue": "tracking"},
+            "workers.tasks.push_tracking": {"queue": "tracking"},
+            "workers.tasks.pull_inventory": {"queue": "stock"},
+        },
+        # Leak guard: recycle a pool process after many tasks.
+        "worker_max_tasks_per_child": 2000,
+    }
+
+
+RECONCILE_EVERY = 24 * 3600
+
+
+def _seconds(name: str, default: float) -> float:
+    """Polling intervals ops (and tests) may shorten; read when the schedule is built, not at import."""
+    import os
+
+    return float(os.environ.get(name, default))
+
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """One sync entry per enabled shop at its configured interval, plus a daily reconciliation sweep.
+
+    Each entry expires after its own interval, so a backlog after an outage never runs the same
+    shop's sync many times over. A seller file with errors is logged and left out, not fatal.
+    """
+    import structlog
+
+    from config.loader import check_file, seller_files
+    from connectors.registry import PLATFORMS
+    from orderhub.settings import config_path
+
+    poll = _seconds("ORDERHUB_SHIPMENT_POLL_SECONDS", 60)
+    inventory = _seconds("ORDERHUB_INVENTORY_SECONDS", 300)
+    schedule: dict[str, dict[str, Any]] = {}
+    for file in seller_files(config_path()):
+        cfg, problems = check_file(file)
+        if cfg is None:
+            structlog.get_logger().error("config.invalid", file=str(file), problems=problems)
+            continue
+        for shop in cfg.shops:
+            if not shop.enabled:
+                continue
+            if shop.platform not in PLATFORMS:
+                structlog.get_logger().warning("shop.skipped", seller=cfg.seller, shop=shop.shop_id,
+                                               reason=f"no {shop.platform} connector in this version")
+                continue
+            args = (cfg.seller, shop.shop_id)
+            schedule[f"sync:{cfg.seller}:{shop.shop_id}"] = {
+                "task": "workers.tasks.sync_shop", "schedule": float(shop.poll_interval_seconds),
+                "args": args, "options": {"expires": float(shop.poll_interval_seconds), "queue": "ingest"},
+            }
+            schedule[f"reconcile:{cfg.seller}:{shop.shop_id}"] = {
+                "task": "workers.tasks.reconcile_shop", "schedule": float(RECONCILE_EVERY),
+                "args": args, "options": {"expires": 3600.0, "queue": "ingest"},
+            }
+        for wh in cfg.warehouses:
+            if not wh.enabled:
+                continue
+            args = (cfg.seller, wh.id)
+            schedule[f"shipments:{cfg.seller}:{wh.id}"] = {
+                "task": "workers.tasks.poll_shipments", "schedule": poll, "args": args,
+                "options": {"expires": poll, "queue": "tracking"}}
+            schedule[f"inventory:{cfg.seller}:{wh.id}"] = {
+                "task": "workers.tasks.pull_inventory", "schedule": inventory, "args": args,
+                "options": {"expires": inventory, "queue": "stock"}}
+    return schedule
+
+
+@app.on_configure.connect
+def _configure(sender: Celery, **_: Any) -> None:
+    from orderhub.logs import ensure_logging
+    from orderhub.redisconn import celery_url, redis_url
+
+    ensure_logging()
+    sender.conf.update(celery_settings(celery_url(redis_url())))
+    sender.conf.beat_schedule = beat_schedule()

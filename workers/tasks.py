@@ -1,0 +1,272 @@
+"""Celery tasks: thin shells that take ids, re-read config and state, and call pipeline functions.
+
+Retries live here for long outages (a platform down for minutes); quick retries live in the HTTP
+client. An authentication failure stops that shop's sync and is reported once, not retried.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from celery import Task
+from celery.signals import task_postrun, task_prerun
+
+from orderhub.redisconn import get_redis
+from orderhub.settings import key_prefix
+from pipeline.errors import AuthenticationFailed, NeedsReview, RetryableError
+from pipeline.locks import lease
+from pipeline.model import EventKind
+from pipeline.store import OrderStore
+from pipeline.sync import fetch_and_store, sync_orders
+from workers.app import TASK_TIME_LIMIT, app
+from workers.config_cache import seller_config
+
+log = structlog.get_logger()
+
+MAX_RETRIES = 8
+MAX_COUNTDOWN = 600  # below the visibility timeout, see workers/app.py
+
+
+_started: dict[str, float] = {}
+
+
+@task_prerun.connect
+def _bind_task_context(task_id: str | None = None, task: Task | None = None, args: Any = None, **_: Any) -> None:
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task_id=task_id, task=getattr(task, "name", None))
+    if task_id:
+        _started[task_id] = time.perf_counter()
+
+
+@task_postrun.connect
+def _clear_task_context(task_id: str | None = None, task: Task | None = None, **_: Any) -> None:
+    structlog.contextvars.clear_contextvars()
+    started = _started.pop(task_id or "", None)
+    if started is not None and task is not None:  # durations for `orderhub metrics serve`
+        pipe = get_redis().pipeline(transaction=False)
+        pipe.hincrbyfloat(f"{key_prefix()}:stats:task_seconds", f"{task.name}:sum", time.perf_counter() - started)
+        pipe.hincrby(f"{key_prefix()}:stats:task_seconds", f"{task.name}:count", 1)
+        pipe.execute()
+
+
+def backoff(retries: int, retry_after: float | None = None) -> float:
+    """Full-jitter exponential backoff, never shorter than the platform's own hint, capped."""
+    ceiling = min(MAX_COUNTDOWN, 5 * 2**retries)
+    return min(MAX_COUNTDOWN, max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling)))
+
+
+def _store() -> OrderStore:
+    return OrderStore(get_redis(), key_prefix())
+
+
+def _auth_flag(seller: str, shop_id: str) -> str:
+    return f"{key_prefix()}:{seller}:shop:{shop_id}:auth_failed"
+
+
+def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict[str, Any]:
+    from orderhub.wiring import platform_client
+
+    client_redis = get_redis()
+    structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
+    if client_redis.exists(_auth_flag(seller, shop_id)):
+        return {"skipped": "authentication failed earlier; fix credentials and run `orderhub sync now`"}
+    cfg = seller_config(seller)
+    shop = cfg.shop(shop_id)
+    if not shop.enabled:
+        return {"skipped": "shop disabled"}
+    with lease(client_redis, f"{key_prefix()}:lock:sync:{seller}:{shop_id}", TASK_TIME_LIMIT) as held:
+        if not held:
+            return {"skipped": "another sync of this shop is running"}
+        try:
+            connector, client, ref = platform_client(cfg, shop, client_redis, key_prefix())
+            report = sync_orders(_store(), connector, client, ref, **sync_kwargs)
+        except AuthenticationFailed as exc:
+            client_redis.set(_auth_flag(seller, shop_id), exc.detail)
+            log.error("shop.auth_failed", error=str(exc))
+            return {"auth_failed": True}
+        except RetryableError as exc:
+            raise task.retry(exc=exc, countdown=backoff(task.request.retries, exc.retry_after)) from exc
+    if report.changed:
+        for start in range(0, len(report.changed), 200):
+            route_orders.apply_async((seller, report.changed[start:start + 200]), queue="route")
+    return {"seen": report.seen, "results": report.results, "until": report.until.isoformat()}
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def sync_shop(self: Task, seller: str, shop_id: str) -> dict[str, Any]:
+    """Incremental sync of one shop; one at a time per shop."""
+    return _run_sync(self, seller, shop_id)
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def reconcile_shop(self: Task, seller: str, shop_id: str, days: int = 3) -> dict[str, Any]:
+    """Re-read a wide window and repair anything an incremental sync missed; the cursor stays put."""
+    from pipeline.model import utc_now
+
+    return _run_sync(self, seller, shop_id, since=utc_now() - timedelta(days=days), move_cursor=False)
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def fetch_order(self: Task, seller: str, shop_id: str, external_id: str) -> str:
+    """Fetch one order now (a webhook said it changed); polling stays the safety net."""
+    from orderhub.wiring import platform_client
+
+    structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
+    cfg = seller_config(seller)
+    try:
+        connector, client, ref = platform_client(cfg, cfg.shop(shop_id), get_redis(), key_prefix())
+        result = fetch_and_store(_store(), connector, client, ref, external_id)
+        route_orders.apply_async((seller, [f"{ref.platform}:{ref.shop_id}:{external_id}"]), queue="route")
+        return result.value
+    except RetryableError as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Route, dispatch, shipments, tracking: each a batch of ids, each re-reading state.
+
+
+def _ledger():
+    from pipeline.stock import StockLedger
+
+    return StockLedger(get_redis(), key_prefix())
+
+
+def _warehouses(seller: str):
+    from orderhub.wiring import warehouse_clients
+
+    return warehouse_clients(seller_config(seller), get_redis(), key_prefix())
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
+    """Route a batch of changed orders; routed ones go to dispatch, cancelled ones to cancellation."""
+    from pipeline.release import Outcome, route_order
+
+    structlog.contextvars.bind_contextvars(seller=seller)
+    cfg, store, ledger = seller_config(seller), _store(), _ledger()
+    outcomes: dict[str, int] = {}
+    to_submit, to_cancel = [], []
+    for key in keys:
+        result = route_order(store, ledger, cfg, key)
+        outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
+        if result.outcome in (Outcome.ROUTED, Outcome.ALREADY_ROUTED):
+            to_submit.append(key)
+        elif result.outcome is Outcome.CANCELLED:
+            to_cancel.append(key)
+    if to_submit:
+        submit_orders.apply_async((seller, to_submit), queue="dispatch")
+    if to_cancel:
+        cancel_orders.apply_async((seller, to_cancel), queue="dispatch")
+    return outcomes
+
+
+def _with_retry(task: Task, seller: str, key: str, action) -> None:
+    """Run one order's warehouse action; a long outage is retried, and when retries run out the order
+    is held RETRIES_EXHAUSTED with the error (visible in `orderhub holds list`)."""
+    try:
+        action()
+    except RetryableError as exc:
+        if task.request.retries >= task.max_retries:
+            from pipeline.model import HoldReason
+
+            _store().hold(seller, key, HoldReason.RETRIES_EXHAUSTED, str(exc))
+            return
+        raise task.retry(exc=exc, countdown=backoff(task.request.retries, exc.retry_after)) from exc
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
+    from connectors.warehouses.outbound import outbound_reference
+    from pipeline.dispatch import submit_order
+
+    structlog.contextvars.bind_contextvars(seller=seller)
+    cfg, store, ledger, clients = seller_config(seller), _store(), _ledger(), _warehouses(seller)
+    for key in keys:
+        structlog.contextvars.bind_contextvars(order_key=key)
+        _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients, outbound_reference))
+    return len(keys)
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def cancel_orders(self: Task, seller: str, keys: list[str]) -> int:
+    from pipeline.dispatch import cancel_order
+
+    cfg, store, ledger, clients = seller_config(seller), _store(), _ledger(), _warehouses(seller)
+    for key in keys:
+        _with_retry(self, seller, key, lambda k=key: cancel_order(store, ledger, cfg, k, clients))
+    return len(keys)
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def pull_inventory(self: Task, seller: str, warehouse: str) -> int:
+    """Warehouse stock into the ledger (a snapshot; see pipeline/stock.py for why nothing counts twice)."""
+    from pipeline.model import utc_now
+
+    try:
+        as_of = utc_now()
+        levels = _warehouses(seller)[warehouse].inventory()
+    except RetryableError as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    _ledger().apply_snapshot(seller, warehouse, levels, as_of)
+    return len(levels)
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def poll_shipments(self: Task, seller: str, warehouse: str) -> int:
+    """Shipped outbound orders since the warehouse cursor; each new one gets its tracking pushed."""
+    from pipeline.fulfilment import record_shipments
+    from pipeline.model import utc_now
+
+    store = _store()
+    since = store.cursor(seller, warehouse, "shipments") or utc_now() - timedelta(days=2)
+    try:
+        statuses = _warehouses(seller)[warehouse].shipments_since(since - timedelta(minutes=30))
+    except RetryableError as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    keys = record_shipments(store, _ledger(), seller, warehouse, statuses)
+    latest = max((s.shipped_at for s in statuses if s.shipped_at), default=None)
+    if latest and latest > since:
+        store.set_cursor(seller, warehouse, latest, "shipments")
+    for key in keys:
+        push_tracking.apply_async((seller, key, warehouse), queue="tracking")
+    return len(keys)
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def push_tracking(self: Task, seller: str, key: str, warehouse: str) -> bool:
+    from orderhub.wiring import platform_client
+    from pipeline.fulfilment import (
+        mark_tracking_pushed,
+        recorded_shipments,
+        tracking_push,
+        tracking_was_pushed,
+    )
+
+    store = _store()
+    if tracking_was_pushed(store, seller, key, warehouse):
+        return False
+    stored = store.get(seller, key)
+    shipment = recorded_shipments(store, seller, key).get(warehouse)
+    if stored is None or stored.order is None or shipment is None:
+        return False
+    cfg = seller_config(seller)
+    structlog.contextvars.bind_contextvars(seller=seller, order_key=key)
+
+    def push() -> None:
+        _, client, _ = platform_client(cfg, cfg.shop(stored.order.shop_id), get_redis(), key_prefix())
+        try:
+            outcome = client.push_tracking(tracking_push(stored.order, shipment))
+        except NeedsReview as exc:  # the order shipped; the platform refused the tracking: ops must look
+            store.append_event(seller, key, EventKind.NOTE, f"tracking refused by the platform: {exc}")
+            log.error("tracking.refused", error=str(exc))
+            return
+        if outcome.accepted:
+            mark_tracking_pushed(store, seller, key, warehouse)
+
+    _with_retry(self, seller, key, push)
+    return True

@@ -22,13 +22,12 @@ from pipeline.locks import lease
 from pipeline.model import EventKind
 from pipeline.store import OrderStore
 from pipeline.sync import fetch_and_store, sync_orders
-from workers.app import TASK_TIME_LIMIT, app
+from workers.app import Timings, app
 from workers.config_cache import seller_config
 
 log = structlog.get_logger()
 
 MAX_RETRIES = 8
-MAX_COUNTDOWN = 600  # below the visibility timeout, see workers/app.py
 
 
 _started: dict[str, float] = {}
@@ -55,8 +54,9 @@ def _clear_task_context(task_id: str | None = None, task: Task | None = None, **
 
 def backoff(retries: int, retry_after: float | None = None) -> float:
     """Full-jitter exponential backoff, never shorter than the platform's own hint, capped."""
-    ceiling = min(MAX_COUNTDOWN, 5 * 2**retries)
-    return min(MAX_COUNTDOWN, max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling)))
+    cap = Timings().max_countdown  # below the visibility timeout, see workers/app.py
+    ceiling = min(cap, 5 * 2**retries)
+    return min(cap, max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling)))
 
 
 def _store() -> OrderStore:
@@ -78,7 +78,7 @@ def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict
     shop = cfg.shop(shop_id)
     if not shop.enabled:
         return {"skipped": "shop disabled"}
-    with lease(client_redis, f"{key_prefix()}:lock:sync:{seller}:{shop_id}", TASK_TIME_LIMIT) as held:
+    with lease(client_redis, f"{key_prefix()}:lock:sync:{seller}:{shop_id}", Timings().task_time_limit) as held:
         if not held:
             return {"skipped": "another sync of this shop is running"}
         try:

@@ -90,7 +90,9 @@ def world(tmp_path: Path, redis_url: str):
     (tmp_path / "sellers" / "acme.toml").write_text(SELLER)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(REDIS_URL=url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(tmp_path / "sellers"), LOG_FORMAT="json",
-               ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4", ORDERHUB_HOME=str(tmp_path / "home"))
+               ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4",
+               ORDERHUB_HOME=str(tmp_path / "home"),
+               ORDERHUB_VISIBILITY_TIMEOUT="60")  # a SIGKILLed worker's message comes back within ~70 s
     yield emulators, env, client, tmp_path
     for emulator in emulators.values():
         emulator.stop()

@@ -51,7 +51,7 @@ def test_orders_flow_to_warehouses_and_tracking_back_through_a_worker_kill(world
             pushed = all(tracking_was_pushed(store, "acme", _owner(client, ref), wh) for wh, ref in shipped)
             return bool(shipped) and pushed and not _open_outbounds(emulators) and _queues_empty(client)
 
-        wait_until(warehouses_quiet, 150, interval=1, what="every outbound shipped and its tracking pushed")
+        wait_until(warehouses_quiet, 240, interval=1, what="every outbound shipped and its tracking pushed")
     finally:
         for proc in procs:
             proc.stop()

@@ -30,7 +30,7 @@ REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "amazon": ("client_id", "client_secret", "refresh_token", "seller_id"),
     "tiktok": ("app_key", "app_secret", "refresh_token"),
     "temu": ("app_key", "app_secret", "access_token"),
-    "shein": ("open_key_id", "secret_key"),
+    "shein": ("app_id", "app_secret", "open_key_id", "secret_key"),
     "aliexpress": ("app_key", "app_secret", "access_token"),
     "fourpx": ("app_key", "app_secret"),
     "shipbob": ("token", "channel_id"),

@@ -87,13 +87,85 @@ TIKTOK_DEMO_SHOPS: tuple[TikTokCredentials, ...] = tuple(
 
 
 @dataclass(frozen=True)
+class TemuCredentials:
+    """One TEMU shop (mall) authorised for the app: app key/secret plus the shop's access token.
+
+    `mall_type` decides the SKU id a shop uses (LOCAL: skuId, SEMI: productSkuId); `host` is the
+    regional router the shop lives on (US, EU or GLOBAL): a call to the wrong one is refused.
+    """
+
+    app_key: str
+    app_secret: str
+    access_token: str
+    mall_id: str
+    mall_type: str  # "LOCAL" | "SEMI"
+    host: str  # "US" | "EU" | "GLOBAL"
+    countries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SheinCredentials:
+    """One SHEIN seller authorisation: the app (id/secret) and the seller's open key.
+
+    `secret_key` is what SHEIN delivers from /open-api/auth/get-by-token: AES-128-CBC encrypted with
+    the app secret, base64. The client decrypts it; the emulator signs with `secret_key_plain`.
+    """
+
+    app_id: str
+    app_secret: str
+    open_key_id: str
+    secret_key: str
+    secret_key_plain: str
+    supplier_id: str
+    countries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AliExpressCredentials:
+    """An AliExpress IOP app (key/secret) plus one seller's access token (sent as `session`)."""
+
+    app_key: str
+    app_secret: str
+    access_token: str
+    seller_login_id: str
+    countries: tuple[str, ...]
+
+
+_TEMU_APP = ("orderhub-demo-temu-app-key", "orderhub-demo-temu-app-secret-000001")
+_SHEIN_APP = ("orderhub-demo-shein-app-id", "orderhub-demo-shein-app-secret-00001")
+_AE_APP = ("500001", "orderhub-demo-aliexpress-app-secret-01")
+
+TEMU_DEMO_SHOPS: tuple[TemuCredentials, ...] = (
+    TemuCredentials(*_TEMU_APP, "orderhub-demo-temu-access-token-us", "634418210001", "LOCAL", "US", ("US",)),
+    TemuCredentials(*_TEMU_APP, "orderhub-demo-temu-access-token-eu", "634418210002", "SEMI", "EU",
+                    ("GB", "DE", "FR")),
+    TemuCredentials(*_TEMU_APP, "orderhub-demo-temu-access-token-global", "634418210003", "LOCAL", "GLOBAL",
+                    ("JP", "MX")),
+)
+
+SHEIN_DEMO_SHOPS: tuple[SheinCredentials, ...] = (
+    SheinCredentials(*_SHEIN_APP, "ORDERHUBDEMOSHEINUS01",
+                     "Dzfsh1dBZh8ZYqe9YuUgfWWyV5XRhygLP84ZtSuO0sjEUMRnVHTtOhEIvTh/qvIM",
+                     "orderhub-shein-secret-key-us-0001", "10001", ("US",)),
+    SheinCredentials(*_SHEIN_APP, "ORDERHUBDEMOSHEINEU01",
+                     "Dzfsh1dBZh8ZYqe9YuUgfRyI43fLLp48tV6pSbuGT+6+/ENzYxQ8N3Qib5oiaXtp",
+                     "orderhub-shein-secret-key-eu-0001", "10002", ("GB", "DE", "FR")),
+)
+
+ALIEXPRESS_DEMO_ACCOUNTS: tuple[AliExpressCredentials, ...] = (
+    AliExpressCredentials(*_AE_APP, "orderhub-demo-aliexpress-access-token", "orderhub_demo_seller",
+                          ("US", "GB", "DE", "FR", "JP", "MX")),
+)
+
+
+@dataclass(frozen=True)
 class DemoShop:
     name: str  # the table name in demo-secrets.toml, e.g. "amazon-demo-us"
     platform: str
     shop_id: str  # Amazon seller id / TikTok shop id
     marketplaces: tuple[str, ...]  # Amazon marketplace ids / TikTok region
     countries: tuple[str, ...]
-    credentials: AmazonCredentials | TikTokCredentials
+    credentials: AmazonCredentials | TikTokCredentials | TemuCredentials | SheinCredentials | AliExpressCredentials
 
 
 DEMO_SHOPS: dict[str, DemoShop] = {
@@ -103,6 +175,12 @@ DEMO_SHOPS: dict[str, DemoShop] = {
     **{f"tiktok-demo-{c.region.lower()}": DemoShop(
         f"tiktok-demo-{c.region.lower()}", "tiktok", c.shop_id, (c.region,), c.countries, c)
        for c in TIKTOK_DEMO_SHOPS},
+    **{f"temu-demo-{c.host.lower()}": DemoShop(f"temu-demo-{c.host.lower()}", "temu", c.mall_id, (c.host,),
+                                               c.countries, c) for c in TEMU_DEMO_SHOPS},
+    **{name: DemoShop(name, "shein", c.open_key_id, (), c.countries, c)
+       for c in SHEIN_DEMO_SHOPS if (name := f"shein-demo-{'us' if 'US' in c.countries else 'eu'}")},
+    **{"aliexpress-demo": DemoShop("aliexpress-demo", "aliexpress", c.seller_login_id, (), c.countries, c)
+       for c in ALIEXPRESS_DEMO_ACCOUNTS},
 }
 
 

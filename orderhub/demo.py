@@ -79,7 +79,7 @@ class Tally:
 
 def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     from pipeline.store import OrderStore
-    from sandbox import start_emulators
+    from sandbox import EMULATORS, start_emulators
     from sandbox.clock import SandboxClock
 
     started = time.monotonic()
@@ -90,7 +90,7 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     for queue in QUEUES:  # a previous demo cut short may have left tasks behind
         client.delete(queue)
     clock = SandboxClock()
-    emulators = start_emulators(("amazon", "tiktok", "fourpx", "shipbob"), seed=seed, orders=orders, clock=clock)
+    emulators = start_emulators(tuple(EMULATORS), seed=seed, orders=orders, clock=clock)
     for name in ("fourpx", "shipbob"):
         emulators[name].ship_after, emulators[name].pick_after = 20.0, 5.0
     client.hset(f"{prefix}:{SANDBOX_ENDPOINTS}", mapping={n: e.url for n, e in emulators.items()})

@@ -94,6 +94,15 @@ class PlatformClient(Protocol):
     def push_tracking(self, push: TrackingPush) -> PushOutcome: ...
 
 
+class AcknowledgingClient(PlatformClient, Protocol):
+    """A platform that wants to be told when the seller has taken an order on (SHEIN: export-address
+    with handleType 2 moves it from "pending processing" to "pending shipment"). Optional: the
+    dispatch worker calls it once a warehouse has accepted the order, for connectors that declare
+    `acknowledges = True`."""
+
+    def acknowledge(self, external_id: str) -> PushOutcome: ...
+
+
 class PlatformConnector(Protocol):
     """A platform as the pipeline sees it: pure mapping plus a factory for clients."""
 

@@ -182,14 +182,51 @@ def _with_retry(task: Task, seller: str, key: str, action) -> None:
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
     from connectors.warehouses.outbound import outbound_reference
-    from pipeline.dispatch import submit_order
+    from pipeline.dispatch import submissions, submit_order
 
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger, clients = seller_config(seller), _store(), _ledger(), _warehouses(seller)
     for key in keys:
         structlog.contextvars.bind_contextvars(order_key=key)
         _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients, outbound_reference))
+        if submissions(store, seller, key) and _platform_acknowledges(key):
+            acknowledge_order.apply_async((seller, key), queue="dispatch")
     return len(keys)
+
+
+def _platform_acknowledges(key: str) -> bool:
+    from connectors.registry import get_connector
+
+    platform = key.split(":", 1)[0]
+    return bool(getattr(get_connector(platform), "acknowledges", False))
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def acknowledge_order(self: Task, seller: str, key: str) -> bool:
+    """Tell the platform the order is taken on (only platforms that ask for it); once per order."""
+    from orderhub.wiring import platform_client
+
+    store, client_redis = _store(), get_redis()
+    marker = f"{key_prefix()}:{seller}:acknowledged:{key}"
+    stored = store.get(seller, key)
+    if client_redis.exists(marker) or stored is None or stored.order is None:
+        return False
+    cfg = seller_config(seller)
+    structlog.contextvars.bind_contextvars(seller=seller, order_key=key)
+
+    def ack() -> None:
+        _, client, _ = platform_client(cfg, cfg.shop(stored.order.shop_id), get_redis(), key_prefix())
+        try:
+            outcome = client.acknowledge(stored.order.external_id)
+        except NeedsReview as exc:
+            store.append_event(seller, key, EventKind.NOTE, f"platform refused the acknowledgement: {exc}")
+            return
+        if outcome.accepted:
+            client_redis.set(marker, 1)
+            store.append_event(seller, key, EventKind.NOTE, "acknowledged to the platform")
+
+    _with_retry(self, seller, key, ack)
+    return True
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)

@@ -15,9 +15,9 @@ from typing import Any
 
 import orjson
 import structlog
-from connectors.registry import get_connector
 
 from config.loader import credentials_for
+from connectors.registry import get_connector
 from workers.config_cache import seller_config
 
 log = structlog.get_logger()
@@ -53,7 +53,7 @@ def handle_push(seller: str, shop_id: str, headers: dict[str, str], body: bytes,
     for external_id in order_ids:
         enqueue(seller, shop_id, external_id)
     bound.info("webhook.accepted", orders=len(order_ids))
-    return 200, {"code": 0, "message": "success"}
+    return 200, getattr(receiver, "ok_reply", {"code": 0, "message": "success"})  # what the platform expects back
 
 
 class _Handler(BaseHTTPRequestHandler):

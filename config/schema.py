@@ -37,13 +37,17 @@ class SkuMapConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     platforms: dict[str, dict[str, str]] = {}
     listings: dict[str, dict[str, str]] = {}  # platform → {platform SKU: listing/product id}
 
-    def seller_sku(self, platform: str, platform_sku: str) -> str | None:
+    def seller_sku(self, platform: str, platform_sku: str, reported: str | None = None) -> str | None:
+        """An explicit mapping wins; then the seller's own code the platform reports beside its SKU id
+        (TEMU `extCode`), which under `identity` stands for itself; then the platform SKU itself."""
         specific = self.platforms.get(platform, {})
         if platform_sku in specific:
             return specific[platform_sku]
         if platform_sku in self.skus:
             return self.skus[platform_sku]
-        return platform_sku if self.default == "identity" else None
+        if self.default != "identity":
+            return None
+        return reported or platform_sku
 
 
 class WarehouseConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

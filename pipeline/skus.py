@@ -13,7 +13,7 @@ def map_skus(order: Order, sku_map: SkuMapConfig) -> Order:
     """The order with `seller_sku` filled on every line, or UnknownSku naming every unmapped one."""
     lines, unknown = [], []
     for i, line in enumerate(order.lines):
-        seller_sku = sku_map.seller_sku(order.platform, line.platform_sku)
+        seller_sku = sku_map.seller_sku(order.platform, line.platform_sku, line.seller_sku)
         if seller_sku is None:
             unknown.append((i, line.platform_sku))
             continue

@@ -63,3 +63,14 @@ def test_incomplete_or_missing_address_is_held():
     no_postcode = msgspec.structs.replace(JP, postal_code=None)
     d = route(order(1, [("MUG", 1)], address=no_postcode), seller(), {("osaka", "MUG"): 1})
     assert d.hold.reason is HoldReason.ADDRESS_INCOMPLETE and "postal_code" in d.hold.detail
+
+
+def test_a_platform_reported_seller_code_maps_under_identity_but_an_explicit_mapping_wins():
+    from config.schema import SkuMapConfig
+
+    identity = SkuMapConfig()
+    assert identity.seller_sku("temu", "501009876543210", "OH-SWB-BLACK") == "OH-SWB-BLACK"
+    assert identity.seller_sku("temu", "501009876543210", None) == "501009876543210"
+    explicit = SkuMapConfig(platforms={"temu": {"501009876543210": "SWB-B"}})
+    assert explicit.seller_sku("temu", "501009876543210", "OH-SWB-BLACK") == "SWB-B"
+    assert SkuMapConfig(default="none").seller_sku("temu", "501009876543210", "OH-SWB-BLACK") is None

@@ -123,8 +123,8 @@ def test_demo_shops_match_the_demo_secrets_file():
 
 
 def test_start_emulators_shares_one_clock_and_rejects_unknown_platforms():
-    with pytest.raises(ValueError, match=r"unknown sandbox platform\(s\) \['temu'\]; known: \['amazon', "):
-        start_emulators(["amazon", "temu"])
+    with pytest.raises(ValueError, match=r"unknown sandbox platform\(s\) \['ebay'\]; known: \['aliexpress', "):
+        start_emulators(["amazon", "ebay"])
     emulators = start_emulators(["amazon", "tiktok"], seed=2, orders=20)
     try:
         assert isinstance(emulators["tiktok"], TikTokEmulator)

@@ -1,0 +1,263 @@
+"""AliExpress IOP client for one seller: signing, the gateway's error envelope, order paging, pushes.
+
+Every call is a form POST to `/sync` naming the API in `method`, signed with HMAC-SHA256 over the
+sorted key+value of every parameter (uppercase hex); business parameters travel as JSON strings.
+Failures come back inside HTTP 200, either as the gateway's {type, code} or as the API's
+`result.success: false`, so classification reads the body first. Query windows are Pacific
+wall-clock strings and are widened around daylight-saving changes (see `pacific_window`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+from config.schema import ShopConfig
+from connectors.aliexpress.mapping import pacific_readings
+from connectors.fields import Doc
+from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.paging import numbered_pages
+from connectors.ratelimit import RateLimiter
+from orderhub.logs import register_secret
+from pipeline.errors import NeedsReview
+from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+
+API_HOST = "https://api-sg.aliexpress.com"
+ORDER_LIST = "aliexpress.solution.order.get"
+ORDER_DETAIL = "aliexpress.solution.order.info.get"
+ORDER_ADDRESS = "aliexpress.solution.order.receiptinfo.get"
+STOCK_UPDATE = "aliexpress.solution.batch.product.inventory.update"
+FULFIL = "aliexpress.solution.order.fulfill"
+# QPS is not published (reference §5.4); conservative defaults, overridable per shop.
+DEFAULT_LIMITS: dict[str, Limit] = {
+    ORDER_LIST: Limit(10.0, 10), ORDER_DETAIL: Limit(10.0, 10), ORDER_ADDRESS: Limit(20.0, 20),
+    STOCK_UPDATE: Limit(5.0, 5), FULFIL: Limit(5.0, 5),
+}
+PAGE_SIZE = 50  # the largest page we assume order.get serves (the reference found no maximum)
+MAX_PRODUCTS_PER_CALL, MAX_SKUS_PER_PRODUCT = 20, 200
+MAX_INVENTORY = 999_999
+THROTTLE_CODES = {"ApiCallLimit", "AppCallLimit"}
+AUTH_CODES = {"IllegalAccessToken", "IncompleteSignature", "InvalidSignature", "InvalidAppKey", "MissingAppKey",
+              "InvalidSignMethod", "AccessTokenExpired",
+              "InvalidTimestamp"}  # a skewed host clock: retrying cannot fix it, a person must
+NEEDS_ADDRESS = {"WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS"}  # still to ship: where to
+OPEN_LINE = {"WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS"}
+PACIFIC = ZoneInfo("America/Los_Angeles")
+DST_MARGIN = timedelta(hours=1)
+# Carrier names Orderhub receives → AliExpress logistics service keys; anything else is sent as
+# OTHER with the carrier's tracking site (AliExpress requires one for OTHER), 17track when unknown.
+SERVICE_NAMES = {"ups": "UPS", "usps": "USPS", "fedex": "FEDEX_IE", "dhl": "DHL", "ems": "EMS",
+                 "royal mail": "ROYAL_MAIL", "cainiao": "CAINIAO_STANDARD"}
+TRACKING_SITES = {"yamato": "https://toi.kuronekoyamato.co.jp", "japan post": "https://trackings.post.japanpost.jp",
+                  "dpd": "https://tracking.dpd.de", "hermes": "https://www.evri.com", "evri": "https://www.evri.com",
+                  "colissimo": "https://www.laposte.fr/outils/suivre-vos-envois", "estafeta": "https://www.estafeta.com"}
+FALLBACK_TRACKING_SITE = "https://www.17track.net"
+
+
+def sign(params: Mapping[str, str], app_secret: str) -> str:
+    """uppercase hex HMAC-SHA256(app_secret, concat(key + value for sorted keys, `sign` left out))."""
+    message = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign")
+    return hmac.new(app_secret.encode(), message.encode(), hashlib.sha256).hexdigest().upper()
+
+
+def classify(response: requests.Response, body: Any) -> Verdict:
+    """Gateway errors ({type, code}) first, then HTTP status, then the API's own `result.success`."""
+    code = str(body.get("code", "")) if isinstance(body, dict) and "type" in body else ""
+    message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    if code in THROTTLE_CODES or response.status_code == 429:
+        return Verdict(Action.RATE_LIMITED, message, retry_after_seconds(response.headers), code or "429")
+    if response.status_code >= 500 or (code and body.get("type") in ("ISP", "SYSTEM")):
+        return Verdict(Action.RETRYABLE, message, code=code or str(response.status_code))
+    if code in AUTH_CODES:
+        return Verdict(Action.AUTH, message, code=code)
+    if code and code != "0":
+        return Verdict(Action.REJECTED, message, code=code)
+    result = api_result(body)
+    if result is None:  # neither a gateway error nor an API answer: a proxy page, a truncated body
+        if response.status_code == 200:
+            return Verdict(Action.RETRYABLE, "unreadable answer", code="200")
+        return Verdict(Action.REJECTED, "", code=str(response.status_code))
+    if isinstance(result, dict) and result.get("success") is False:
+        return Verdict(Action.REJECTED, str(result.get("error_message") or ""), code=str(result.get("error_code")))
+    return OK
+
+
+def api_result(body: Any) -> Any:
+    """`result` inside the `<method>_response` wrapper (None when the body has no such wrapper)."""
+    if not isinstance(body, dict):
+        return None
+    wrapper = next((v for k, v in body.items() if k.endswith("_response") and isinstance(v, dict)), None)
+    return wrapper.get("result") if wrapper else None
+
+
+def pacific(moment: datetime) -> str:
+    return moment.astimezone(PACIFIC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def near_dst_change(moment: datetime) -> bool:
+    return (moment - DST_MARGIN).astimezone(PACIFIC).utcoffset() != (moment + DST_MARGIN).astimezone(PACIFIC).utcoffset()
+
+
+def pacific_window(since: datetime, until: datetime) -> tuple[str, str]:
+    """[since, until] as Pacific strings that cannot miss an order across a daylight-saving change.
+
+    A wall time in the repeated autumn hour may be read by AliExpress as either occurrence, an
+    hour apart, so an edge within an hour of a change moves an hour outward: the window can only
+    grow (re-reads are harmless), never shrink. The end is inclusive to the second.
+    """
+    start = since - DST_MARGIN if near_dst_change(since) else since
+    end = until + DST_MARGIN if near_dst_change(until) else until
+    return pacific(start), pacific(end)
+
+
+def batches(pushes: Sequence[StockPush]) -> list[list[tuple[str, list[StockPush]]]]:
+    """The fewest calls the API allows: ≤20 products a call, ≤200 SKUs a product.
+
+    A product with more than 200 SKUs becomes several entries, each in a different call (one
+    product id per call, assumed: the reference does not say repeats are allowed).
+    """
+    by_product: dict[str, list[StockPush]] = defaultdict(list)
+    for push in pushes:
+        by_product[str(push.listing_id)].append(push)
+    entries = [(pid, group[i:i + MAX_SKUS_PER_PRODUCT]) for pid, group in by_product.items()
+               for i in range(0, len(group), MAX_SKUS_PER_PRODUCT)]
+    entries.sort(key=lambda e: -len(by_product[e[0]]))
+    calls: list[list[tuple[str, list[StockPush]]]] = []
+    for pid, chunk in entries:
+        target = next((c for c in calls if len(c) < MAX_PRODUCTS_PER_CALL and all(p != pid for p, _ in c)), None)
+        if target is None:
+            calls.append(target := [])
+        target.append((pid, chunk))
+    return calls
+
+
+class AliExpressClient:
+    def __init__(self, shop: ShopConfig, secrets: Mapping[str, str], limiter: RateLimiter, *,
+                 page_size: int = PAGE_SIZE) -> None:
+        self.shop = shop
+        self.app_key = secrets["app_key"]
+        self._app_secret = secrets["app_secret"]
+        self._access_token = secrets["access_token"]
+        for value in (self.app_key, self._app_secret, self._access_token):
+            register_secret(value)
+        self.page_size = page_size
+        self.url = (shop.base_url or API_HOST).rstrip("/") + "/sync"
+        self.transport = Transport("aliexpress", shop.shop_id, self.app_key + ":" + shop.shop_id, limiter,
+                                   DEFAULT_LIMITS | dict(shop.rate_limits))
+
+    def _call(self, method: str, business: Mapping[str, Any]) -> Any:
+        """One signed gateway call; returns the API's `result`."""
+        fields = {k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in business.items()}
+
+        def build() -> dict[str, Any]:
+            params = {"app_key": self.app_key, "method": method, "timestamp": str(int(time.time() * 1000)),
+                      "sign_method": "sha256", "simplify": "false", "format": "json",
+                      "session": self._access_token, **fields}
+            params["sign"] = sign(params, self._app_secret)
+            return {"method": "POST", "url": self.url, "data": params}
+
+        _, body = self.transport.call(method, build, classify)
+        return api_result(body) or {}
+
+    # -- orders ------------------------------------------------------------------------------
+
+    def sync_horizon(self, now: datetime) -> datetime:
+        return now
+
+    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+        """Two listings of the modified window: everything open, then FINISH (listed only on request,
+        and where cancellations land)."""
+        start, end = pacific_window(since, until)
+        for status in (None, "FINISH"):
+            yield from self._listing({"modified_date_start": start, "modified_date_end": end}, status)
+
+    def _listing(self, window: dict[str, str], status: str | None) -> Iterator[list[RawBundle]]:
+        query: dict[str, Any] = {**window, "page_size": self.page_size}
+        if status:
+            query["order_status"] = status
+
+        def fetch(page: int) -> tuple[list[dict[str, Any]], int]:
+            result = self._call(ORDER_LIST, {"param0": {**query, "current_page": page}})
+            dtos = ((result.get("target_list") or {}).get("order_dto")) or []
+            # Pages end on total_page: with an order repeated across a page edge, rows outnumber orders.
+            last = page >= int(result.get("total_page") or 0)
+            return dtos, 0 if last else 2**62
+
+        for dtos in numbered_pages(fetch, page_size=self.page_size, what="aliexpress order.get"):
+            yield [self._bundle(dto) for dto in dtos]
+
+    def _bundle(self, dto: dict[str, Any]) -> RawBundle:
+        address = None
+        if isinstance(dto, dict) and dto.get("order_status") in NEEDS_ADDRESS and dto.get("order_id"):
+            address = self._call(ORDER_ADDRESS, {"param1": {"order_id": dto["order_id"]}})
+        return {"order": dto, "address": address}
+
+    def order_detail(self, external_id: str) -> dict[str, Any]:
+        result = self._call(ORDER_DETAIL, {"param1": {"order_id": int(external_id)}})
+        return result.get("data") or {}
+
+    def fetch_order(self, external_id: str) -> RawBundle:
+        """order.get has no id filter: read the detail's gmt_modified, then list the minute around it."""
+        modified = pacific_readings(Doc(self.order_detail(external_id).get("gmt_modified"), "gmt_modified"))
+        since, until = min(modified) - timedelta(minutes=1), max(modified) + timedelta(minutes=1)
+        start, end = pacific_window(since, until)
+        for status in (None, "FINISH"):
+            for page in self._listing({"modified_date_start": start, "modified_date_end": end}, status):
+                for bundle in page:
+                    if str(bundle["order"].get("order_id")) == external_id:
+                        return bundle
+        raise NeedsReview(f"aliexpress order {external_id} not found")
+
+    # -- pushes ------------------------------------------------------------------------------
+
+    def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
+        outcomes = [PushOutcome(p.platform_sku, False, "no AliExpress product id in the SKU map")
+                    for p in pushes if p.listing_id is None]
+        for call in batches([p for p in pushes if p.listing_id is not None]):
+            body = [{"product_id": int(pid) if pid.isdigit() else pid,
+                     "multiple_sku_update_list": [{"sku_code": p.platform_sku,
+                                                   "inventory": max(0, min(MAX_INVENTORY, p.quantity))}
+                                                  for p in chunk]} for pid, chunk in call]
+            try:
+                result = self._call(STOCK_UPDATE, {"mutiple_product_update_list": body})
+            except NeedsReview as exc:  # the whole call refused: every SKU in it says why
+                outcomes.extend(PushOutcome(p.platform_sku, False, str(exc)) for _, chunk in call for p in chunk)
+                continue
+            failed = {(str(f.get("product_id")), str(f.get("sku_code"))): str(f.get("error_message", ""))
+                      for f in result.get("update_failed_list") or []}
+            outcomes.extend(PushOutcome(p.platform_sku, (pid, p.platform_sku) not in failed,
+                                        failed.get((pid, p.platform_sku), "")) for pid, chunk in call for p in chunk)
+        return outcomes
+
+    def push_tracking(self, push: TrackingPush) -> PushOutcome:
+        """Fulfil with send_type "all" when the parcel holds every unit still open, else "part"."""
+        children = self.order_detail(push.external_id).get("child_order_list") or []
+        packed: dict[str, int] = defaultdict(int)
+        for item in push.items:
+            packed[item.line_id] += item.quantity
+        open_units = {str(c.get("child_order_id")): int(c.get("product_count") or 0) for c in children
+                      if c.get("order_status") in OPEN_LINE}
+        complete = all(packed.get(child, 0) >= count for child, count in open_units.items())
+        params = {"out_ref": push.external_id, "send_type": "all" if complete else "part",
+                  "logistics_no": push.tracking_number, **self.service(push.carrier)}
+        if push.package_ref:
+            params["description"] = push.package_ref
+        self._call(FULFIL, params)
+        return PushOutcome(push.external_id, True)
+
+    @staticmethod
+    def service(carrier: str) -> dict[str, str]:
+        key = SERVICE_NAMES.get(carrier.strip().lower())
+        if key:
+            return {"service_name": key}
+        site = TRACKING_SITES.get(carrier.strip().lower(), FALLBACK_TRACKING_SITE)
+        return {"service_name": "OTHER", "tracking_website": site}

@@ -1,0 +1,264 @@
+"""TEMU Open Platform client for one mall: signing, the regional router, order bundles, pushes.
+
+Every call is a POST of one flat JSON object to the region's router, chosen by its `type`, signed
+with MD5(secret + sorted key+value + secret). Errors come back as HTTP 200 with `success: false`
+and a numeric `errorCode`, so classification reads the body first. TEMU meters the app_key, not
+the API type (20 QPS, reference §3.4): every call draws from one shared bucket, `APP_BUCKET`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from config.schema import ShopConfig
+from connectors.http import OK, Action, Transport, Verdict
+from connectors.paging import numbered_pages
+from connectors.ratelimit import RateLimiter
+from orderhub.logs import register_secret
+from pipeline.errors import NeedsReview
+from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+
+PRODUCTION_ROUTERS = {"US": "https://openapi-b-us.temu.com/openapi/router",
+                      "EU": "https://openapi-b-eu.temu.com/openapi/router",
+                      "GLOBAL": "https://openapi-b-global.temu.com/openapi/router"}
+APP_BUCKET = "router"
+DEFAULT_LIMITS: dict[str, Limit] = {APP_BUCKET: Limit(20.0, 20)}
+PAGE_SIZE = 100
+MAX_WALKS = 3  # page-number paging has no snapshot: walk again (bounded) when the total moves
+PENDING = 1
+
+THROTTLED_CODE = 4000004
+RETRYABLE_CODES = {4000000}
+AUTH_CODES = {3000001, 5000000} | set(range(3000025, 3000035))
+TRACKING_USED_CODE = 2000101  # [INFERRED]: "a tracking number can be used successfully only once"
+
+
+def render_value(value: Any) -> str:
+    """Compact JSON with the quotes of a plain string stripped (reference §3.1)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text[1:-1] if isinstance(value, str) else text
+
+
+def sign(params: Mapping[str, Any], app_secret: str) -> str:
+    joined = "".join(key + render_value(params[key]) for key in sorted(params) if key != "sign")
+    return hashlib.md5(f"{app_secret}{joined}{app_secret}".encode()).hexdigest().upper()
+
+
+def classify(response: requests.Response, body: Any) -> Verdict:
+    code = body.get("errorCode") if isinstance(body, dict) else None
+    message = str(body.get("errorMsg") or "") if isinstance(body, dict) else ""
+    if code == THROTTLED_CODE or response.status_code == 429:
+        return Verdict(Action.RATE_LIMITED, message, 1.0, str(code or 429))
+    if response.status_code >= 500 or code in RETRYABLE_CODES:
+        return Verdict(Action.RETRYABLE, message, code=str(code or response.status_code))
+    if isinstance(body, dict) and body.get("success") is True:
+        return OK
+    if code in AUTH_CODES:
+        return Verdict(Action.AUTH, message, code=str(code))
+    return Verdict(Action.REJECTED, message, code=str(code if code is not None else response.status_code))
+
+
+def router_url(shop: ShopConfig) -> str:
+    """Production: the region's own host. Sandbox (`base_url` set): `{base_url}/{region}/openapi/router`."""
+    region = (shop.region or "US").upper()
+    if region not in PRODUCTION_ROUTERS:
+        raise ValueError(f"temu shop {shop.shop_id}: region must be one of {sorted(PRODUCTION_ROUTERS)}")
+    if shop.base_url:
+        return f"{shop.base_url.rstrip('/')}/{region.lower()}/openapi/router"
+    return PRODUCTION_ROUTERS[region]
+
+
+class _AppBudget:
+    """The limiter as TEMU meters it: whatever the operation, the token comes from the app's one bucket."""
+
+    def __init__(self, limiter: RateLimiter, limit: Limit) -> None:
+        self._limiter, self._limit = limiter, limit
+
+    def acquire(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
+        return self._limiter.acquire(platform, account, APP_BUCKET, self._limit, cost)
+
+    def block(self, platform: str, account: str, operation: str, seconds: float) -> None:
+        self._limiter.block(platform, account, APP_BUCKET, seconds)
+
+
+class TemuClient:
+    def __init__(self, shop: ShopConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
+        self.shop = shop
+        self.app_key = secrets["app_key"]
+        self._app_secret = secrets["app_secret"]
+        self._access_token = secrets["access_token"]
+        for value in (self.app_key, self._app_secret, self._access_token):
+            register_secret(value)
+        self.url = router_url(shop)
+        limits = DEFAULT_LIMITS | dict(shop.rate_limits)
+        budget = _AppBudget(limiter, limits[APP_BUCKET])
+        self.transport = Transport("temu", shop.shop_id, self.app_key, budget, limits)  # type: ignore[arg-type]
+        self._carriers: dict[str, int] | None = None
+        self._warehouse: str | None = None
+
+    def call(self, api_type: str, **business: Any) -> Any:
+        """One signed router call; returns `result` of a successful answer."""
+        def build() -> dict[str, Any]:
+            params = {"type": api_type, "app_key": self.app_key, "access_token": self._access_token,
+                      "timestamp": int(time.time()), "data_type": "JSON", **business}
+            params["sign"] = sign(params, self._app_secret)
+            return {"method": "POST", "url": self.url, "data": json.dumps(params, ensure_ascii=False).encode(),
+                    "headers": {"content-type": "application/json"}}
+
+        _, reply = self.transport.call(api_type, build, classify)
+        return reply.get("result")
+
+    # -- orders ------------------------------------------------------------------------------
+
+    def sync_horizon(self, now: datetime) -> datetime:
+        return now
+
+    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+        """Pages of bundles for orders updated in [since, until] (TEMU's range is inclusive).
+
+        Page numbers over a live sort shift when an order changes mid-walk; if `totalItemNum` moved
+        during a walk, the whole window is walked again (duplicates are harmless: the store dedupes).
+        """
+        window = {"updateAtStart": int(since.timestamp()), "updateAtEnd": int(until.timestamp()),
+                  "sortby": "updateTime"}
+        for _ in range(MAX_WALKS):
+            totals: set[int] = set()
+            for page in self._walk(window, totals):
+                yield [self._bundle(item) for item in page]
+            if len(totals) <= 1:
+                return
+
+    def _walk(self, window: dict[str, Any], totals: set[int]) -> Iterator[list[dict[str, Any]]]:
+        seen: set[str] = set()
+        repeats = 0
+
+        def fetch(number: int) -> tuple[list[dict[str, Any]], int]:
+            nonlocal repeats
+            result = self.call("bg.order.list.v2.get", pageNumber=number, pageSize=PAGE_SIZE, **window) or {}
+            items = result.get("pageItems") or []
+            total = int(result.get("totalItemNum") or 0)
+            totals.add(total)
+            for item in items:
+                sn = _parent_sn(item)
+                repeats += sn in seen
+                seen.add(sn)
+            return items, total + repeats  # an entry repeated across pages does not count toward the total
+
+        yield from numbered_pages(fetch, page_size=PAGE_SIZE, what="temu bg.order.list.v2.get")
+
+    def _bundle(self, item: dict[str, Any]) -> RawBundle:
+        """`{"order", "shipping", "amount"}`; shipping stays null while PENDING (TEMU refuses it then)."""
+        sn = _parent_sn(item)
+        parent = item.get("parentOrderMap") if isinstance(item, dict) else None
+        if not sn:
+            return {"order": item, "shipping": None, "amount": None}
+        status = parent.get("parentOrderStatus") if isinstance(parent, dict) else None
+        shipping = None if status == PENDING else self.call("bg.order.shippinginfo.v2.get", parentOrderSn=sn)
+        amount = self.call("bg.order.amount.query", parentOrderSn=sn)
+        return {"order": item, "shipping": shipping, "amount": amount}
+
+    def fetch_order(self, external_id: str) -> RawBundle:
+        item = self.call("bg.order.detail.v2.get", parentOrderSn=external_id)
+        if not item:
+            raise NeedsReview(f"temu order {external_id} not found")
+        return self._bundle(item)
+
+    # -- pushes ------------------------------------------------------------------------------
+
+    def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
+        """One absolute edit per goodsId, with a requestUniqueKey fixed for this call.
+
+        The transport's quick retries resend the same key, so an edit whose answer was lost is a no-op
+        at TEMU. The key also carries a per-call nonce: a key from the content alone would turn the
+        second of "12, then 5, then 12" into a no-op. A later call resending the same targets is
+        harmless because targets are absolute."""
+        by_goods: dict[str, list[StockPush]] = defaultdict(list)
+        outcomes = []
+        for push in pushes:
+            if push.listing_id is None:
+                outcomes.append(PushOutcome(push.platform_sku, False, "no TEMU goodsId in the SKU map"))
+            else:
+                by_goods[push.listing_id].append(push)
+        nonce = uuid.uuid4().hex
+        for goods_id, group in by_goods.items():
+            targets = [{"skuId": p.platform_sku, "stockTarget": max(0, p.quantity)} for p in group]
+            key = hashlib.sha256(json.dumps([self.shop.shop_id, goods_id, targets, nonce]).encode()).hexdigest()[:32]
+            try:
+                self.call("bg.local.goods.stock.edit", goodsId=goods_id, stockType=0, skuStockTargetList=targets,
+                          requestUniqueKey=key)
+            except NeedsReview as refused:
+                outcomes.extend(PushOutcome(p.platform_sku, False, str(refused)) for p in group)
+            else:
+                outcomes.extend(PushOutcome(p.platform_sku, True) for p in group)
+        return outcomes
+
+    def carrier_id(self, carrier: str) -> int:
+        if self._carriers is None:
+            result = self.call("bg.logistics.companies.get") or {}
+            self._carriers = {str(c["logisticsServiceProviderName"]).lower(): c["logisticsServiceProviderId"]
+                              for c in result.get("logisticsServiceProviderList", [])}
+        found = self._carriers.get(carrier.lower())
+        if found is None:
+            raise NeedsReview(f"temu has no logistics provider named {carrier!r}")
+        return found
+
+    def warehouse_id(self) -> str:
+        if self._warehouse is None:
+            rows = (self.call("bg.logistics.warehouse.list.get") or {}).get("warehouseList") or []
+            if not rows:
+                raise NeedsReview("temu mall has no self-shipping warehouse")
+            self._warehouse = str(rows[0]["warehouseId"])
+        return self._warehouse
+
+    def push_tracking(self, push: TrackingPush) -> PushOutcome:
+        """One package (sendType 0) naming its child orders and quantities.
+
+        A refusal because the tracking number is used counts as accepted when every child it names is
+        already shipped: that is our own earlier confirm whose answer was lost. TEMU offers no lookup
+        of a package's tracking number, so this is the closest check available.
+        """
+        order = self.fetch_order(push.external_id)["order"]
+        children = {c.get("orderSn"): c for c in order.get("orderList", []) if isinstance(c, dict)}
+        infos = []
+        for item in push.items:
+            child = children.get(item.line_id)
+            if child is None:
+                return PushOutcome(push.external_id, False, f"{item.line_id} is not a child order of it")
+            sku = child.get("skuId") or ((child.get("productList") or [{}])[0]).get("productSkuId")
+            infos.append({"parentOrderSn": push.external_id, "orderSn": item.line_id, "goodsId": child.get("goodsId"),
+                          "skuId": sku, "quantity": item.quantity})
+        package = {"carrierId": self.carrier_id(push.carrier), "trackingNumber": push.tracking_number,
+                   "selfShippingWarehouseId": self.warehouse_id(), "orderSendInfoList": infos}
+        try:
+            self.call("bg.logistics.shipment.v2.confirm", sendType=0, sendRequestList=[package])
+        except NeedsReview as refused:
+            if _refusal_code(refused) == str(TRACKING_USED_CODE) and self._already_shipped(push):
+                return PushOutcome(push.external_id, True, "already confirmed")
+            return PushOutcome(push.external_id, False, str(refused))
+        return PushOutcome(push.external_id, True)
+
+    def _already_shipped(self, push: TrackingPush) -> bool:
+        order = self.fetch_order(push.external_id)["order"]
+        status = {c.get("orderSn"): c.get("orderStatus") for c in order.get("orderList", []) if isinstance(c, dict)}
+        return all(status.get(item.line_id) in (4, 5, 41, 51) for item in push.items)
+
+
+def _refusal_code(refused: NeedsReview) -> str:
+    """The platform code in the transport's "... refused the request: <code> <message>"."""
+    after = str(refused).partition("refused the request: ")[2]
+    return after.split(" ", 1)[0]
+
+
+def _parent_sn(item: Any) -> str | None:
+    parent = item.get("parentOrderMap") if isinstance(item, dict) else None
+    sn = parent.get("parentOrderSn") if isinstance(parent, dict) else None
+    return sn if isinstance(sn, str) and sn else None

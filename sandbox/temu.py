@@ -1,0 +1,368 @@
+"""TEMU Open Platform emulator (LOCAL and SEMI malls): one signed POST router, orders, pushes, webhooks.
+
+Behaviour follows shared/reference/platforms.md §3. TEMU has three regional routers (US, EU,
+GLOBAL); here they are path prefixes on one server: ``/us/openapi/router``, ``/eu/openapi/router``
+and ``/global/openapi/router``. A shop calling another region's router is refused the way a
+gateway that does not know its token would (3000031). The API is chosen by the ``type`` body
+parameter, so counters and fault filters are per type; the published limit (20 QPS per app_key,
+§3.4) is one bucket per app_key across every type (``APP_BUCKET``). Pushes live in
+``sandbox.temu_push``, webhooks in ``sandbox.temu_webhook``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sandbox import temu_push, temu_webhook
+from sandbox.buckets import RateDecision, RateLimit, RateLimiter
+from sandbox.demo import TEMU_DEMO_SHOPS, TemuCredentials
+from sandbox.generator import GeneratedOrder
+from sandbox.server import Emulator, Request, Response, Route
+from sandbox.temu_shapes import (
+    ALL_STATUSES,
+    MALFORMATIONS,
+    PENDING,
+    TemuView,
+    envelope,
+    parent_order_sn,
+    render_amount,
+    render_list_item,
+    render_shipping_info,
+    unix,
+    view,
+)
+
+APP_BUCKET = "router"  # the rate-limit entry metering an app_key across every API type
+DEFAULT_RATE_LIMITS = {APP_BUCKET: RateLimit(20, 20)}  # 20 QPS per app_key (§3.4); burst [INFERRED]
+ROUTER_PATH = re.compile(r"^/(?P<host>us|eu|global)/openapi/router$")
+HOSTS = {"us": "US", "eu": "EU", "global": "GLOBAL"}
+MAX_PAGE_SIZE = 100
+MAX_SN_LIST = 20
+TIME_PAIRS = (("updateAtStart", "updateAtEnd"), ("createAfter", "createBefore"))
+
+E_BAD_PARAMS = 3000000
+E_SIGN = (3000001, "SIGN_UNVALID: the sign does not match the request")
+E_TYPE_MISSING = (3000002, "type is missing")
+E_TYPE_UNKNOWN = (3000003, "type does not exist")
+E_TS_MISSING = (3000010, "timestamp is missing")
+E_TS_INVALID = (3000011, "timestamp is invalid")
+E_TS_EXPIRED = (3000012, "timestamp is expired")
+E_DATA_TYPE_MISSING = (3000013, "data_type is missing")
+E_DATA_TYPE = (3000014, "data_type is invalid")
+E_APP_KEY_MISSING = (3000025, "app_key is missing")
+E_APP_KEY = (3000026, "app_key not found")
+E_TOKEN_MISSING = (3000030, "access_token is missing")
+E_TOKEN = (3000031, "access_token not found")
+E_TOKEN_APP = (3000033, "access_token does not belong to the app_key")
+E_SIGN_MISSING = (3000040, "sign is missing")
+E_THROTTLED = (4000004, "RATE_LIMIT_EXCEED_EXCEPTION")
+E_SYSTEM = (4000000, "SYSTEM_EXCEPTION")
+E_BUSINESS = 2000000
+E_MS_TIMESTAMP = (140020014, "requires a second level timestamp")
+
+
+def render_value(value: Any) -> str:
+    """A value as the signature sees it: compact JSON, with a string's surrounding quotes stripped."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text[1:-1] if isinstance(value, str) else text
+
+
+def sign(params: Mapping[str, Any], app_secret: str) -> str:
+    """Reference §3.1: MD5(secret + sorted k+v + secret), uppercase hex; the emulator's own copy."""
+    joined = "".join(k + render_value(params[k]) for k in sorted(params) if k != "sign")
+    return hashlib.md5((app_secret + joined + app_secret).encode("utf-8")).hexdigest().upper()
+
+
+class AppRateLimiter(RateLimiter):
+    """Every call first takes from its app_key's shared ``APP_BUCKET``, then from its type's own bucket."""
+
+    def take(self, account: str, operation: str) -> RateDecision:
+        shared = super().take(account, APP_BUCKET)
+        return super().take(account, operation) if shared.allowed else shared
+
+
+def body_of(request: Request) -> dict[str, Any] | None:
+    try:
+        body = request.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+class TemuEmulator(Emulator):
+    platform = "temu"
+    default_rate_limits = DEFAULT_RATE_LIMITS
+
+    def __init__(self, shops: tuple[TemuCredentials, ...] = TEMU_DEMO_SHOPS, *,
+                 timestamp_tolerance: int | None = 300, delivered_after: timedelta = timedelta(days=3),
+                 throttle_status: int = 200, **settings: Any) -> None:
+        """``delivered_after``: when a shipped order turns DELIVERED (5), since TEMU reports delivery and
+        the neutral generator does not. ``throttle_status``: the HTTP status of a 4000004 answer, not
+        documented (§3.4 assumes 200)."""
+        self.shops = {s.access_token: s for s in shops}
+        self.malls = {s.mall_id: s for s in shops}
+        self._by_country = {country: s for s in shops for country in s.countries}
+        self.timestamp_tolerance, self.delivered_after = timestamp_tolerance, delivered_after
+        self.throttle_status = throttle_status
+        self.stock: dict[tuple[str, str], int] = {}  # (mall_id, sku id) -> stock
+        self.stock_requests: dict[tuple[str, str], str] = {}  # (mall_id, requestUniqueKey) -> body digest
+        self.used_tracking: dict[str, str] = {}  # tracking number -> mall that used it
+        self._typed_routes: dict[str, Route] = {}
+        super().__init__(**settings)
+        self.limiter = AppRateLimiter(self.clock, self.limiter.limits)
+        self.handlers: dict[str, Callable[[Request], Response]] = {
+            "bg.order.list.v2.get": self._list,
+            "bg.order.detail.v2.get": self._detail,
+            "bg.order.shippinginfo.v2.get": self._shipping_info,
+            "bg.order.amount.query": self._amount,
+            "bg.local.goods.stock.edit": lambda req: temu_push.stock_edit(self, req),
+            "bg.local.goods.sku.list.query": lambda req: temu_push.sku_list(self, req),
+            "bg.logistics.companies.get": lambda req: temu_push.companies(self, req),
+            "bg.logistics.warehouse.list.get": lambda req: temu_push.warehouses(self, req),
+            "bg.logistics.shipment.v2.confirm": lambda req: temu_push.shipment_confirm(self, req),
+        }
+
+    # --- Emulator hooks ------------------------------------------------------------------------
+    def countries(self) -> tuple[str, ...]:
+        return tuple(self._by_country)
+
+    def assign(self, order: GeneratedOrder) -> str:
+        order.account = self._by_country[order.country].mall_id
+        return parent_order_sn(order)
+
+    def warehouse_id(self, mall_id: str) -> str:
+        return "WH-" + mall_id[-4:] + "-01"
+
+    def _match(self, request: Request) -> Route | None:
+        """Control routes first; then the router, one route per API ``type`` (so counters are per type)."""
+        route = super()._match(request)
+        found = ROUTER_PATH.match(request.path)
+        if route is not None or request.method != "POST" or not found:
+            return route
+        request.params = {"host": found["host"]}
+        body = body_of(request)
+        api_type = body.get("type") if body else None
+        operation = api_type if api_type in self.handlers else "router.unknown_type"
+        if operation not in self._typed_routes:
+            handler = self.handlers.get(operation, self._unknown_type)
+            self._typed_routes[operation] = Route("POST", "/{host}/openapi/router", operation, handler)
+        return self._typed_routes[operation]
+
+    def authenticate(self, request: Request, route: Route) -> Response | str:
+        body = body_of(request)
+        if body is None:
+            return self.error((E_BAD_PARAMS, "BAD_PARAMS: the body must be a JSON object"))
+        app_key = body.get("app_key")
+        apps = {s.app_key: s.app_secret for s in self.shops.values()}
+        if not app_key:
+            return self.error(E_APP_KEY_MISSING)
+        if app_key not in apps:
+            return self.error(E_APP_KEY)
+        if not body.get("sign"):
+            return self.error(E_SIGN_MISSING)
+        rejected = self._check_timestamp(body.get("timestamp"))
+        if rejected is not None:
+            return rejected
+        if not hmac.compare_digest(sign(body, apps[app_key]), str(body["sign"])):
+            return self.error(E_SIGN)
+        if "data_type" not in body:
+            return self.error(E_DATA_TYPE_MISSING)
+        if body["data_type"] != "JSON":
+            return self.error(E_DATA_TYPE)
+        token = body.get("access_token")
+        if not token:
+            return self.error(E_TOKEN_MISSING)
+        shop = self.shops.get(token)
+        if shop is None or shop.host != HOSTS[request.params["host"]]:
+            return self.error(E_TOKEN)  # another region's gateway does not know this token (§3.8)
+        if shop.app_key != app_key:
+            return self.error(E_TOKEN_APP)
+        request.caller = shop
+        return app_key
+
+    def throttled(self, request: Request, route: Route, retry_after: float) -> Response:
+        return envelope(None, *E_THROTTLED, status=self.throttle_status, now=self.clock.now())
+
+    def server_error(self, request: Request, status: int) -> Response:
+        return envelope(None, *E_SYSTEM, status=status, now=self.clock.now())
+
+    def not_found(self, request: Request) -> Response:
+        return Response.json(404, {"error": "not found", "path": request.path})
+
+    def order_summary(self, oid: str, order: GeneratedOrder, now: datetime) -> dict[str, Any]:
+        seen = self.view(order, now)
+        return {"id": oid, "account": order.account, "status": seen.status,
+                "updated_at": seen.updated_at.isoformat(), "update_time": unix(seen.updated_at),
+                "mall_type": self.malls[order.account].mall_type}
+
+    def error(self, failure: tuple[int, str]) -> Response:
+        return envelope(None, failure[0], failure[1], now=self.clock.now())
+
+    def bad_params(self, message: str) -> Response:
+        return self.error((E_BAD_PARAMS, f"BAD_PARAMS: {message}"))
+
+    def view(self, order: GeneratedOrder, now: datetime) -> TemuView:
+        return view(order, now, self.delivered_after)
+
+    def _check_timestamp(self, raw: Any) -> Response | None:
+        if raw is None:
+            return self.error(E_TS_MISSING)
+        if isinstance(raw, bool) or not str(raw).isdigit():
+            return self.error(E_TS_INVALID)
+        if self.timestamp_tolerance is None:
+            return None
+        # Against the wall clock: clients stamp real time; the sandbox clock is business time.
+        if abs(int(raw) - int(time.time())) > self.timestamp_tolerance:
+            return self.error(E_TS_EXPIRED)
+        return None
+
+    def _unknown_type(self, request: Request) -> Response:
+        body = body_of(request) or {}
+        return self.error(E_TYPE_MISSING if not body.get("type") else E_TYPE_UNKNOWN)
+
+    # --- orders --------------------------------------------------------------------------------
+    def owned_order(self, shop: TemuCredentials, sn: Any) -> GeneratedOrder | None:
+        order = self.orders.get(sn) if isinstance(sn, str) else None
+        if order is None or order.account != shop.mall_id or not order.visible(self.clock.now()):
+            return None
+        return order
+
+    def _list(self, request: Request) -> Response:
+        """Page-number paging evaluated at each call, like TEMU: no snapshot, so an order that changes
+        between two page reads shifts the pages after it (the connector re-walks when the total moves)."""
+        shop: TemuCredentials = request.caller
+        body = body_of(request) or {}
+        page, size = body.get("pageNumber", 1), body.get("pageSize", 10)
+        if not _whole(page) or page < 1:
+            return self.bad_params("pageNumber must be an integer >= 1")
+        if not _whole(size) or not 1 <= size <= MAX_PAGE_SIZE:
+            return self.bad_params(f"pageSize must be an integer from 1 to {MAX_PAGE_SIZE}")
+        filters = self._filters(body)
+        if isinstance(filters, Response):
+            return filters
+        now = self.clock.now()
+        rows = self._matching(shop, filters, now)
+        rows.sort(key=lambda r: (r[0], r[1]), reverse=True)  # TEMU sorts descending by `sortby`
+        start = self._page_start(rows, page, size)
+        items = [render_list_item(order, seen, shop.mall_type, self.faults.malformation(sn, MALFORMATIONS))
+                 for _, sn, order, seen in rows[start:start + size]]
+        return envelope({"totalItemNum": len(rows), "pageItems": items}, now=now)
+
+    def _page_start(self, rows: list[tuple[int, str, GeneratedOrder, TemuView]], page: int, size: int) -> int:
+        """Where page ``page`` starts; a page ending with a duplicated order repeats it on the next page."""
+        start = 0
+        for _ in range(page - 1):
+            chunk = rows[start:start + size]
+            repeat = len(chunk) == size > 1 and self.faults.duplicates_after(chunk[-1][1])
+            start += size - 1 if repeat else size
+        return start
+
+    def _filters(self, body: dict[str, Any]) -> dict[str, Any] | Response:
+        filters: dict[str, Any] = {"sortby": body.get("sortby", "createTime")}
+        if filters["sortby"] not in ("updateTime", "createTime"):
+            return self.bad_params("sortby must be updateTime or createTime")
+        for pair in TIME_PAIRS:
+            for name in pair:
+                if name not in body:
+                    continue
+                value = body[name]
+                if not _whole(value) or value < 0:
+                    return self.bad_params(f"{name} must be unix seconds")
+                if value > 10**11:
+                    return self.error(E_MS_TIMESTAMP)
+                filters[name] = value
+        status = body.get("parentOrderStatus", 0)
+        if status not in ALL_STATUSES or not _whole(status):
+            return self.bad_params(f"parentOrderStatus must be one of {sorted(ALL_STATUSES)}")
+        filters["parentOrderStatus"] = status
+        sns = body.get("parentOrderSnList")
+        if sns is not None:
+            if not isinstance(sns, list) or len(sns) > MAX_SN_LIST:
+                return self.bad_params(f"parentOrderSnList takes at most {MAX_SN_LIST} order numbers")
+            filters["parentOrderSnList"] = set(map(str, sns))
+        return filters
+
+    def _matching(self, shop: TemuCredentials, filters: dict[str, Any],
+                  now: datetime) -> list[tuple[int, str, GeneratedOrder, TemuView]]:
+        """Both ends of a time range are inclusive [INFERRED: the reference does not say]."""
+        rows = []
+        wanted = filters.get("parentOrderSnList")
+        for sn, order in self.orders.items():
+            if order.account != shop.mall_id or not order.visible(now) or (wanted and sn not in wanted):
+                continue
+            seen = self.view(order, now)
+            times = {"updateAt": unix(seen.updated_at), "create": unix(order.created_at)}
+            if not (_within(times["updateAt"], filters.get("updateAtStart"), filters.get("updateAtEnd"))
+                    and _within(times["create"], filters.get("createAfter"), filters.get("createBefore"))):
+                continue
+            if filters["parentOrderStatus"] and seen.status != filters["parentOrderStatus"]:
+                continue
+            key = times["updateAt"] if filters["sortby"] == "updateTime" else times["create"]
+            rows.append((key, sn, order, seen))
+        return rows
+
+    def _one_order(self, request: Request) -> tuple[GeneratedOrder, str] | Response:
+        body = body_of(request) or {}
+        sn = body.get("parentOrderSn")
+        if not isinstance(sn, str) or not sn:
+            return self.bad_params("parentOrderSn is required")
+        order = self.owned_order(request.caller, sn)
+        if order is None:
+            return self.error((E_BUSINESS, f"BUSINESS_EXCEPTION: order {sn} does not exist"))
+        return order, sn
+
+    def _detail(self, request: Request) -> Response:
+        found = self._one_order(request)
+        if isinstance(found, Response):
+            return found
+        order, sn = found
+        now = self.clock.now()
+        item = render_list_item(order, self.view(order, now), request.caller.mall_type,
+                                self.faults.malformation(sn, MALFORMATIONS))
+        return envelope(item, now=now)
+
+    def _shipping_info(self, request: Request) -> Response:
+        """Refused while PENDING: the address may still change and TEMU says not to act on it (§3.8)."""
+        found = self._one_order(request)
+        if isinstance(found, Response):
+            return found
+        order, sn = found
+        now = self.clock.now()
+        seen = self.view(order, now)
+        if seen.status == PENDING:
+            return self.error((E_BUSINESS, f"BUSINESS_EXCEPTION: order {sn} is pending"))
+        masked = int(order.serial[-1]) % 2 == 0  # about half the buyers get a masked phone
+        return envelope(render_shipping_info(seen.state.address, masked), now=now)
+
+    def _amount(self, request: Request) -> Response:
+        found = self._one_order(request)
+        if isinstance(found, Response):
+            return found
+        return envelope(render_amount(found[0]), now=self.clock.now())
+
+    # --- webhooks ------------------------------------------------------------------------------
+    def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
+        """POST an encrypted, signed ``bg_order_status_change_event`` for ``oid``; returns the status."""
+        order = self.orders[oid]
+        shop = self.malls[order.account]
+        seen = self.view(order, self.clock.now())
+        event = {"mallId": int(shop.mall_id), "parentOrderSn": oid, "orderSn": "", "orderStatus": seen.status,
+                 "updateTime": unix(seen.updated_at)}
+        body, headers = temu_webhook.build_webhook(shop.app_key, shop.app_secret, event,
+                                                   timestamp_ms=int(time.time() * 1000), forge=forge)
+        return temu_webhook.post_webhook(url, body, headers, timeout)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _within(value: int, start: int | None, end: int | None) -> bool:
+    return (start is None or value >= start) and (end is None or value <= end)

@@ -27,6 +27,7 @@ class ShopConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     enabled: bool = True
     rate_limits: dict[str, Limit] = {}
     webhook: bool = False
+    options: dict[str, str] = {}  # platform-specific settings, e.g. SHEIN `warehouse_code` for stock pushes
 
 
 class SkuMapConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from connectors import amazon, tiktok
+from connectors import aliexpress, amazon, shein, temu, tiktok
 from pipeline.ports import PlatformConnector
 
 PLATFORMS: dict[str, PlatformConnector] = {
+    "aliexpress": aliexpress.CONNECTOR,
     "amazon": amazon.CONNECTOR,
+    "shein": shein.CONNECTOR,
+    "temu": temu.CONNECTOR,
     "tiktok": tiktok.CONNECTOR,
 }
 

@@ -6,20 +6,24 @@
         amazon.counters.snapshot(), amazon.pushed(), amazon.ground_truth()
 
 Modules: server (base + routing), control (/_sandbox/ API), clock, buckets, faults, generator
-and world (orders), demo (shops and credentials), amazon*, tiktok*, serve (standing world).
+and world (orders), demo (shops and credentials), one module family per platform (amazon*, tiktok*,
+temu*, shein*, aliexpress*) and warehouse (fourpx*, shipbob*), serve (standing world).
 """
 
 from __future__ import annotations
 
+from sandbox.aliexpress import AliExpressEmulator
 from sandbox.amazon import AmazonEmulator
 from sandbox.buckets import RateLimit
 from sandbox.clock import SandboxClock
 from sandbox.demo import DEMO_SHOPS, AmazonCredentials, TikTokCredentials
 from sandbox.serve import EMULATORS, serve, start_emulators
 from sandbox.server import Emulator
+from sandbox.shein import SheinEmulator
+from sandbox.temu import TemuEmulator
 from sandbox.tiktok import TikTokEmulator
 
 __all__ = [
-    "DEMO_SHOPS", "EMULATORS", "AmazonCredentials", "AmazonEmulator", "Emulator", "RateLimit", "SandboxClock",
-    "TikTokCredentials", "TikTokEmulator", "serve", "start_emulators",
+    "DEMO_SHOPS", "EMULATORS", "AliExpressEmulator", "AmazonCredentials", "AmazonEmulator", "Emulator",
+    "RateLimit", "SandboxClock", "SheinEmulator", "TemuEmulator", "TikTokCredentials", "TikTokEmulator", "serve", "start_emulators",
 ]

@@ -177,10 +177,12 @@ DEMO_SHOPS: dict[str, DemoShop] = {
        for c in TIKTOK_DEMO_SHOPS},
     **{f"temu-demo-{c.host.lower()}": DemoShop(f"temu-demo-{c.host.lower()}", "temu", c.mall_id, (c.host,),
                                                c.countries, c) for c in TEMU_DEMO_SHOPS},
-    **{name: DemoShop(name, "shein", c.open_key_id, (), c.countries, c)
-       for c in SHEIN_DEMO_SHOPS if (name := f"shein-demo-{'us' if 'US' in c.countries else 'eu'}")},
-    **{"aliexpress-demo": DemoShop("aliexpress-demo", "aliexpress", c.seller_login_id, (), c.countries, c)
-       for c in ALIEXPRESS_DEMO_ACCOUNTS},
+    "shein-demo-us": DemoShop("shein-demo-us", "shein", SHEIN_DEMO_SHOPS[0].open_key_id, (),
+                              SHEIN_DEMO_SHOPS[0].countries, SHEIN_DEMO_SHOPS[0]),
+    "shein-demo-eu": DemoShop("shein-demo-eu", "shein", SHEIN_DEMO_SHOPS[1].open_key_id, (),
+                              SHEIN_DEMO_SHOPS[1].countries, SHEIN_DEMO_SHOPS[1]),
+    "aliexpress-demo": DemoShop("aliexpress-demo", "aliexpress", ALIEXPRESS_DEMO_ACCOUNTS[0].seller_login_id, (),
+                                ALIEXPRESS_DEMO_ACCOUNTS[0].countries, ALIEXPRESS_DEMO_ACCOUNTS[0]),
 }
 
 

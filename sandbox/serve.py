@@ -8,15 +8,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from sandbox.aliexpress import AliExpressEmulator
 from sandbox.amazon import AmazonEmulator
 from sandbox.clock import SandboxClock
 from sandbox.fourpx import FourPXEmulator
 from sandbox.server import Emulator
+from sandbox.shein import SheinEmulator
 from sandbox.shipbob import ShipBobEmulator
+from sandbox.temu import TemuEmulator
 from sandbox.tiktok import TikTokEmulator
 
-EMULATORS: dict[str, type[Emulator]] = {"amazon": AmazonEmulator, "tiktok": TikTokEmulator,
-                                        "fourpx": FourPXEmulator, "shipbob": ShipBobEmulator}
+EMULATORS: dict[str, type[Emulator]] = {"amazon": AmazonEmulator, "tiktok": TikTokEmulator, "temu": TemuEmulator,
+                                        "fourpx": FourPXEmulator, "shipbob": ShipBobEmulator,
+                                        "shein": SheinEmulator,
+                                        "aliexpress": AliExpressEmulator}
 
 
 def start_emulators(platforms: Iterable[str], seed: int = 1, orders: int = 200, host: str = "127.0.0.1",

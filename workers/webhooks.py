@@ -69,6 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
+        headers[":path"] = "/" + "/".join(parts)  # SHEIN signs the callback path as well as the headers
         try:
             status, reply = handle_push(parts[1], parts[2], headers, body, type(self).enqueue)
         except Exception as exc:  # never leak a traceback to the caller; the platform will retry

@@ -14,9 +14,28 @@ from typing import Any
 from config.schema import ShopConfig
 from orderhub.logs import register_secret
 from pipeline.ports import Limit
-from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator, amazon_shapes, tiktok_shapes
-from sandbox.demo import AMAZON_DEMO_ACCOUNTS, TIKTOK_DEMO_SHOPS
+from sandbox import (
+    AmazonEmulator,
+    RateLimit,
+    SandboxClock,
+    TikTokEmulator,
+    aliexpress_shapes,
+    amazon_shapes,
+    shein_shapes,
+    temu_shapes,
+    tiktok_shapes,
+)
+from sandbox.aliexpress import AliExpressEmulator
+from sandbox.demo import (
+    ALIEXPRESS_DEMO_ACCOUNTS,
+    AMAZON_DEMO_ACCOUNTS,
+    SHEIN_DEMO_SHOPS,
+    TEMU_DEMO_SHOPS,
+    TIKTOK_DEMO_SHOPS,
+)
 from sandbox.server import Emulator
+from sandbox.shein import SheinEmulator
+from sandbox.temu import TemuEmulator
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 UNLIMITED = 10_000.0
@@ -86,5 +105,53 @@ HARNESSES: dict[str, Harness] = {
         # Not published: a tight bucket so the time-scaled limit test really bites.
         platform_limits={"searchOrders": RateLimit(0.01, 2), "getOrderDetail": RateLimit(0.01, 2)},
         malformations=tiktok_shapes.MALFORMATIONS,
+    ),
+    "shein": Harness(
+        platform="shein",
+        make_emulator=lambda **kw: SheinEmulator((SHEIN_DEMO_SHOPS[0],), **kw),
+        secrets={"app_id": SHEIN_DEMO_SHOPS[0].app_id, "app_secret": SHEIN_DEMO_SHOPS[0].app_secret,
+                 "open_key_id": SHEIN_DEMO_SHOPS[0].open_key_id, "secret_key": SHEIN_DEMO_SHOPS[0].secret_key},
+        secret_name="open_key_id",  # a corrupted secret_key or app_secret fails to decrypt before any call
+        shop_extra={"region": "US"},
+        operations=("orderList", "orderDetail", "exportAddress", "changeInventory", "stockQuery",
+                    "warehouseList", "expressChannel", "importExpress", "getByToken"),
+        # Not published: tight buckets so the time-scaled limit test really bites.
+        platform_limits={"orderList": RateLimit(0.01, 2), "orderDetail": RateLimit(0.01, 2),
+                         "exportAddress": RateLimit(0.02, 10)},
+        malformations=shein_shapes.MALFORMATIONS,
+    ),
+    "temu": Harness(
+        platform="temu",
+        # Every call (list, address, money: three per order) draws on TEMU's one app bucket, so on a frozen
+        # clock the "unlimited" bucket needs a burst that covers a full re-read of 5,000 orders.
+        make_emulator=lambda rate_limits, **kw: TemuEmulator((TEMU_DEMO_SHOPS[0],), rate_limits={
+            **rate_limits, "router": RateLimit(rate_limits["router"].rate, 100_000)
+            if rate_limits["router"].rate >= UNLIMITED else rate_limits["router"]}, **kw),
+        secrets={"app_key": TEMU_DEMO_SHOPS[0].app_key, "app_secret": TEMU_DEMO_SHOPS[0].app_secret,
+                 "access_token": TEMU_DEMO_SHOPS[0].access_token},
+        secret_name="app_secret",
+        shop_extra={"region": TEMU_DEMO_SHOPS[0].host},
+        operations=("router", "bg.order.list.v2.get", "bg.order.detail.v2.get", "bg.order.shippinginfo.v2.get",
+                    "bg.order.amount.query", "bg.local.goods.stock.edit", "bg.local.goods.sku.list.query",
+                    "bg.logistics.companies.get", "bg.logistics.warehouse.list.get",
+                    "bg.logistics.shipment.v2.confirm"),
+        # Published: 20 QPS per app_key across every API type, one bucket ("router") on both sides.
+        platform_limits={"router": RateLimit(20, 20)},
+        malformations=temu_shapes.MALFORMATIONS,
+    ),
+    "aliexpress": Harness(
+        platform="aliexpress",
+        make_emulator=lambda **kw: AliExpressEmulator((ALIEXPRESS_DEMO_ACCOUNTS[0],), **kw),
+        secrets={"app_key": ALIEXPRESS_DEMO_ACCOUNTS[0].app_key, "app_secret": ALIEXPRESS_DEMO_ACCOUNTS[0].app_secret,
+                 "access_token": ALIEXPRESS_DEMO_ACCOUNTS[0].access_token},
+        secret_name="app_secret",
+        shop_extra={"region": "US"},
+        operations=("aliexpress.solution.order.get", "aliexpress.solution.order.info.get",
+                    "aliexpress.solution.order.receiptinfo.get",
+                    "aliexpress.solution.batch.product.inventory.update", "aliexpress.solution.order.fulfill"),
+        # Not published: tight buckets so the time-scaled limit test really bites.
+        platform_limits={"aliexpress.solution.order.get": RateLimit(0.01, 2),
+                         "aliexpress.solution.order.receiptinfo.get": RateLimit(0.5, 30)},
+        malformations=aliexpress_shapes.MALFORMATIONS,
     ),
 }

@@ -11,9 +11,9 @@ import multiprocessing
 from datetime import timedelta
 
 import pytest
-from connectors.registry import PLATFORMS
 
 from connectors.ratelimit import RateLimiter
+from connectors.registry import PLATFORMS
 from pipeline.ports import Limit, ShopRef
 from pipeline.store import OrderStore
 from pipeline.sync import sync_orders

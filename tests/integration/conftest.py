@@ -4,15 +4,19 @@ the environment a worker process needs (its own Redis database, key prefix and c
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import redis
 
 from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
-from sandbox.demo import DEMO_SECRETS_PATH
+from sandbox.aliexpress import AliExpressEmulator
+from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS, DEMO_SECRETS_PATH
 from sandbox.fourpx import FourPXEmulator
+from sandbox.shein import SheinEmulator
 from sandbox.shipbob import ShipBobEmulator
+from sandbox.temu import TemuEmulator
 from tests.integration.workers import free_db, release_db
 
 PREFIX = "e2e"
@@ -49,6 +53,41 @@ app_secret = "file:{SECRETS}#tiktok-demo-us.app_secret"
 refresh_token = "file:{SECRETS}#tiktok-demo-us.refresh_token"
 shop_id = "file:{SECRETS}#tiktok-demo-us.shop_id"
 
+[[shops]]
+platform = "temu"
+shop_id = "acme-temu-us"
+region = "US"
+base_url = "sandbox"
+poll_interval_seconds = 10
+webhook = true
+[shops.credentials]
+app_key = "file:{SECRETS}#temu-demo-us.app_key"
+app_secret = "file:{SECRETS}#temu-demo-us.app_secret"
+access_token = "file:{SECRETS}#temu-demo-us.access_token"
+
+[[shops]]
+platform = "shein"
+shop_id = "acme-shein-us"
+region = "US"
+base_url = "sandbox"
+poll_interval_seconds = 10
+webhook = true
+[shops.credentials]
+app_id = "file:{SECRETS}#shein-demo-us.app_id"
+app_secret = "file:{SECRETS}#shein-demo-us.app_secret"
+open_key_id = "file:{SECRETS}#shein-demo-us.open_key_id"
+secret_key = "file:{SECRETS}#shein-demo-us.secret_key"
+
+[[shops]]
+platform = "aliexpress"
+shop_id = "acme-aliexpress"
+base_url = "sandbox"
+poll_interval_seconds = 10
+[shops.credentials]
+app_key = "file:{SECRETS}#aliexpress-demo.app_key"
+app_secret = "file:{SECRETS}#aliexpress-demo.app_secret"
+access_token = "file:{SECRETS}#aliexpress-demo.access_token"
+
 [[warehouses]]
 id = "4px-us"
 kind = "fourpx"
@@ -82,9 +121,16 @@ def world(tmp_path: Path, redis_url: str):
                                                                  "getOrder", "createRestrictedDataToken",
                                                                  "confirmShipment")}).start()
     tiktok = TikTokEmulator(clock=clock, orders=120, seed=22).start()
+    # About 20 US orders each: TEMU and SHEIN share their orders out over their shops' countries,
+    # and the AliExpress account is narrowed to US buyers.
+    temu = TemuEmulator(clock=clock, orders=120, seed=23).start()
+    shein = SheinEmulator(clock=clock, orders=80, seed=24).start()
+    aliexpress = AliExpressEmulator((replace(ALIEXPRESS_DEMO_ACCOUNTS[0], countries=("US",)),), clock=clock,
+                                    orders=20, seed=25).start()
     fourpx = FourPXEmulator(clock=clock, initial_stock=6, pick_after=5, ship_after=40).start()
     shipbob = ShipBobEmulator(clock=clock, initial_stock=6, ship_after=40).start()
-    emulators = {"amazon": amazon, "tiktok": tiktok, "fourpx": fourpx, "shipbob": shipbob}
+    emulators = {"amazon": amazon, "tiktok": tiktok, "temu": temu, "shein": shein, "aliexpress": aliexpress,
+                 "fourpx": fourpx, "shipbob": shipbob}
     client.hset(f"{PREFIX}:sandbox:endpoints", mapping={name: e.url for name, e in emulators.items()})
     (tmp_path / "sellers").mkdir()
     (tmp_path / "sellers" / "acme.toml").write_text(SELLER)

@@ -1,6 +1,6 @@
 """The main job for real: worker and beat processes on a real Redis, emulators on loopback.
 
-Orders flow from the Amazon and TikTok emulators through sync, routing and dispatch to the 4PX and
+Orders flow from the Amazon, TikTok, TEMU, SHEIN and AliExpress emulators through sync, routing and dispatch to the 4PX and
 ShipBob emulators, which ship them; tracking flows back to the platforms. One worker is killed
 with SIGKILL mid-run and replaced. A buyer cancels a submitted order on TikTok, and the warehouse
 must see the cancellation. The end state: every eligible order submitted exactly once, every
@@ -20,6 +20,8 @@ from pipeline.store import OrderStore
 from sandbox.generator import EventKind, OrderEvent
 from tests.integration.conftest import PREFIX
 from tests.integration.workers import QUEUES, WorkerProcess, wait_until
+
+PLATFORMS = ("amazon", "tiktok", "temu", "shein", "aliexpress")
 
 
 def _queues_empty(client: redis.Redis) -> bool:
@@ -81,8 +83,9 @@ def test_orders_flow_to_warehouses_and_tracking_back_through_a_worker_kill(world
             assert len(subs) == 1, (key, subs)
     assert eligible >= 5 and held >= 1  # 6 units per SKU per warehouse: some orders must wait for stock
 
-    pushed = emulators["amazon"].pushed("tracking") + emulators["tiktok"].pushed("tracking")
-    assert len([p for p in pushed if p["accepted"]]) == len(_shipped(emulators))
+    pushed = {name: [p for p in emulators[name].pushed("tracking") if p["accepted"]] for name in PLATFORMS}
+    assert sum(map(len, pushed.values())) == len(_shipped(emulators))
+    assert all(pushed.values()), f"tracking reached every platform: { {n: len(p) for n, p in pushed.items()} }"
     for wh in ("4px-us", "shipbob-us"):
         for sku, row in ledger.totals("acme", wh).items():
             assert row["reserved"] + row["shipped"] <= row["on_hand"], (wh, sku, row)

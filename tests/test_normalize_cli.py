@@ -30,4 +30,4 @@ def test_normalize_unknown_platform_lists_the_known_ones(tmp_path):
     file = tmp_path / "b.json"
     file.write_text("{}")
     result = CliRunner().invoke(main, ["normalize", "temoo", str(file)])
-    assert result.exit_code == 2 and "known: amazon, tiktok" in result.output
+    assert result.exit_code == 2 and "known: aliexpress, amazon, shein, temu, tiktok" in result.output

@@ -37,7 +37,8 @@ def test_orders_flow_to_warehouses_and_tracking_back_through_a_worker_kill(world
         def submitted_keys() -> list[str]:
             return [k.decode().split(":", 3)[3] for k in client.scan_iter(match=f"{PREFIX}:acme:submitted:*")]
 
-        wait_until(lambda: len(submitted_keys()) >= 3, 90, what="first submissions")
+        wait_until(lambda: len(submitted_keys()) >= 3 and any(k.startswith("tiktok:") for k in submitted_keys()),
+                   90, what="first submissions, a TikTok one among them")
         procs[0].kill()  # SIGKILL mid-run: whatever it held is redelivered to the others
         procs.append(WorkerProcess(env, "w3", log_dir=tmp))
 
@@ -91,6 +92,9 @@ def test_orders_flow_to_warehouses_and_tracking_back_through_a_worker_kill(world
             assert row["reserved"] + row["shipped"] <= row["on_hand"], (wh, sku, row)
     assert min(fourpx.on_hand.values()) >= 0 and min(shipbob.on_hand.values()) >= 0  # never shipped what it lacked
     assert ignored > 0  # platform-fulfilled orders were recorded and left alone
+    # SHEIN hears that the seller took an order on once a warehouse accepted it, and only then.
+    shein_submitted = {k.rsplit(":", 1)[1] for k in submitted_keys() if k.startswith("shein:")}
+    assert shein_submitted and set(emulators["shein"].acknowledged) == shein_submitted
 
 
 def _shipped(emulators) -> list[tuple[str, str]]:

@@ -192,6 +192,9 @@ def _check_shop(shop: ShopConfig, path: str, base_dir: Path, problems: list[str]
     for op, limit in shop.rate_limits.items():
         if limit.rate <= 0 or limit.burst < 1:
             problems.append(f"{path}.rate_limits.{op}: rate must be > 0 and burst >= 1")
+    for i, country in enumerate(shop.countries):
+        if not is_country(country):
+            problems.append(f"{path}.countries[{i}]: not an ISO-3166 alpha-2 code: {country!r}")
 
 
 def _check_warehouse(wh: WarehouseConfig, path: str, base_dir: Path, problems: list[str]) -> None:
@@ -259,16 +262,21 @@ def _check_seller(raw: dict[str, Any], base_dir: Path, problems: list[str]) -> N
     if "stock" in raw:
         stock = _valid_part(raw["stock"], fields["stock"].type, "stock", problems)
         if stock is not None:
-            _check_stock(stock, problems)
+            shop_ids = {s.get("shop_id") for s in raw.get("shops") or [] if isinstance(s, dict)}
+            _check_stock(stock, shop_ids, problems)
 
 
-def _check_stock(stock: Any, problems: list[str]) -> None:
+def _check_stock(stock: Any, shop_ids: set[str], problems: list[str]) -> None:
     if stock.safety_buffer < 0:
         problems.append("stock.safety_buffer: must be >= 0")
+    if stock.interval_seconds < 10:
+        problems.append("stock.interval_seconds: must be at least 10")
     for platform, channel in stock.platforms.items():
         where = f"stock.platforms.{platform}"
-        if platform not in PLATFORMS:
-            problems.append(f'{where}: unknown platform (known: {", ".join(PLATFORMS)})')
+        if platform not in PLATFORMS and platform not in shop_ids:
+            problems.append(f'{where}: neither a platform ({", ".join(PLATFORMS)}) nor a shop id of this seller')
+        if channel.safety_buffer is not None and channel.safety_buffer < 0:
+            problems.append(f"{where}.safety_buffer: must be >= 0")
         if not 0 <= channel.share <= 1:
             problems.append(f"{where}.share: must be between 0 and 1")
         if channel.min_shown < 0 or (channel.max_shown is not None and channel.max_shown < channel.min_shown):

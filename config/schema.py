@@ -28,6 +28,9 @@ class ShopConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     rate_limits: dict[str, Limit] = {}
     webhook: bool = False
     options: dict[str, str] = {}  # platform-specific settings, e.g. SHEIN `warehouse_code` for stock pushes
+    # Buyer countries the shop sells to (ISO alpha-2): the warehouses serving them make up its stock.
+    # Empty: every warehouse of the seller counts.
+    countries: list[str] = []
 
 
 class SkuMapConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -70,17 +73,26 @@ class RoutingConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
 
 
 class ChannelStockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How much of the stock one channel may show: `share` of what is left after the buffer, at most
+    `max_shown`, and 0 when that comes out below `min_shown` (a listing showing 1 sells the last unit
+    on five platforms at once)."""
+
     share: float = 1.0
     max_shown: int | None = None
     min_shown: int = 0
+    safety_buffer: int | None = None  # overrides the seller-wide buffer for this channel
 
 
 class StockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     safety_buffer: int = 0
-    platforms: dict[str, ChannelStockConfig] = {}
+    # When a reservation brings a SKU's shown quantity down to this, push it at once instead of
+    # waiting for the schedule (the last units are the ones oversold).
+    push_at_or_below: int = 2
+    interval_seconds: int = 300
+    platforms: dict[str, ChannelStockConfig] = {}  # by shop id or by platform name; a shop id wins
 
-    def channel(self, platform: str) -> ChannelStockConfig:
-        return self.platforms.get(platform, ChannelStockConfig())
+    def channel(self, platform: str, shop_id: str = "") -> ChannelStockConfig:
+        return self.platforms.get(shop_id) or self.platforms.get(platform, ChannelStockConfig())
 
 
 class SellerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -324,6 +324,55 @@ def holds_replay(keys: tuple[str, ...], reason: str | None, seller: str | None) 
             click.echo(f"{cfg.seller}  nothing to replay")
 
 
+@main.group("stock")
+def stock_group() -> None:
+    """What each platform is told about stock, and why."""
+
+
+@stock_group.command("show")
+@click.argument("sku")
+@click.option("--seller", help="Only this seller.")
+def stock_show(sku: str, seller: str | None) -> None:
+    """Explain the number pushed for seller SKU `SKU` to every platform shop: on hand, shipped and
+    reserved per warehouse, the buffer, the share and the clamps, and what was last pushed."""
+    from connectors.registry import get_connector
+    from pipeline.stock import StockLedger
+    from pipeline.stock_sync import plan
+
+    store = open_store()
+    ledger = StockLedger(store.redis, store.prefix)
+    found = False
+    for cfg in _sellers(seller):
+        rows = []
+        for wh in cfg.warehouses:
+            row = ledger.totals(cfg.seller, wh.id).get(sku)
+            if row is not None:
+                available = max(0, row["on_hand"] - row["shipped"] - row["reserved"])
+                rows.append(f"    {wh.id:<16} on hand {row['on_hand']:>6}  shipped since {row['shipped']:>5}  "
+                            f"reserved {row['reserved']:>5}  available {available:>6}")
+        listings = []
+        for shop in cfg.shops:
+            if not shop.enabled:
+                continue
+            needs = bool(getattr(get_connector(shop.platform), "stock_needs_listing", False))
+            for p in plan(cfg, shop, ledger, store.redis, store.prefix, only={sku}, needs_listing_id=needs):
+                last = "never" if p.last_pushed is None else str(p.last_pushed)
+                flag = "" if not p.changed else "  (changed: pushed at the next sync)"
+                listings.append(f"    {shop.shop_id:<22} {p.listing.platform_sku:<20} {p.availability.explain()}  "
+                                f"last pushed {last}{flag}")
+        if not rows and not listings:
+            continue
+        found = True
+        click.echo(f"{cfg.seller}  {sku}")
+        click.echo("  warehouses:")
+        click.echo("\n".join(rows) if rows else "    (no warehouse reports this SKU)")
+        click.echo("  platforms (shop, platform SKU, computation, last pushed):")
+        click.echo("\n".join(listings) if listings else "    (no listing of this SKU)")
+    if not found:
+        click.echo(f"no seller knows SKU {sku!r}", err=True)
+        sys.exit(1)
+
+
 @main.command("demo")
 @click.option("--orders", default=60, show_default=True, help="Orders each platform emulator generates.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the order generator.")

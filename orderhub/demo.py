@@ -97,7 +97,8 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     home = Path(os.environ.get("ORDERHUB_HOME", ".orderhub"))
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, ORDERHUB_PREFIX=prefix, ORDERHUB_CONFIG=str(config.resolve()), LOG_FORMAT="json",
-               ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="5", REDIS_URL=url)
+               ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="5", ORDERHUB_STOCK_SECONDS="5",
+               REDIS_URL=url)
     celery = str(Path(sys.executable).parent / "celery")
     procs = [
         _start([celery, "-A", "workers", "worker", "-Q", ",".join(QUEUES), "-c", "2", "-n", f"{prefix}@%h",
@@ -156,7 +157,9 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     final = tally.snapshot()
     pushed = sum(1 for e in emulators.values() for p in e.pushed("tracking") if p["accepted"])
     click.echo(f"  tracking pushed: {final['tracking']} (platforms accepted {pushed})")
-    click.echo("  stock pushed: 0 (stock sync to the platforms is not built yet)")
+    stock = Counter(e.platform for e in emulators.values() for p in e.pushed("stock") if p["accepted"])
+    click.echo("  stock numbers accepted by the platforms: "
+               + (", ".join(f"{name} {n}" for name, n in sorted(stock.items())) or "none"))
     if embedded:  # the data stays under .orderhub/; the server itself should not outlive the demo
         stop_embedded()
     return 1 if timed_out else 0

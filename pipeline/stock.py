@@ -186,6 +186,23 @@ class StockLedger:
         values = [int(v or 0) for v in pipe.execute()]
         return {pair: max(0, values[3 * i] - values[3 * i + 1] - values[3 * i + 2]) for i, pair in enumerate(pairs)}
 
+    def available_all(self, seller: str, warehouses: Iterable[str]) -> dict[tuple[str, str], int]:
+        """Available units of every SKU the given warehouses know, three HGETALLs per warehouse."""
+        base = self._base(seller)
+        warehouses = list(warehouses)
+        pipe = self.redis.pipeline(transaction=False)
+        for wh in warehouses:
+            for kind in ("onhand", "shipped", "reserved"):
+                pipe.hgetall(f"{base}{kind}:{wh}")
+        replies = pipe.execute()
+        available: dict[tuple[str, str], int] = {}
+        for i, wh in enumerate(warehouses):
+            on_hand, shipped, reserved = replies[3 * i:3 * i + 3]
+            for sku in {*on_hand, *shipped, *reserved}:
+                units = int(on_hand.get(sku, 0)) - int(shipped.get(sku, 0)) - int(reserved.get(sku, 0))
+                available[(wh, sku.decode())] = max(0, units)
+        return available
+
     def totals(self, seller: str, warehouse: str) -> dict[str, dict[str, int]]:
         """on_hand, shipped and reserved per SKU of one warehouse (for checks and `orderhub stock show`)."""
         base = self._base(seller)

@@ -266,6 +266,11 @@ class OrderStore:
                 oldest = (key, placed)
         return oldest
 
+    def keys(self, seller: str) -> list[str]:
+        """Every stored order key of a seller (a SCAN: for checks and tools, not for hot paths)."""
+        base = self._order_key(seller, "")
+        return sorted(k.decode()[len(base):] for k in self.redis.scan_iter(match=f"{base}*", count=1000))
+
     def sellers(self) -> list[str]:
         return sorted(s.decode() for s in self.redis.smembers(f"{self.prefix}:sellers"))
 

@@ -6,7 +6,7 @@
         amazon.counters.snapshot(), amazon.pushed(), amazon.ground_truth()
 
 Modules: server (base + routing), control (/_sandbox/ API), clock, buckets, faults, generator
-and world (orders), demo (shops and credentials), one module family per platform (amazon*, tiktok*,
+and world (orders), listings (the ids stock pushes may name), demo (shops and credentials), one module family per platform (amazon*, tiktok*,
 temu*, shein*, aliexpress*) and warehouse (fourpx*, shipbob*), serve (standing world).
 """
 

@@ -30,13 +30,17 @@ from sandbox.aliexpress_shapes import (
     order_id,
     pacific,
     parse_pacific,
+    product_id,
     receipt_address,
     render_order,
 )
 from sandbox.buckets import RateLimit
+from sandbox.control import mount_stock_controls
 from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS, AliExpressCredentials
 from sandbox.generator import GeneratedOrder
+from sandbox.listings import ListingIndex, levels_of
 from sandbox.server import Emulator, Request, Response, Route
+from sandbox.world import CATALOGUE, CatalogueItem
 
 ORDER_LIST = "aliexpress.solution.order.get"
 ORDER_DETAIL = "aliexpress.solution.order.info.get"
@@ -66,11 +70,16 @@ class AliExpressEmulator(Emulator):
     default_rate_limits = DEFAULT_RATE_LIMITS
 
     def __init__(self, accounts: tuple[AliExpressCredentials, ...] = ALIEXPRESS_DEMO_ACCOUNTS, *,
-                 timestamp_tolerance: int | None = 600, throttle_status: int = 200, **settings: Any) -> None:
+                 timestamp_tolerance: int | None = 600, throttle_status: int = 200,
+                 catalogue: tuple[CatalogueItem, ...] | None = None, **settings: Any) -> None:
+        """``catalogue``: the products and sku_codes inventory updates accept (default ``world.CATALOGUE``)."""
         self.accounts = {a.seller_login_id: a for a in accounts}
         self._by_token = {a.access_token: a for a in accounts}
         self.timestamp_tolerance, self.throttle_status = timestamp_tolerance, throttle_status
-        self.stock: dict[tuple[str, str], int] = {}  # (product_id, sku_code) -> inventory
+        # The sku_code is the seller SKU (as order lines show it), pushed under its product_id.
+        self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue,
+                                     lambda item: item.sku, lambda item: str(product_id(item.family)))
+        self.stock: dict[tuple[str, str], int] = {}  # (seller_login_id, sku_code) -> inventory
         handlers: dict[str, Callable[[Request], Response]] = {
             ORDER_LIST: self._list_orders, ORDER_DETAIL: self._order_detail, ORDER_ADDRESS: self._receipt,
             STOCK_UPDATE: lambda req: aliexpress_push.update_inventory(self, req),
@@ -79,6 +88,18 @@ class AliExpressEmulator(Emulator):
         self.methods = {name: Route("POST", "/sync", name, handler) for name, handler in handlers.items()}
         self._unknown = Route("POST", "/sync", "unknown_method", self._unknown_method, auth=False)
         super().__init__(**settings)
+        mount_stock_controls(self, self)
+
+    # --- stock, for tests and demo config ------------------------------------------------------
+    def stock_listings(self, account: str | None = None) -> list[dict[str, str | None]]:
+        """The SKU map rows: sku_code (the seller SKU) under its product_id; the same for every
+        seller, so ``account`` is ignored."""
+        return self.listings.rows()
+
+    def stock_levels(self, account: str | None = None) -> dict[str, int]:
+        """sku_code -> the last accepted inventory of seller ``account`` (default: the first seller)."""
+        with self.lock:
+            return levels_of(self.stock, account or next(iter(self.accounts)))
 
     # --- the gateway: one path, the operation named by a parameter -----------------------------
     def _match(self, request: Request) -> Route | None:

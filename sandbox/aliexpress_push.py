@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.aliexpress_shapes import ORDER_STATUS, PRODUCT_IDS, answer, business_error, json_param
+from sandbox.aliexpress_shapes import ORDER_STATUS, answer, business_error, json_param
 from sandbox.generator import EventKind, OrderEvent, Shipment, Status
 from sandbox.server import Request, Response
-from sandbox.world import CATALOGUE
 
 if TYPE_CHECKING:
     from sandbox.aliexpress import AliExpressEmulator
@@ -24,8 +23,6 @@ MAX_INVENTORY = 999_999  # not documented; a generous ceiling so absurd numbers 
 # Logistics service keys the sandbox seller may ship with; OTHER needs a tracking_website.
 SERVICE_NAMES = {"CAINIAO_STANDARD", "CAINIAO_PREMIUM", "DHL", "UPS", "UPSE", "FEDEX_IE", "USPS", "EMS",
                  "ROYAL_MAIL", "OTHER"}
-FAMILY_BY_PRODUCT = {str(pid): family for family, pid in PRODUCT_IDS.items()}
-SKUS_BY_FAMILY = {item.sku: item.family for item in CATALOGUE}
 
 
 def update_inventory(emu: AliExpressEmulator, request: Request) -> Response:
@@ -46,12 +43,12 @@ def update_inventory(emu: AliExpressEmulator, request: Request) -> Response:
         product_id = str(product.get("product_id"))
         for entry in product["multiple_sku_update_list"]:
             content = {"product_id": product_id, "sku_code": entry.get("sku_code"), "inventory": entry.get("inventory")}
-            problem = _sku_problem(product_id, entry)
+            problem = _sku_problem(emu, product_id, entry)
             emu.record_push("stock", account, problem is None, content, [problem] if problem else [])
             if problem:
                 failed.append({"product_id": product_id, "sku_code": entry.get("sku_code"), **problem})
             else:
-                emu.stock[(product_id, entry["sku_code"])] = int(entry["inventory"])
+                emu.stock[(account, entry["sku_code"])] = int(entry["inventory"])
                 succeeded.append({"product_id": product_id, "sku_code": entry["sku_code"]})
     return answer(STOCK_UPDATE, {"success": True, "update_success": not failed,
                                  "update_error_code": "SKU_UPDATE_FAILED" if failed else None,
@@ -59,11 +56,10 @@ def update_inventory(emu: AliExpressEmulator, request: Request) -> Response:
                                  "update_successful_list": succeeded, "update_failed_list": failed})
 
 
-def _sku_problem(product_id: str, entry: dict[str, Any]) -> dict[str, str] | None:
-    family = FAMILY_BY_PRODUCT.get(product_id)
-    if family is None:
+def _sku_problem(emu: AliExpressEmulator, product_id: str, entry: dict[str, Any]) -> dict[str, str] | None:
+    if product_id not in emu.listings.by_listing:
         return {"error_code": "PRODUCT_NOT_EXIST", "error_message": "the product does not exist"}
-    if SKUS_BY_FAMILY.get(str(entry.get("sku_code"))) != family:
+    if not emu.listings.belongs(entry.get("sku_code"), product_id):
         return {"error_code": "SKU_NOT_EXIST", "error_message": "the sku_code is not a SKU of the product"}
     inventory = entry.get("inventory")
     if isinstance(inventory, str) and inventory.isdigit():

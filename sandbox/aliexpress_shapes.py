@@ -44,7 +44,14 @@ ADDRESS_COUNTRY = {"GB": "UK"}  # AliExpress's own spelling; everything else is 
 CALLING_CODES = {"US": "+1", "GB": "+44", "DE": "+49", "FR": "+33", "JP": "+81", "MX": "+52"}
 MALFORMATIONS = 3  # gmt_create "yesterday", a product without product_count, pay_amount.amount as a number
 
-PRODUCT_IDS = {item.family: int("1005" + stable_digits("ae-product", item.family, length=12)) for item in CATALOGUE}
+
+
+def product_id(family: str) -> int:
+    return int("1005" + stable_digits("ae-product", family, length=12))
+
+
+# The order catalogue's product ids (orders only ever hold CATALOGUE items); stock uses the emulator's index.
+PRODUCT_IDS = {item.family: product_id(item.family) for item in CATALOGUE}
 
 
 def pacific(moment: datetime) -> str:

@@ -35,9 +35,12 @@ from sandbox.amazon_shapes import (
     shipping_address,
 )
 from sandbox.buckets import RateLimit
+from sandbox.control import mount_stock_controls
 from sandbox.demo import AMAZON_DEMO_ACCOUNTS, AmazonCredentials
 from sandbox.generator import GeneratedOrder
+from sandbox.listings import ListingIndex, levels_of
 from sandbox.server import Emulator, Request, Response, Route
+from sandbox.world import CATALOGUE, CatalogueItem
 
 DEFAULT_RATE_LIMITS = {
     "getOrders": RateLimit(0.0167, 20),
@@ -89,15 +92,19 @@ class AmazonEmulator(Emulator):
 
     def __init__(self, accounts: tuple[AmazonCredentials, ...] = AMAZON_DEMO_ACCOUNTS, *,
                  token_lifetime: int = 3600, rdt_lifetime: int = 3600, items_page_size: int = 100,
-                 **settings: Any) -> None:
+                 catalogue: tuple[CatalogueItem, ...] | None = None, **settings: Any) -> None:
+        """``catalogue``: the seller SKUs listings PATCH accepts (default ``world.CATALOGUE``)."""
         self.accounts = {a.seller_id: a for a in accounts}
         self._by_country = {country: a for a in accounts for country in a.countries}
         self.token_lifetime, self.rdt_lifetime = token_lifetime, rdt_lifetime
         self.items_page_size = items_page_size
         self.grants: dict[str, Grant] = {}
-        self.stock: dict[tuple[str, str], int] = {}
+        # Amazon keys a listing by the seller SKU itself: no platform id, no product to push under.
+        self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue, lambda item: item.sku)
+        self.stock: dict[tuple[str, str], int] = {}  # (seller_id, seller SKU) -> DEFAULT channel quantity
         self._token_key = secrets.token_bytes(16)
         super().__init__(**settings)
+        mount_stock_controls(self, self)
         self.route("POST", "/auth/o2/token", "lwaToken", self._lwa_token, auth=False)
         self.route("POST", "/tokens/2021-03-01/restrictedDataToken", "createRestrictedDataToken", self._rdt)
         self.route("GET", "/orders/v0/orders", "getOrders", self._get_orders)
@@ -153,6 +160,18 @@ class AmazonEmulator(Emulator):
         return {"id": order_id, "account": order.account, "marketplace_id": MARKETPLACE_OF[order.country],
                 "status": ORDER_STATUS[state.status], "updated_at": iso(state.updated_at),
                 "fulfillment_channel": "AFN" if order.platform_fulfilled else "MFN"}
+
+    # --- stock, for tests and demo config ------------------------------------------------------
+    def stock_listings(self, account: str | None = None) -> list[dict[str, str | None]]:
+        """The SKU map rows: Amazon's platform SKU is the seller SKU, with no listing id; the same for
+        every seller, so ``account`` is ignored."""
+        return self.listings.rows()
+
+    def stock_levels(self, account: str | None = None) -> dict[str, int]:
+        """Seller SKU -> the last accepted DEFAULT (merchant-fulfilled) quantity of ``account``
+        (default: the first seller)."""
+        with self.lock:
+            return levels_of(self.stock, account or next(iter(self.accounts)))
 
     # --- auth endpoints ------------------------------------------------------------------------
     def issue_access_token(self, seller_id: str) -> str:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from sandbox.amazon_shapes import MARKETPLACE_OF, ORDER_STATUS, errors, invalid, not_found, order_item_id
 from sandbox.generator import EventKind, OrderEvent, Shipment, Unit
 from sandbox.server import Request, Response
-from sandbox.world import CATALOGUE_BY_SKU
 
 if TYPE_CHECKING:
     from sandbox.amazon import AmazonEmulator
@@ -136,7 +135,7 @@ def patch_listings_item(emu: AmazonEmulator, request: Request) -> Response:
         if not isinstance(patch.get("path"), str) or not patch["path"].startswith("/attributes/"):
             return invalid(f"patches[{i}].path must name an attribute (/attributes/...).")
     issues, stock = [], []
-    if sku not in CATALOGUE_BY_SKU:
+    if emu.listings.get(sku) is None:
         issues.append(_issue("4000001", f"The SKU {sku} does not exist in the seller's catalogue.", []))
     for i, patch in enumerate(patches):
         if patch["path"] == AVAILABILITY:
@@ -151,7 +150,8 @@ def patch_listings_item(emu: AmazonEmulator, request: Request) -> Response:
         emu.record_push("stock", seller, not issues, content, issues)
         if not issues:
             for entry in stock:
-                emu.stock[(seller, sku)] = entry["quantity"]
+                if entry["fulfillment_channel_code"] == "DEFAULT":  # AFN channels are Amazon's to count
+                    emu.stock[(seller, sku)] = entry["quantity"]
     return Response.json(200, {"sku": sku, "status": status, "submissionId": uuid.uuid4().hex, "issues": issues})
 
 

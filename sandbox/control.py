@@ -43,6 +43,21 @@ class WarehouseWorld(Protocol):
     def configure_fulfilment(self, **knobs: Any) -> dict[str, Any]: ...
 
 
+class MarketplaceStock(Protocol):
+    """What a marketplace emulator exposes for stock sync: the SKU map rows and the levels it shows."""
+
+    def stock_listings(self, account: str | None = None) -> list[dict[str, str | None]]: ...
+    def stock_levels(self, account: str | None = None) -> dict[str, int]: ...
+
+
+def mount_stock_controls(emulator: Emulator, world: MarketplaceStock) -> None:
+    """``GET /_sandbox/listings`` and ``GET /_sandbox/stock`` (optional ``?account=``): the SKU map a seller
+    would hold for a shop and the quantities the platform now shows, for a demo or test in another process."""
+    for path, read in (("listings", world.stock_listings), ("stock", world.stock_levels)):
+        emulator.route("GET", "/_sandbox/" + path, "_sandbox",
+                       _guard(lambda req, read=read: _ok(read(req.arg("account")))), auth=False, control=True)
+
+
 def mount_warehouse_controls(emulator: Emulator, world: WarehouseWorld) -> None:
     """The warehouse part of the control API: outbound orders per client reference, stock, levers.
 

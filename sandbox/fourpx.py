@@ -215,6 +215,17 @@ class FourPXEmulator(Emulator):
     def count_by_reference(self) -> dict[str, int]:
         return dict(self.creates)
 
+    def units_ordered(self) -> dict[str, int]:
+        """Units per "warehouse/SKU" in every outbound order not cancelled (exceptions included: an
+        order for stock the warehouse lacks was still received)."""
+        units: dict[str, int] = {}
+        with self.lock:
+            for out in self.outbounds.values():
+                if out.status != "X":
+                    for sku, qty in out.skus:
+                        units[f"{out.warehouse}/{sku}"] = units.get(f"{out.warehouse}/{sku}", 0) + qty
+        return units
+
     def set_stock(self, warehouse: str, sku: str, units: int) -> None:
         with self.lock:
             self.on_hand[(warehouse, sku)] = units

@@ -16,8 +16,10 @@ from typing import Any
 
 from sandbox import shein_push, shein_webhook
 from sandbox.buckets import RateLimit
+from sandbox.control import mount_stock_controls
 from sandbox.demo import SHEIN_DEMO_SHOPS, SheinCredentials
 from sandbox.generator import GeneratedOrder, OrderState, stable_digits
+from sandbox.listings import ListingIndex, levels_of
 from sandbox.server import Emulator, Request, Response, Route
 from sandbox.shein_shapes import (
     ALL_STATUSES,
@@ -30,8 +32,10 @@ from sandbox.shein_shapes import (
     render_detail,
     shein_status,
     shein_time,
+    sku_code,
     verify,
 )
+from sandbox.world import CATALOGUE, CatalogueItem
 
 # Not published (reference §4.4): plausible per-path buckets, metered per openKeyId; override per test.
 DEFAULT_RATE_LIMITS = {
@@ -64,9 +68,10 @@ class SheinEmulator(Emulator):
     def __init__(self, shops: tuple[SheinCredentials, ...] = SHEIN_DEMO_SHOPS, *,
                  max_window: timedelta = timedelta(hours=48), timestamp_tolerance: int | None = 300,
                  throttle_status: int = 200, temp_tokens: dict[str, str] | None = None,
-                 **settings: Any) -> None:
+                 catalogue: tuple[CatalogueItem, ...] | None = None, **settings: Any) -> None:
         """``throttle_status``: SHEIN's throttle answer is undocumented; by default it is the envelope
-        with code 42900 inside HTTP 200 like every other SHEIN error (pass 429 to model a gateway)."""
+        with code 42900 inside HTTP 200 like every other SHEIN error (pass 429 to model a gateway).
+        ``catalogue``: the skuCodes inventory calls accept (default ``world.CATALOGUE``)."""
         self.shops = {s.open_key_id: s for s in shops}
         self._by_country = {c: s for s in shops for c in s.countries}
         self.max_window, self.timestamp_tolerance = max_window, timestamp_tolerance
@@ -74,8 +79,11 @@ class SheinEmulator(Emulator):
         # tempToken -> openKeyId, for /open-api/auth/get-by-token (one per shop by default).
         self.temp_tokens = temp_tokens or {f"temp-{s.open_key_id}": s.open_key_id for s in shops}
         self.acknowledged: dict[str, datetime] = {}  # orderNo -> when export-address handleType 2 moved it
+        # SHEIN names a SKU by skuCode alone; the connector sends it as the SKU map's platform SKU.
+        self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue, lambda item: sku_code(item.sku))
         self.stock: dict[tuple[str, str], int] = {}  # (openKeyId, skuCode) -> saleInventory
         super().__init__(**settings)
+        mount_stock_controls(self, self)
         self.route("POST", "/open-api/auth/get-by-token", "getByToken", self._get_by_token, auth=False)
         self.route("POST", "/open-api/order/order-list", "orderList", self._list)
         self.route("POST", "/open-api/order/order-detail", "orderDetail", self._detail)
@@ -101,6 +109,19 @@ class SheinEmulator(Emulator):
     def assign(self, order: GeneratedOrder) -> str:
         order.account = self._by_country[order.country].open_key_id
         return order_no(order)
+
+    # --- stock, for tests and demo config ------------------------------------------------------
+    def stock_listings(self, account: str | None = None) -> list[dict[str, str | None]]:
+        """The SKU map rows: platform SKU = SHEIN skuCode, no listing id (the connector sends
+        ``listing_id or platform_sku`` as skuCode, so either place works; this picks one). The codes are
+        the same for every seller, so ``account`` is ignored."""
+        return self.listings.rows()
+
+    def stock_levels(self, account: str | None = None) -> dict[str, int]:
+        """skuCode -> saleInventory of seller ``account`` (an openKeyId; default: the first seller), the
+        numbers ``stock-query`` answers."""
+        with self.lock:
+            return levels_of(self.stock, account or next(iter(self.shops)))
 
     def warehouse_code(self, open_key_id: str) -> str:
         return "PS" + stable_digits("shein-warehouse", open_key_id, length=8)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.generator import EventKind, OrderEvent, Shipment
 from sandbox.server import Request, Response
-from sandbox.shein_shapes import CARRIERS, SKU_CODES, SKUS_BY_CODE, envelope, goods_id
+from sandbox.shein_shapes import CARRIERS, SKU_CODES, envelope, goods_id
 
 if TYPE_CHECKING:
     from sandbox.shein import SheinEmulator
@@ -50,8 +50,9 @@ def change_inventory(emu: SheinEmulator, request: Request) -> Response:
         entry = entry if isinstance(entry, dict) else {}
         sku_code = str(entry.get("skuCode", ""))
         problem = _inventory_problem(emu, shop.open_key_id, entry, warehouse)
+        listing = emu.listings.get(sku_code)
         content = {"skuCode": sku_code, "warehouseCode": entry.get("warehouseCode"),
-                   "sellerSku": SKUS_BY_CODE.get(sku_code), "saleInventory": entry.get("saleInventory"),
+                   "sellerSku": listing.item.sku if listing else None, "saleInventory": entry.get("saleInventory"),
                    "changeInventoryQuantity": entry.get("changeInventoryQuantity")}
         if problem is not None:
             failed.append({"skuCode": sku_code, "reason": problem[1], "code": problem[0]})
@@ -70,7 +71,7 @@ def change_inventory(emu: SheinEmulator, request: Request) -> Response:
 def _inventory_problem(emu: SheinEmulator, account: str, entry: dict[str, Any],
                        warehouse: str) -> tuple[str, str] | None:
     sku_code = entry.get("skuCode")
-    if sku_code not in SKUS_BY_CODE:
+    if not isinstance(sku_code, str) or emu.listings.get(sku_code) is None:
         return "msc-update-stock-001", "skuCode does not exist"
     if entry.get("warehouseCode") != warehouse:
         return "msc-update-stock-002", "warehouseCode does not belong to the seller"
@@ -94,7 +95,7 @@ def stock_query(emu: SheinEmulator, request: Request) -> Response:
     warehouse = emu.warehouse_code(account)
     skus = []
     for code in codes:
-        if code not in SKUS_BY_CODE:
+        if not isinstance(code, str) or emu.listings.get(code) is None:
             continue
         units = emu.stock.get((account, code), 0)
         skus.append({"skuCode": code, "totalInventoryQuantity": units, "totalLockedQuantity": 0,
@@ -181,5 +182,5 @@ def _express_problem(entries: Any, units: dict[int, Any], shipped: dict[Any, Any
 
 
 def known_sku_codes() -> dict[str, str]:
-    """seller SKU -> SHEIN skuCode, for tests and demos that push stock by seller SKU."""
+    """seller SKU -> SHEIN skuCode of the default catalogue (``SheinEmulator.stock_listings`` for any other)."""
     return dict(SKU_CODES)

@@ -43,9 +43,14 @@ SALES_SITES = {"US": "shein-us", "GB": "shein-uk", "DE": "shein-de", "FR": "shei
 CARRIERS = {"1001": "UPS", "1002": "USPS", "1003": "FedEx", "1004": "DHL", "1005": "Royal Mail"}
 MALFORMATIONS = 3  # orderTime "yesterday", a goods row without skuCode, orderCurrency null
 
-SKU_CODES = {item.sku: "I" + format(int(stable_digits("shein-sku", item.sku, length=18)), "x")[:11]
-             for item in CATALOGUE}
-SKUS_BY_CODE = {code: sku for sku, code in SKU_CODES.items()}
+
+
+def sku_code(sku: str) -> str:
+    return "I" + format(int(stable_digits("shein-sku", sku, length=18)), "x")[:11]
+
+
+# The order catalogue's skuCodes (orders only ever hold CATALOGUE items); stock calls use the emulator's index.
+SKU_CODES = {item.sku: sku_code(item.sku) for item in CATALOGUE}
 
 
 def envelope(info: Any, code: str = "0", msg: str = "OK", status: int = 200) -> Response:

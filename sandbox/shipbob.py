@@ -196,6 +196,16 @@ class ShipBobEmulator(Emulator):
     def count_by_reference(self) -> dict[str, int]:
         return dict(self.creates)
 
+    def units_ordered(self) -> dict[str, int]:
+        """Units per SKU in every order not cancelled (exceptions included: they were still received)."""
+        units: dict[str, int] = {}
+        with self.lock:
+            for order in self.sb_orders.values():
+                if order.status != "Cancelled":
+                    for p in order.products:
+                        units[p["reference_id"]] = units.get(p["reference_id"], 0) + p["quantity"]
+        return units
+
     def ship_now(self, ref: str) -> None:
         with self.lock:
             for order in self.sb_orders.values():

@@ -22,8 +22,10 @@ from typing import Any
 
 from sandbox import temu_push, temu_webhook
 from sandbox.buckets import RateDecision, RateLimit, RateLimiter
+from sandbox.control import mount_stock_controls
 from sandbox.demo import TEMU_DEMO_SHOPS, TemuCredentials
 from sandbox.generator import GeneratedOrder
+from sandbox.listings import ListingIndex, levels_of
 from sandbox.server import Emulator, Request, Response, Route
 from sandbox.temu_shapes import (
     ALL_STATUSES,
@@ -31,13 +33,16 @@ from sandbox.temu_shapes import (
     PENDING,
     TemuView,
     envelope,
+    goods_id,
     parent_order_sn,
     render_amount,
     render_list_item,
     render_shipping_info,
+    sku_id,
     unix,
     view,
 )
+from sandbox.world import CATALOGUE, CatalogueItem
 
 APP_BUCKET = "router"  # the rate-limit entry metering an app_key across every API type
 DEFAULT_RATE_LIMITS = {APP_BUCKET: RateLimit(20, 20)}  # 20 QPS per app_key (§3.4); burst [INFERRED]
@@ -102,20 +107,25 @@ class TemuEmulator(Emulator):
 
     def __init__(self, shops: tuple[TemuCredentials, ...] = TEMU_DEMO_SHOPS, *,
                  timestamp_tolerance: int | None = 300, delivered_after: timedelta = timedelta(days=3),
-                 throttle_status: int = 200, **settings: Any) -> None:
+                 throttle_status: int = 200, catalogue: tuple[CatalogueItem, ...] | None = None,
+                 **settings: Any) -> None:
         """``delivered_after``: when a shipped order turns DELIVERED (5), since TEMU reports delivery and
         the neutral generator does not. ``throttle_status``: the HTTP status of a 4000004 answer, not
-        documented (§3.4 assumes 200)."""
+        documented (§3.4 assumes 200). ``catalogue``: the goods and skus stock edits accept (default
+        ``world.CATALOGUE``)."""
         self.shops = {s.access_token: s for s in shops}
         self.malls = {s.mall_id: s for s in shops}
         self._by_country = {country: s for s in shops for country in s.countries}
         self.timestamp_tolerance, self.delivered_after = timestamp_tolerance, delivered_after
         self.throttle_status = throttle_status
+        self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue,
+                                     lambda item: sku_id(item.sku), lambda item: goods_id(item.family))
         self.stock: dict[tuple[str, str], int] = {}  # (mall_id, sku id) -> stock
         self.stock_requests: dict[tuple[str, str], str] = {}  # (mall_id, requestUniqueKey) -> body digest
         self.used_tracking: dict[str, str] = {}  # tracking number -> mall that used it
         self._typed_routes: dict[str, Route] = {}
         super().__init__(**settings)
+        mount_stock_controls(self, self)
         self.limiter = AppRateLimiter(self.clock, self.limiter.limits)
         self.handlers: dict[str, Callable[[Request], Response]] = {
             "bg.order.list.v2.get": self._list,
@@ -139,6 +149,28 @@ class TemuEmulator(Emulator):
 
     def warehouse_id(self, mall_id: str) -> str:
         return "WH-" + mall_id[-4:] + "-01"
+
+    # --- stock, for tests and demo config ------------------------------------------------------
+    def stock_listings(self, account: str | None = None) -> list[dict[str, str | None]]:
+        """The SKU map rows of a LOCAL mall: skuId under its goodsId (``bg.local.goods.stock.edit``).
+
+        The ids are the same in every LOCAL mall. A SEMI mall cannot edit stock (TEMU manages it and
+        the edit is refused with 140020001), so asking for a SEMI mall's rows is an error, not [].
+        """
+        if account is not None:
+            shop = self.malls.get(account)
+            if shop is None:
+                raise ValueError(f"no TEMU mall {account!r}; known: {sorted(self.malls)}")
+            if shop.mall_type != "LOCAL":
+                raise ValueError(f"TEMU mall {account} is {shop.mall_type}: only LOCAL malls edit stock")
+        return self.listings.rows()
+
+    def stock_levels(self, account: str | None = None) -> dict[str, int]:
+        """skuId -> the last accepted stockTarget in mall ``account`` (default: the first LOCAL mall);
+        ``bg.local.goods.sku.list.query`` answers the same numbers."""
+        default = next((m for m, shop in self.malls.items() if shop.mall_type == "LOCAL"), None)
+        with self.lock:
+            return levels_of(self.stock, account or default or "")
 
     def _match(self, request: Request) -> Route | None:
         """Control routes first; then the router, one route per API ``type`` (so counters are per type)."""

@@ -16,7 +16,6 @@ from sandbox.server import Request, Response
 from sandbox.temu_shapes import (
     CARRIERS,
     GOODS_IDS,
-    ITEMS_BY_SKU_ID,
     PARTIALLY_SHIPPED,
     PRODUCT_SKU_IDS,
     SKU_IDS,
@@ -40,10 +39,6 @@ def _body(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _goods_family(goods_id: Any) -> str | None:
-    return next((family for family, gid in GOODS_IDS.items() if gid == str(goods_id)), None)
-
-
 def _business(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in NOT_BUSINESS}
 
@@ -54,8 +49,7 @@ def stock_edit(emu: TemuEmulator, request: Request) -> Response:
     body = _business(_body(request))
     if shop.mall_type != "LOCAL":
         return emu.error((E_SEMI_STOCK, "does not support this mall type (LOCAL malls only)"))
-    family = _goods_family(body.get("goodsId"))
-    if family is None:
+    if str(body.get("goodsId")) not in emu.listings.by_listing:
         return emu.error((E_BUSINESS, f"BUSINESS_EXCEPTION: goods {body.get('goodsId')!r} does not exist"))
     key = body.get("requestUniqueKey")
     if not isinstance(key, str) or not key:
@@ -67,7 +61,7 @@ def stock_edit(emu: TemuEmulator, request: Request) -> Response:
     if previous is not None:
         return emu.bad_params(f"requestUniqueKey {key} was used with another body")
     targets = body.get("skuStockTargetList")
-    problem = _targets_problem(targets, family)
+    problem = _targets_problem(emu, targets, str(body["goodsId"]))
     if problem:
         emu.record_push("stock", shop.mall_id, False, {"goodsId": body["goodsId"], "body": body}, [problem])
         return emu.bad_params(problem)
@@ -75,17 +69,16 @@ def stock_edit(emu: TemuEmulator, request: Request) -> Response:
         emu.stock[(shop.mall_id, str(target["skuId"]))] = target["stockTarget"]
         emu.record_push("stock", shop.mall_id, True, {
             "goodsId": str(body["goodsId"]), "skuId": str(target["skuId"]), "stockTarget": target["stockTarget"],
-            "seller_sku": ITEMS_BY_SKU_ID[str(target["skuId"])].sku, "requestUniqueKey": key})
+            "seller_sku": emu.listings.get(target["skuId"]).item.sku, "requestUniqueKey": key})
     emu.stock_requests[(shop.mall_id, key)] = digest
     return envelope({"goodsId": body["goodsId"]}, now=emu.clock.now())
 
 
-def _targets_problem(targets: Any, family: str) -> str | None:
+def _targets_problem(emu: TemuEmulator, targets: Any, goods_id: str) -> str | None:
     if not isinstance(targets, list) or not targets:
         return "skuStockTargetList must be a non-empty list of {skuId, stockTarget}"
     for target in targets:
-        item = ITEMS_BY_SKU_ID.get(str(target.get("skuId"))) if isinstance(target, dict) else None
-        if item is None or item.family != family or str(target["skuId"]) != SKU_IDS[item.sku]:
+        if not isinstance(target, dict) or not emu.listings.belongs(target.get("skuId"), goods_id):
             return f"sku {target.get('skuId') if isinstance(target, dict) else target!r} is not a sku of the goods"
         value = target.get("stockTarget")
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_STOCK:
@@ -96,12 +89,11 @@ def _targets_problem(targets: Any, family: str) -> str | None:
 def sku_list(emu: TemuEmulator, request: Request) -> Response:
     shop = request.caller
     body = _body(request)
-    family = _goods_family(body.get("goodsId"))
-    if family is None:
+    listings = emu.listings.by_listing.get(str(body.get("goodsId")))
+    if listings is None:
         return emu.error((E_BUSINESS, f"BUSINESS_EXCEPTION: goods {body.get('goodsId')!r} does not exist"))
-    skus = [{"skuId": sku_id, "goodsId": GOODS_IDS[family], "extCode": item.sku,
-             "stock": emu.stock.get((shop.mall_id, sku_id), 0)}
-            for sku_id, item in ITEMS_BY_SKU_ID.items() if item.family == family and sku_id == SKU_IDS[item.sku]]
+    skus = [{"skuId": s.platform_sku, "goodsId": s.listing_id, "extCode": s.item.sku,
+             "stock": emu.stock.get((shop.mall_id, s.platform_sku), 0)} for s in listings]
     return envelope({"skuList": skus, "total": len(skus)}, now=emu.clock.now())
 
 

@@ -30,10 +30,25 @@ COUNTRY_NAMES = {"US": "United States", "GB": "United Kingdom", "DE": "Germany",
 CARRIERS = {1001: "UPS", 1002: "USPS", 1003: "FedEx", 1004: "DHL", 1005: "Royal Mail", 1006: "Yamato"}
 MALFORMATIONS = 3  # updateTime as a date string, a child without goodsId, quantity as text
 
-GOODS_IDS = {item.family: "60100" + stable_digits("temu-goods", item.family, length=10) for item in CATALOGUE}
-SKU_IDS = {item.sku: "50100" + stable_digits("temu-sku", item.sku, length=10) for item in CATALOGUE}
-PRODUCT_SKU_IDS = {item.sku: "70100" + stable_digits("temu-product-sku", item.sku, length=10) for item in CATALOGUE}
-ITEMS_BY_SKU_ID = {SKU_IDS[i.sku]: i for i in CATALOGUE} | {PRODUCT_SKU_IDS[i.sku]: i for i in CATALOGUE}
+
+
+def goods_id(family: str) -> str:
+    return "60100" + stable_digits("temu-goods", family, length=10)
+
+
+def sku_id(sku: str) -> str:
+    """The LOCAL mall's skuId (what stock edits name); SEMI malls see ``product_sku_id`` instead."""
+    return "50100" + stable_digits("temu-sku", sku, length=10)
+
+
+def product_sku_id(sku: str) -> str:
+    return "70100" + stable_digits("temu-product-sku", sku, length=10)
+
+
+# The order catalogue's ids (orders only ever hold CATALOGUE items); stock edits use the emulator's own index.
+GOODS_IDS = {item.family: goods_id(item.family) for item in CATALOGUE}
+SKU_IDS = {item.sku: sku_id(item.sku) for item in CATALOGUE}
+PRODUCT_SKU_IDS = {item.sku: product_sku_id(item.sku) for item in CATALOGUE}
 
 
 @dataclass(frozen=True)

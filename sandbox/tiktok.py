@@ -22,8 +22,10 @@ from typing import Any
 
 from sandbox import tiktok_push, tiktok_webhook
 from sandbox.buckets import RateLimit
+from sandbox.control import mount_stock_controls
 from sandbox.demo import TIKTOK_DEMO_SHOPS, TikTokCredentials
 from sandbox.generator import GeneratedOrder, stable_digits
+from sandbox.listings import ListingIndex, levels_of
 from sandbox.server import Emulator, Request, Response, Route
 from sandbox.tiktok_shapes import (
     ALL_STATUSES,
@@ -33,10 +35,13 @@ from sandbox.tiktok_shapes import (
     envelope,
     order_id,
     param_error,
+    product_id,
     render_order,
     shipping_type,
+    sku_id,
     unix,
 )
+from sandbox.world import CATALOGUE, CatalogueItem
 
 # TikTok does not publish per-endpoint QPS (reference §2.4): plausible defaults, override per test.
 DEFAULT_RATE_LIMITS = {
@@ -100,16 +105,21 @@ class TikTokEmulator(Emulator):
 
     def __init__(self, shops: tuple[TikTokCredentials, ...] = TIKTOK_DEMO_SHOPS, *,
                  token_lifetime: int = 7 * 86400, timestamp_tolerance: int | None = 300,
-                 always_mask: bool = False, **settings: Any) -> None:
+                 always_mask: bool = False, catalogue: tuple[CatalogueItem, ...] | None = None,
+                 **settings: Any) -> None:
+        """``catalogue``: the products and SKUs inventory updates accept (default ``world.CATALOGUE``)."""
         self.shops = {s.shop_id: s for s in shops}
         self._by_cipher = {s.shop_cipher: s for s in shops}
         self._by_country = {s.region: s for s in shops}
         self.token_lifetime, self.timestamp_tolerance = token_lifetime, timestamp_tolerance
         self.always_mask = always_mask
         self.grants: dict[str, TikTokGrant] = {}
-        self.stock: dict[tuple[str, str], int] = {}
+        self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue,
+                                     lambda item: sku_id(item.sku), lambda item: product_id(item.family))
+        self.stock: dict[tuple[str, str], int] = {}  # (shop_id, TikTok sku id) -> quantity
         self._token_key = secrets.token_bytes(16)
         super().__init__(**settings)
+        mount_stock_controls(self, self)
         self.route("GET", "/api/v2/token/refresh", "refreshToken", self._refresh, auth=False)
         self.route("GET", "/authorization/202309/shops", "getAuthorizedShops", self._shops)
         self.route("POST", "/order/202309/orders/search", "searchOrders", self._search)
@@ -205,6 +215,18 @@ class TikTokEmulator(Emulator):
             return self.error(E_TS_FUTURE)
         return None
 
+    # --- stock, for tests and demo config ------------------------------------------------------
+    def stock_listings(self, account: str | None = None) -> list[dict[str, str | None]]:
+        """The SKU map rows: TikTok's sku id, under its product id (the inventory update's path).
+        Ids derive from the seller SKU alone, the same in every shop, so ``account`` is ignored."""
+        return self.listings.rows()
+
+    def stock_levels(self, account: str | None = None) -> dict[str, int]:
+        """TikTok sku id -> the last accepted quantity (summed over warehouses) in shop ``account``
+        (default: the first shop)."""
+        with self.lock:
+            return levels_of(self.stock, account or next(iter(self.shops)))
+
     # --- auth ----------------------------------------------------------------------------------
     def issue_access_token(self, shop_id: str) -> str:
         """Mint a token directly (in-process tests that do not exercise the refresh call)."""
@@ -225,12 +247,20 @@ class TikTokEmulator(Emulator):
         token = self.issue_access_token(shop.shop_id)
         now = self.clock.now()
         return envelope({
-            "access_token": token, "access_token_expire_in": unix(self.grants[token].expires_at),
-            "refresh_token": shop.refresh_token, "refresh_token_expire_in": unix(now + timedelta(days=365)),
+            "access_token": token, "access_token_expire_in": self._wall_unix(self.grants[token].expires_at),
+            "refresh_token": shop.refresh_token, "refresh_token_expire_in": self._wall_unix(now + timedelta(days=365)),
             "open_id": _open_id(shop.shop_id), "seller_name": shop.shop_name,
             "seller_base_region": shop.region, "user_type": 0,
             "granted_scopes": ["seller.order.info", "seller.fulfillment.basic", "seller.product.basic"],
         }, message="success", now=now)
+
+    def _wall_unix(self, moment: datetime) -> int:
+        """A sandbox instant as the real unix time a client reaches it. Clients compare token expiry with
+        their own clock; against a sandbox clock set in the past every token would look expired already
+        and be refreshed before each call."""
+        ahead = (moment - self.clock.now()).total_seconds()
+        factor = self.clock.factor
+        return int(time.time() + (ahead / factor if factor > 0 else ahead))
 
     def _auth_failure(self, response: Response) -> Response:
         self.counters.add("refreshToken", "auth_failures")

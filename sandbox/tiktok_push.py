@@ -14,10 +14,8 @@ from sandbox.generator import EventKind, GeneratedOrder, OrderEvent, Shipment, S
 from sandbox.server import Request, Response
 from sandbox.tiktok_shapes import (
     ORDER_STATUS,
-    PRODUCT_IDS,
     SHIPPING_PROVIDERS,
     SKU_IDS,
-    SKUS_BY_ID,
     envelope,
     line_item_id,
     package_id,
@@ -34,8 +32,7 @@ TRACKING_MARKETS = {"US", "GB", "ES", "IE", "IT", "DE", "FR", "JP"}  # where mar
 def update_inventory(emu: TikTokEmulator, request: Request) -> Response:
     shop = request.caller.shop
     product_id = request.params["product_id"]
-    family = next((f for f, pid in PRODUCT_IDS.items() if pid == product_id), None)
-    if family is None:
+    if product_id not in emu.listings.by_listing:
         return emu.error((12052032, "The product does not exist"))
     try:
         body = request.json()
@@ -49,10 +46,10 @@ def update_inventory(emu: TikTokEmulator, request: Request) -> Response:
     warehouse = emu.warehouse_id(shop.shop_id)
     problems = []
     for entry in skus:
-        error = _sku_error(entry, family, warehouse)
-        item = SKUS_BY_ID.get(str(entry["id"]))
+        error = _sku_error(entry, emu.listings.belongs(entry["id"], product_id), warehouse)
+        listing = emu.listings.get(entry["id"])
         content = {"shop_id": shop.shop_id, "product_id": product_id, "sku_id": str(entry["id"]),
-                   "seller_sku": item.sku if item else None, "inventory": entry.get("inventory")}
+                   "seller_sku": listing.item.sku if listing else None, "inventory": entry.get("inventory")}
         if error:
             problems.append(error)
             emu.record_push("stock", shop.shop_id, False, content, [error])
@@ -62,10 +59,9 @@ def update_inventory(emu: TikTokEmulator, request: Request) -> Response:
     return envelope({"errors": problems} if problems else {}, now=emu.clock.now())
 
 
-def _sku_error(entry: dict[str, Any], family: str, warehouse: str) -> dict[str, Any] | None:
+def _sku_error(entry: dict[str, Any], of_product: bool, warehouse: str) -> dict[str, Any] | None:
     sku_id = str(entry["id"])
-    item = SKUS_BY_ID.get(sku_id)
-    if item is None or item.family != family:
+    if not of_product:
         return {"code": 12052557, "message": "The SKU ID does not belong to the product.",
                 "detail": {"sku_id": sku_id, "extra_errors": []}}
     inventory = entry.get("inventory")
@@ -144,5 +140,5 @@ def _package_problem(oid: str, order: GeneratedOrder, body: Any, region: str, no
 
 
 def known_sku_ids() -> dict[str, str]:
-    """seller_sku -> TikTok sku_id, for tests and demos that push stock by seller SKU."""
+    """seller_sku -> TikTok sku_id of the default catalogue (``TikTokEmulator.stock_listings`` for any other)."""
     return dict(SKU_IDS)

@@ -37,9 +37,19 @@ L1_NAMES = {"US": "State", "GB": "County", "DE": "State", "FR": "Region", "JP": 
 CALLING_CODES = {"US": "+1", "GB": "+44", "DE": "+49", "FR": "+33", "JP": "+81", "MX": "+52"}
 MALFORMATIONS = 3  # create_time "yesterday", a line item without sku_id, total_amount as a JSON number
 
-PRODUCT_IDS = {item.family: "17295" + stable_digits("tt-product", item.family, length=14) for item in CATALOGUE}
-SKU_IDS = {item.sku: "17296" + stable_digits("tt-sku", item.sku, length=14) for item in CATALOGUE}
-SKUS_BY_ID = {SKU_IDS[item.sku]: item for item in CATALOGUE}
+
+
+def product_id(family: str) -> str:
+    return "17295" + stable_digits("tt-product", family, length=14)
+
+
+def sku_id(sku: str) -> str:
+    return "17296" + stable_digits("tt-sku", sku, length=14)
+
+
+# The order catalogue's ids (orders only ever hold CATALOGUE items); stock pushes use the emulator's own index.
+PRODUCT_IDS = {item.family: product_id(item.family) for item in CATALOGUE}
+SKU_IDS = {item.sku: sku_id(item.sku) for item in CATALOGUE}
 
 
 def envelope(data: Any, code: int = 0, message: str = "Success", status: int = 200,

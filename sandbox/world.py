@@ -2,6 +2,7 @@
 
 Platform-neutral on purpose: prices are in USD here and converted per market by the generator;
 every platform emulator derives its own ids (ASIN, TikTok product/sku ids) from the SKU.
+``synthetic_catalogue`` adds load-test SKUs that emulators accept stock for but orders never hold.
 Addresses carry each country's real shape (JP in Japanese script, GB postcodes, DE umlauts, MX
 colonias) so mapping code meets what production sends.
 """
@@ -56,6 +57,23 @@ CATALOGUE: tuple[CatalogueItem, ...] = tuple(
 )
 
 CATALOGUE_BY_SKU = {item.sku: item for item in CATALOGUE}
+SYNTHETIC_VARIANTS = "ABCDE"
+
+
+def synthetic_catalogue(count: int) -> tuple[CatalogueItem, ...]:
+    """``count`` extra SKUs (OH-GEN-00001-A ...) for stock-sync load tests, never for orders.
+
+    Grouped in families of up to five variants so per-product batching (TikTok, TEMU, AliExpress)
+    meets realistic product sizes; deterministic, so two emulators given the same count agree.
+    """
+    items = []
+    for n in range(count):
+        family_no, variant = divmod(n, len(SYNTHETIC_VARIANTS))
+        code = f"GEN-{family_no + 1:05d}"
+        letter = SYNTHETIC_VARIANTS[variant]
+        items.append(CatalogueItem(f"OH-{code}-{letter}", code, f"Synthetic Product {family_no + 1:05d}, {letter}",
+                                   Decimal(10 + family_no % 90) + Decimal("0.99"), 100 + 10 * (family_no % 50)))
+    return tuple(items)
 
 
 @dataclass(frozen=True)

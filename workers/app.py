@@ -98,6 +98,8 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
             "workers.tasks.poll_shipments": {"queue": "tracking"},
             "workers.tasks.push_tracking": {"queue": "tracking"},
             "workers.tasks.pull_inventory": {"queue": "stock"},
+            "workers.tasks.sync_stock": {"queue": "stock"},
+            "workers.tasks.check_stock_drift": {"queue": "stock"},
         },
         # Leak guard: recycle a pool process after many tasks.
         "worker_max_tasks_per_child": 2000,
@@ -105,6 +107,7 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
 
 
 RECONCILE_EVERY = 24 * 3600
+DRIFT_EVERY = 6 * 3600  # platforms' own numbers drift slowly (manual edits in seller centre, their bugs)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -151,6 +154,13 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
                 "task": "workers.tasks.reconcile_shop", "schedule": float(RECONCILE_EVERY),
                 "args": args, "options": {"expires": 3600.0, "queue": "ingest"},
             }
+            stock_every = _seconds("ORDERHUB_STOCK_SECONDS", cfg.stock.interval_seconds)
+            schedule[f"stock:{cfg.seller}:{shop.shop_id}"] = {
+                "task": "workers.tasks.sync_stock", "schedule": stock_every, "args": args,
+                "options": {"expires": stock_every, "queue": "stock"}}
+            schedule[f"stock-drift:{cfg.seller}:{shop.shop_id}"] = {
+                "task": "workers.tasks.check_stock_drift", "schedule": float(DRIFT_EVERY), "args": args,
+                "options": {"expires": 3600.0, "queue": "stock"}}
         for wh in cfg.warehouses:
             if not wh.enabled:
                 continue

@@ -160,6 +160,9 @@ def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
             to_cancel.append(key)
     if to_submit:
         submit_orders.apply_async((seller, to_submit), queue="dispatch")
+        reserved = sorted({sku for key in to_submit for a in _ledger().allocation(seller, key) for sku, _ in a.lines})
+        if reserved:  # the last units may just have gone: those listings are pushed now, not at the schedule
+            _enqueue_stock_sync(seller, reserved, urgent=True)
     if to_cancel:
         cancel_orders.apply_async((seller, to_cancel), queue="dispatch")
     return outcomes
@@ -249,8 +252,54 @@ def pull_inventory(self: Task, seller: str, warehouse: str) -> int:
         levels = _warehouses(seller)[warehouse].inventory()
     except RetryableError as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
-    _ledger().apply_snapshot(seller, warehouse, levels, as_of)
+    if _ledger().apply_snapshot(seller, warehouse, levels, as_of):
+        _enqueue_stock_sync(seller)  # new numbers from the warehouse: tell the platforms
     return len(levels)
+
+
+def _enqueue_stock_sync(seller: str, skus: list[str] | None = None, urgent: bool = False) -> None:
+    for shop in seller_config(seller).shops:
+        if shop.enabled:
+            sync_stock.apply_async((seller, shop.shop_id, skus, urgent), queue="stock")
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = None, urgent: bool = False) -> dict:
+    """Push one shop's changed stock numbers; one run per shop at a time, so pushes never cross."""
+    from orderhub.wiring import platform_client
+    from pipeline.stock_sync import sync_shop_stock
+
+    client_redis = get_redis()
+    structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
+    cfg = seller_config(seller)
+    shop = cfg.shop(shop_id)
+    with lease(client_redis, f"{key_prefix()}:lock:stock:{seller}:{shop_id}", Timings().task_time_limit) as held:
+        if not held:  # another push of this shop is running; this one may carry newer numbers
+            raise self.retry(countdown=1 + random.random(), max_retries=MAX_RETRIES * 4)
+        try:
+            connector, platform, _ = platform_client(cfg, shop, client_redis, key_prefix())
+            report = sync_shop_stock(cfg, shop, _ledger(), client_redis, key_prefix(), connector, platform,
+                                     only=set(skus) if skus else None, urgent=urgent)
+        except RetryableError as exc:
+            raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    return {"listings": report.listings, "pushed": report.pushed, "refused": len(report.refused)}
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def check_stock_drift(self: Task, seller: str, shop_id: str) -> int:
+    """Compare what the platform shows with what we pushed; differences are pushed again at once."""
+    from orderhub.wiring import platform_client
+    from pipeline.stock_sync import check_drift
+
+    cfg = seller_config(seller)
+    try:
+        _, platform, _ = platform_client(cfg, cfg.shop(shop_id), get_redis(), key_prefix())
+        drifted = check_drift(cfg, cfg.shop(shop_id), get_redis(), key_prefix(), platform)
+    except RetryableError as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    if drifted:
+        sync_stock.apply_async((seller, shop_id, None, False), queue="stock")  # the drifted ones count as changed
+    return len(drifted)
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)

@@ -18,6 +18,8 @@ from connectors.aliexpress.client import AliExpressClient
 @dataclass(frozen=True)
 class AliExpressConnector:
     name: str = "aliexpress"
+    # Its stock API addresses a product (listing) id besides the SKU: pushes need sku_map.listings.
+    stock_needs_listing: bool = True
     # Late-published updates (the sandbox holds some back up to 20 minutes) are re-read half an hour back.
     # Daylight-saving edges need no extra overlap here: the client widens those windows itself.
     overlap: timedelta = timedelta(minutes=30)

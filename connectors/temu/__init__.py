@@ -72,6 +72,8 @@ class TemuWebhooks:
 @dataclass(frozen=True)
 class TemuConnector:
     name: str = "temu"
+    # Its stock API addresses a product (listing) id besides the SKU: pushes need sku_map.listings.
+    stock_needs_listing: bool = True
     # updateTime is the status-change time; late-published changes are not documented for TEMU, so the
     # overlap is sized like TikTok's (and covers the sandbox's up-to-20-minute late updates).
     overlap: timedelta = timedelta(minutes=30)

@@ -32,6 +32,8 @@ class TikTokWebhooks:
 @dataclass(frozen=True)
 class TikTokConnector:
     name: str = "tiktok"
+    # Its stock API addresses a product (listing) id besides the SKU: pushes need sku_map.listings.
+    stock_needs_listing: bool = True
     # "Update times may exceed the selected search range due to ongoing data refreshes" (TikTok docs).
     overlap: timedelta = timedelta(minutes=30)
     webhooks: TikTokWebhooks = field(default_factory=TikTokWebhooks)

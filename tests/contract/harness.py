@@ -38,7 +38,7 @@ from sandbox.shein import SheinEmulator
 from sandbox.temu import TemuEmulator
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-UNLIMITED = 10_000.0
+UNLIMITED = 10_000.0  # per second; the frozen sandbox clock never refills, hence the emulators' huge burst
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Harness:
     def emulator(self, *, orders: int, seed: int = 11, clock: SandboxClock | None = None,
                  limits: dict[str, RateLimit] | None = None, **settings: Any) -> Emulator:
         clock = clock or SandboxClock(start=START, factor=0)
-        limits = limits if limits is not None else {op: RateLimit(UNLIMITED, 10_000) for op in self.operations}
+        limits = limits if limits is not None else {op: RateLimit(UNLIMITED, 1_000_000) for op in self.operations}
         return self.make_emulator(clock=clock, orders=orders, seed=seed, rate_limits=limits, **settings)
 
     def shop(self, emulator: Emulator, *, limits: dict[str, Limit] | None = None,

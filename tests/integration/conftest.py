@@ -4,6 +4,7 @@ the environment a worker process needs (its own Redis database, key prefix and c
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
 from sandbox.aliexpress import AliExpressEmulator
 from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS, DEMO_SECRETS_PATH
 from sandbox.fourpx import FourPXEmulator
+from sandbox.generator import GeneratorSettings
 from sandbox.shein import SheinEmulator
 from sandbox.shipbob import ShipBobEmulator
 from sandbox.temu import TemuEmulator
@@ -111,37 +113,51 @@ channel_id = "file:{SECRETS}#shipbob-demo.channel_id"
 """
 
 
-@pytest.fixture
-def world(tmp_path: Path, redis_url: str):
+def start_world(tmp_path: Path, redis_url: str, *, generator: GeneratorSettings | None = None,
+                initial_stock: int = 6, ship_after: float = 40, seller_extra: Callable[[dict], str] | None = None,
+                env_extra: dict[str, str] | None = None):
+    """Emulators on loopback, the acme seller file pointing at them, and a worker environment on a
+    Redis database of its own. `seller_extra(emulators)` appends TOML to the seller file."""
     url = free_db(redis_url)
     client = redis.Redis.from_url(url)
     clock = SandboxClock(factor=1.0)
+    gen = {"generator": generator} if generator else {}
     amazon = AmazonEmulator(clock=clock, orders=120, seed=21,
                             rate_limits={op: GENEROUS for op in ("getOrders", "getOrderItems", "getOrderAddress",
                                                                  "getOrder", "createRestrictedDataToken",
-                                                                 "confirmShipment")}).start()
-    tiktok = TikTokEmulator(clock=clock, orders=120, seed=22).start()
+                                                                 "confirmShipment", "patchListingsItem")},
+                            **gen).start()
+    tiktok = TikTokEmulator(clock=clock, orders=120, seed=22, **gen).start()
     # About 20 US orders each: TEMU and SHEIN share their orders out over their shops' countries,
     # and the AliExpress account is narrowed to US buyers.
-    temu = TemuEmulator(clock=clock, orders=120, seed=23).start()
-    shein = SheinEmulator(clock=clock, orders=80, seed=24).start()
+    temu = TemuEmulator(clock=clock, orders=120, seed=23, **gen).start()
+    shein = SheinEmulator(clock=clock, orders=80, seed=24, **gen).start()
     aliexpress = AliExpressEmulator((replace(ALIEXPRESS_DEMO_ACCOUNTS[0], countries=("US",)),), clock=clock,
-                                    orders=20, seed=25).start()
-    fourpx = FourPXEmulator(clock=clock, initial_stock=6, pick_after=5, ship_after=40).start()
-    shipbob = ShipBobEmulator(clock=clock, initial_stock=6, ship_after=40).start()
+                                    orders=20, seed=25, **gen).start()
+    fourpx = FourPXEmulator(clock=clock, initial_stock=initial_stock, pick_after=5, ship_after=ship_after).start()
+    shipbob = ShipBobEmulator(clock=clock, initial_stock=initial_stock, ship_after=ship_after).start()
     emulators = {"amazon": amazon, "tiktok": tiktok, "temu": temu, "shein": shein, "aliexpress": aliexpress,
                  "fourpx": fourpx, "shipbob": shipbob}
     client.hset(f"{PREFIX}:sandbox:endpoints", mapping={name: e.url for name, e in emulators.items()})
     (tmp_path / "sellers").mkdir()
-    (tmp_path / "sellers" / "acme.toml").write_text(SELLER)
+    (tmp_path / "sellers" / "acme.toml").write_text(SELLER + (seller_extra(emulators) if seller_extra else ""))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(REDIS_URL=url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(tmp_path / "sellers"), LOG_FORMAT="json",
                ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4",
                ORDERHUB_HOME=str(tmp_path / "home"),
                ORDERHUB_VISIBILITY_TIMEOUT="60")  # a SIGKILLed worker's message comes back within ~70 s
+    env.update(env_extra or {})
+
+    def stop() -> None:
+        for emulator in emulators.values():
+            emulator.stop()
+        release_db(redis_url, url)
+
+    return emulators, env, client, stop
+
+
+@pytest.fixture
+def world(tmp_path: Path, redis_url: str):
+    emulators, env, client, stop = start_world(tmp_path, redis_url)
     yield emulators, env, client, tmp_path
-    for emulator in emulators.values():
-        emulator.stop()
-    release_db(redis_url, url)
-
-
+    stop()

@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import requests
+
 from sandbox import RateLimit, TikTokEmulator
 from sandbox.demo import TIKTOK_DEMO_SHOPS
 from sandbox.tiktok_shapes import PRODUCT_IDS, SKU_IDS
@@ -30,6 +32,18 @@ def test_refresh_token_and_authorized_shops(tiktok):
     assert refused["code"] != 0 and refused["data"] is None
     with_cipher = client.call("GET", "/authorization/202309/shops").json()
     assert with_cipher["code"] == 36009004 and "shop_cipher" in with_cipher["message"]
+
+
+def test_token_expiry_is_told_in_wall_clock_time_while_the_sandbox_clock_sits_in_the_past(tiktok):
+    """A client compares access_token_expire_in with its own clock: in sandbox time (2025 here) every
+    token would look expired and be refreshed before each call."""
+    reply = requests.get(tiktok.url + "/api/v2/token/refresh", timeout=5, params={
+        "app_key": TIKTOK_DEMO_SHOPS[0].app_key, "app_secret": TIKTOK_DEMO_SHOPS[0].app_secret,
+        "refresh_token": TIKTOK_DEMO_SHOPS[0].refresh_token, "grant_type": "refresh_token"}).json()["data"]
+    lifetime = reply["access_token_expire_in"] - time.time()
+    assert tiktok.clock.now().timestamp() < time.time() - 86400  # the fixture's frozen clock is in the past
+    assert tiktok.token_lifetime - 60 < lifetime <= tiktok.token_lifetime
+    assert reply["refresh_token_expire_in"] - time.time() > 364 * 86400
 
 
 def test_signature_timestamp_and_token_failures(tiktok):

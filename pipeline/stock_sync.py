@@ -1,0 +1,159 @@
+"""Warehouse stock out to every platform shop: compute what each listing may show, push what changed.
+
+A shop's listings are the platform SKUs its seller's SKU map ties to seller SKUs: explicit entries
+under `sku_map.platforms.<platform>`, the listing (product) ids under `sku_map.listings.<platform>`,
+and, with the identity default, every seller SKU a warehouse holds under its own name (on platforms
+whose stock API needs no product id). One seller SKU may stand behind several listings.
+
+What was last accepted per listing is kept in Redis, so a run pushes only the listings whose
+number moved (the connector batches them as its API allows) and a refused push is tried again on
+the next run. A drift check compares what a platform shows with what we last pushed and forgets
+the listings that differ, so the next run repairs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import msgspec
+import redis
+import structlog
+
+from config.schema import SellerConfig, ShopConfig
+from pipeline.availability import Availability, available_to_sell, serving_warehouses
+from pipeline.ports import StockPush
+from pipeline.stock import StockLedger
+
+log = structlog.get_logger()
+
+
+class Listing(msgspec.Struct, frozen=True, order=True):
+    platform_sku: str
+    seller_sku: str
+    listing_id: str | None = None
+
+
+class PlannedPush(msgspec.Struct, frozen=True):
+    listing: Listing
+    availability: Availability
+    last_pushed: int | None  # what the platform was last told, None if never
+
+    @property
+    def changed(self) -> bool:
+        return self.last_pushed != self.availability.quantity
+
+
+class StockReport(msgspec.Struct, kw_only=True):
+    shop_id: str
+    listings: int = 0
+    pushed: int = 0
+    refused: dict[str, str] = {}  # platform SKU -> the platform's message
+
+
+def pushed_key(prefix: str, seller: str, shop_id: str) -> str:
+    return f"{prefix}:{seller}:stock:pushed:{shop_id}"
+
+
+def shop_listings(seller: SellerConfig, shop: ShopConfig, held_skus: Iterable[str], *,
+                  needs_listing_id: bool = False) -> list[Listing]:
+    """Every platform SKU of this shop that stands for a seller SKU (see the module docstring)."""
+    platform, sku_map = shop.platform, seller.sku_map
+    listing_ids = sku_map.listings.get(platform, {})
+    found: dict[str, Listing] = {}
+    for platform_sku, seller_sku in sku_map.platforms.get(platform, {}).items():
+        found[platform_sku] = Listing(platform_sku, seller_sku, listing_ids.get(platform_sku))
+    for platform_sku, listing_id in listing_ids.items():
+        if platform_sku not in found:
+            seller_sku = sku_map.seller_sku(platform, platform_sku)
+            if seller_sku is not None:
+                found[platform_sku] = Listing(platform_sku, seller_sku, listing_id)
+    if sku_map.default == "identity" and not needs_listing_id:
+        covered = {listing.seller_sku for listing in found.values()}
+        for sku in held_skus:
+            if sku not in covered and sku not in found:
+                found[sku] = Listing(sku, sku)
+    if needs_listing_id:
+        return sorted(listing for listing in found.values() if listing.listing_id)
+    return sorted(found.values())
+
+
+def plan(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: redis.Redis, prefix: str, *,
+         only: set[str] | None = None, needs_listing_id: bool = False) -> list[PlannedPush]:
+    """What each of the shop's listings (or those of the seller SKUs in `only`) may show now."""
+    serving, _ = serving_warehouses(seller, shop)
+    available = ledger.available_all(seller.seller, [wh.id for wh in seller.warehouses if wh.enabled])
+    held = {sku for (_wh, sku) in available}
+    listings = shop_listings(seller, shop, held, needs_listing_id=needs_listing_id)
+    if only is not None:
+        listings = [listing for listing in listings if listing.seller_sku in only]
+    last = _last_pushed(client, pushed_key(prefix, seller.seller, shop.shop_id), [x.platform_sku for x in listings])
+    by_sku: dict[str, Availability] = {}
+    planned = []
+    for listing in listings:
+        if listing.seller_sku not in by_sku:
+            by_sku[listing.seller_sku] = available_to_sell(seller, shop, listing.seller_sku, available)
+        planned.append(PlannedPush(listing, by_sku[listing.seller_sku], last.get(listing.platform_sku)))
+    return planned
+
+
+def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: redis.Redis,
+                    prefix: str, connector: Any, platform: Any, *, only: set[str] | None = None,
+                    urgent: bool = False) -> StockReport:
+    """Push every changed listing of one shop through `platform` (a PlatformClient); remember what was
+    accepted. `urgent`: only listings now at or below the seller's push threshold (a reservation just
+    took the last units), the rest waits for the schedule."""
+    needs_listing = bool(getattr(connector, "stock_needs_listing", False))
+    planned = plan(seller, shop, ledger, client, prefix, only=only, needs_listing_id=needs_listing)
+    todo = [p for p in planned if p.changed]
+    if urgent:
+        todo = [p for p in todo if p.availability.quantity <= seller.stock.push_at_or_below]
+    report = StockReport(shop_id=shop.shop_id, listings=len(planned))
+    if not todo:
+        return report
+    pushes = [StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id) for p in todo]
+    outcomes = {o.ref: o for o in platform.push_stock(pushes)}
+    accepted = {}
+    for push in pushes:
+        outcome = outcomes.get(push.platform_sku)
+        if outcome is not None and outcome.accepted:
+            accepted[push.platform_sku] = push.quantity
+        else:
+            report.refused[push.platform_sku] = outcome.message if outcome is not None else "no answer for this SKU"
+    if accepted:
+        client.hset(pushed_key(prefix, seller.seller, shop.shop_id), mapping=accepted)
+    report.pushed = len(accepted)
+    bound = log.bind(seller=seller.seller, platform=shop.platform, shop=shop.shop_id)
+    bound.info("stock.pushed", pushed=report.pushed, refused=len(report.refused), urgent=urgent)
+    if report.refused:
+        bound.warning("stock.refused", skus=sorted(report.refused)[:20])
+    return report
+
+
+def check_drift(seller: SellerConfig, shop: ShopConfig, client: redis.Redis, prefix: str,
+                platform: Any) -> dict[str, tuple[int, int | None]]:
+    """Listings whose platform-side number differs from what we last pushed: {sku: (pushed, shown)}.
+
+    Only for platforms with a stock read API (clients with `stock_levels`). The listings found are
+    forgotten, so the next sync pushes them again."""
+    reader = getattr(platform, "stock_levels", None)
+    key = pushed_key(prefix, seller.seller, shop.shop_id)
+    last = {k.decode(): int(v) for k, v in client.hgetall(key).items()}
+    if reader is None or not last:
+        return {}
+    shown = reader(sorted(last))
+    drifted = {sku: (qty, shown.get(sku)) for sku, qty in last.items() if shown.get(sku) != qty}
+    if drifted:
+        client.hdel(key, *drifted)
+        log.warning("stock.drift", seller=seller.seller, platform=shop.platform, shop=shop.shop_id,
+                    listings=len(drifted))
+    return drifted
+
+
+def _last_pushed(client: redis.Redis, key: str, skus: list[str]) -> Mapping[str, int]:
+    if not skus:
+        return {}
+    if len(skus) > 500:
+        return {k.decode(): int(v) for k, v in client.hgetall(key).items()}
+    values = client.hmget(key, skus)
+    return {sku: int(v) for sku, v in zip(skus, values, strict=True) if v is not None}

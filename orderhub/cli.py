@@ -179,6 +179,27 @@ def sandbox_serve(seed: int, orders: int, platforms: tuple[str, ...]) -> None:
             emulator.stop()
 
 
+@sandbox_group.command("listings")
+@click.argument("platform")
+@click.option("--account", help="The emulator shop whose ids to print (TEMU: a LOCAL mall id).")
+def sandbox_listings(platform: str, account: str | None) -> None:
+    """Print the SKU map (TOML) that ties the sandbox's listings of PLATFORM to seller SKUs, with the
+    platform ids its stock API needs: paste it into a seller file to rehearse stock sync."""
+    from sandbox.serve import EMULATORS
+
+    if platform not in EMULATORS or not hasattr(EMULATORS[platform], "stock_listings"):
+        raise click.BadParameter(f"no sandbox marketplace {platform!r}", param_hint="PLATFORM")
+    rows = EMULATORS[platform]().stock_listings(account)
+    click.echo(f"[sku_map.platforms.{platform}]")
+    for row in rows:
+        click.echo(f'"{row["platform_sku"]}" = "{row["seller_sku"]}"')
+    if any(row["listing_id"] for row in rows):
+        click.echo(f"[sku_map.listings.{platform}]")
+        for row in rows:
+            if row["listing_id"]:
+                click.echo(f'"{row["platform_sku"]}" = "{row["listing_id"]}"')
+
+
 @main.command("normalize")
 @click.argument("platform")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

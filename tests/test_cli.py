@@ -93,3 +93,16 @@ def test_status_works_on_embedded_redis_with_no_redis_url_and_no_network(tmp_pat
         from orderhub.redisconn import stop_embedded
 
         stop_embedded(tmp_path / ".orderhub")
+
+
+def test_sandbox_listings_prints_a_sku_map_a_seller_file_accepts():
+    import tomllib
+
+    from config.schema import SkuMapConfig
+
+    result = CliRunner().invoke(main, ["sandbox", "listings", "tiktok"])
+    assert result.exit_code == 0, result.output
+    sku_map = SkuMapConfig(**tomllib.loads(result.output)["sku_map"])
+    (sku_id, seller_sku), *_ = sku_map.platforms["tiktok"].items()
+    assert seller_sku.startswith("OH-") and sku_id.isdigit() and sku_map.listings["tiktok"][sku_id].isdigit()
+    assert CliRunner().invoke(main, ["sandbox", "listings", "fourpx"]).exit_code == 2

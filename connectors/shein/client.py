@@ -288,6 +288,22 @@ class SheinClient:
                                                 "" if code in succeeded else "not in SHEIN's reply"))
         return outcomes
 
+    def stock_levels(self, platform_skus: Sequence[str]) -> dict[str, int]:
+        """What SHEIN shows (usable units in our warehouse) per skuCode, read 100 at a time with
+        stock-query; the drift check compares it with what we last pushed."""
+        warehouse = self.warehouse_code()
+        shown: dict[str, int] = {}
+        for i in range(0, len(platform_skus), STOCK_BATCH):
+            info = self._call("stockQuery", "/open-api/stock/stock-query",
+                              {"skuCodeList": list(platform_skus[i:i + STOCK_BATCH]), "warehouseType": "2"}) or []
+            for group in info:
+                for goods in group.get("goodsInventory") or []:
+                    for sku in goods.get("skuList") or []:
+                        units = sum(int(w.get("usableInventory") or 0) for w in sku.get("warehouseInventoryList") or []
+                                    if str(w.get("warehouseCode")) == warehouse)
+                        shown[str(sku.get("skuCode"))] = units
+        return shown
+
     def carrier_code(self, carrier: str) -> str:
         """SHEIN's expressIdCode for a carrier name, from express-channel (cached per client)."""
         if self._carriers is None:

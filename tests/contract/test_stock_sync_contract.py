@@ -17,7 +17,7 @@ from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
 from pipeline.model import StockLevel
 from pipeline.stock import StockLedger
-from pipeline.stock_sync import plan, sync_shop_stock
+from pipeline.stock_sync import check_drift, plan, sync_shop_stock
 from sandbox.world import CATALOGUE, synthetic_catalogue
 from tests.contract.harness import HARNESSES
 
@@ -89,3 +89,27 @@ def test_ten_thousand_skus_then_a_one_percent_change_pushes_only_that_in_the_few
         # ...and the explanation ops read (`orderhub stock show`) names the same number.
         for planned in plan(seller, shop, ledger, redis_client, prefix, only={changed[0]["seller_sku"]}):
             assert planned.last_pushed == planned.availability.quantity == shown[planned.listing.platform_sku]
+
+
+def test_drift_found_on_the_platform_is_pushed_again(redis_client, prefix):
+    """Someone edits a SHEIN listing's stock by hand: the drift check sees it, the next sync repairs it."""
+    harness = HARNESSES["shein"]
+    with harness.emulator(orders=0) as emulator:
+        shop, secrets = harness.shop(emulator)
+        connector = PLATFORMS["shein"]
+        client = connector.client(shop, secrets, RateLimiter(redis_client, prefix))
+        listings = emulator.stock_listings()
+        seller = seller_for("shein", shop, listings)
+        ledger = StockLedger(redis_client, prefix)
+        units = {row["seller_sku"]: 5 for row in listings}
+        snapshot(ledger, units, datetime.now(UTC))
+        assert sync_shop_stock(seller, shop, ledger, redis_client, prefix, connector, client).pushed == len(listings)
+        assert check_drift(seller, shop, redis_client, prefix, client) == {}
+
+        edited = listings[3]["platform_sku"]
+        with emulator.lock:
+            emulator.stock[(next(iter(emulator.shops)), edited)] = 40  # a hand edit in seller centre
+        assert emulator.stock_levels()[edited] == 40
+        assert check_drift(seller, shop, redis_client, prefix, client) == {edited: (5, 40)}
+        repaired = sync_shop_stock(seller, shop, ledger, redis_client, prefix, connector, client)
+        assert repaired.pushed == 1 and emulator.stock_levels()[edited] == 5

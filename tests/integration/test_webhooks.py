@@ -14,7 +14,6 @@ from tests.integration.conftest import PREFIX
 from tests.integration.workers import WorkerProcess, wait_until
 from workers.webhooks import make_server, serve_in_thread
 
-
 # platform -> (shop id in tests/integration/conftest.py, the emulator account that shop is)
 PUSHING = {
     "tiktok": ("acme-tiktok-us", "7494000000000000101"),

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pipeline.errors import MappingError
-from pipeline.ports import BundleIdentity
+from pipeline.errors import InvalidModel, MappingError
+from pipeline.model import Order, order_key
+from pipeline.ports import BundleIdentity, ShopRef
 
 _MISSING = object()
 
@@ -135,3 +136,13 @@ def identify_order(bundle: Any, id_field: str, updated: Callable[[Doc], datetime
     except MappingError:
         moment = None
     return BundleIdentity(external_id, moment)
+
+
+def canonical_order(shop: ShopRef, external_id: str, **fields: Any) -> Order:
+    """The canonical Order of one platform order, keyed to its shop; a value the model refuses is a
+    MappingError at `(canonical) <field>`, so a bad payload is held like any other mapping error."""
+    try:
+        return Order(key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller,
+                     platform=shop.platform, shop_id=shop.shop_id, external_id=external_id, **fields)
+    except InvalidModel as exc:
+        raise MappingError(f"(canonical) {exc.path}", exc.message) from None

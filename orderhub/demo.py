@@ -74,6 +74,7 @@ class Tally:
     def snapshot(self) -> dict[str, int]:
         return {"stored": self._count("*:o:*"), "submitted": self._count("*:submitted:*"),
                 "shipped": self._count("*:shipments:*"), "tracking": self._count("*:tracking_pushed:*"),
+                "refused": self._count("*:tracking_refused:*"),
                 "queued": sum(self.client.llen(q) for q in QUEUES) + self.client.hlen("unacked")}
 
 
@@ -120,7 +121,7 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
             open_outbounds = any(o.status in ("S", "P") for o in emulators["fourpx"].outbounds.values()) or \
                 any(o.status == "Processing" for o in emulators["shipbob"].sb_orders.values())
             settled = now["stored"] > 0 and now["queued"] == 0 and not open_outbounds and \
-                now["tracking"] >= now["shipped"]
+                now["tracking"] + now["refused"] >= now["shipped"]
             if settled and now == last:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= 8:
@@ -156,7 +157,8 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
         click.echo("    held per reason: " + (", ".join(f"{r} {n}" for r, n in sorted(holds.items())) or "none"))
     final = tally.snapshot()
     pushed = sum(1 for e in emulators.values() for p in e.pushed("tracking") if p["accepted"])
-    click.echo(f"  tracking pushed: {final['tracking']} (platforms accepted {pushed})")
+    click.echo(f"  tracking pushed: {final['tracking']} (platforms accepted {pushed}), refused by the platform: "
+               f"{final['refused']} (see `orderhub order show KEY`)")
     stock = Counter(e.platform for e in emulators.values() for p in e.pushed("stock") if p["accepted"])
     click.echo("  stock numbers accepted by the platforms: "
                + (", ".join(f"{name} {n}" for name, n in sorted(stock.items())) or "none"))

@@ -83,6 +83,15 @@ def mark_tracking_pushed(store: OrderStore, seller: str, order_key: str, warehou
     return first
 
 
+def mark_tracking_refused(store: OrderStore, seller: str, order_key: str, warehouse: str, message: str) -> bool:
+    """The platform refused this shipment's tracking (e.g. the order was already shipped another way):
+    recorded once, for an operator to look at; it is not retried."""
+    first = store.redis.hset(f"{store.prefix}:{seller}:tracking_refused:{order_key}", warehouse, message) == 1
+    if first:
+        store.append_event(seller, order_key, EventKind.NOTE, f"tracking from {warehouse} refused: {message}")
+    return first
+
+
 def tracking_was_pushed(store: OrderStore, seller: str, order_key: str, warehouse: str) -> bool:
     return bool(store.redis.sismember(f"{store.prefix}:{seller}:tracking_pushed:{order_key}", warehouse))
 

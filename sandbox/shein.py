@@ -35,6 +35,7 @@ from sandbox.shein_shapes import (
     sku_code,
     verify,
 )
+from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
 # Not published (reference §4.4): plausible per-path buckets, metered per openKeyId; override per test.
@@ -305,7 +306,7 @@ class SheinEmulator(Emulator):
         status, updated = self.status_of(oid, order, state)
         event = {"orderNo": oid, "orderStatus": status, "updateTime": shein_time(updated)}
         body, headers = shein_webhook.build_webhook(shop, url, event, forge=forge)
-        return shein_webhook.post_webhook(url, body, headers, timeout)
+        return post_webhook(url, body, headers, timeout)
 
 
 def _json_object(request: Request) -> dict[str, Any] | None:

@@ -12,8 +12,6 @@ import json
 import secrets
 import string
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -37,13 +35,3 @@ def build_webhook(shop: SheinCredentials, url: str, event: dict[str, Any], *,
     return body, {"Content-Type": "application/x-www-form-urlencoded", "x-lt-openKeyId": shop.open_key_id,
                   "x-lt-eventCode": ORDER_PUSH_NOTICE, "x-lt-appid": shop.app_id, "x-lt-timestamp": stamp,
                   "x-lt-signature": sign(shop.app_id, secret, urlsplit(url).path, stamp, random_key())}
-
-
-def post_webhook(url: str, body: bytes, headers: dict[str, str], timeout: float = 5.0) -> int:
-    """POST it; return the receiver's HTTP status (an HTTP error status is returned, not raised)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code

@@ -42,6 +42,7 @@ from sandbox.temu_shapes import (
     unix,
     view,
 )
+from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
 APP_BUCKET = "router"  # the rate-limit entry metering an app_key across every API type
@@ -389,7 +390,7 @@ class TemuEmulator(Emulator):
                  "updateTime": unix(seen.updated_at)}
         body, headers = temu_webhook.build_webhook(shop.app_key, shop.app_secret, event,
                                                    timestamp_ms=int(time.time() * 1000), forge=forge)
-        return temu_webhook.post_webhook(url, body, headers, timeout)
+        return post_webhook(url, body, headers, timeout)
 
 
 def _whole(value: Any) -> bool:

@@ -12,8 +12,6 @@ import base64
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 from cryptography.hazmat.primitives import padding
@@ -45,13 +43,3 @@ def build_webhook(app_key: str, app_secret: str, event: dict[str, Any], *, times
     headers["x-tm-signature"] = webhook_signature(secret, {"eventData": plain, **headers})
     body = json.dumps({"eventData": encrypt_event(app_secret, plain)}).encode()
     return body, {"Content-Type": "application/json", **headers}
-
-
-def post_webhook(url: str, body: bytes, headers: dict[str, str], timeout: float = 5.0) -> int:
-    """POST it; return the receiver's HTTP status (an HTTP error status is returned, not raised)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code

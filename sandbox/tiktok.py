@@ -41,6 +41,7 @@ from sandbox.tiktok_shapes import (
     sku_id,
     unix,
 )
+from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
 # TikTok does not publish per-endpoint QPS (reference §2.4): plausible defaults, override per test.
@@ -365,7 +366,7 @@ class TikTokEmulator(Emulator):
         payload = tiktok_webhook.order_status_payload(shop.shop_id, oid, ORDER_STATUS[state.status],
                                                       unix(state.updated_at), self.clock.timestamp())
         body, headers = tiktok_webhook.build_webhook(shop.app_key, shop.app_secret, payload, forge=forge)
-        return tiktok_webhook.post_webhook(url, body, headers, timeout)
+        return post_webhook(url, body, headers, timeout)
 
     # --- page tokens ---------------------------------------------------------------------------
     def _encode(self, state: dict[str, Any], shop_id: str, search: list[Any]) -> str:

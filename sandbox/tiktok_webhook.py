@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 ORDER_STATUS_CHANGE = 1  # webhook type ids from the reference: 1 order status, 3 address update, ...
@@ -32,13 +30,3 @@ def build_webhook(app_key: str, app_secret: str, payload: dict[str, Any], *,
     body = json.dumps(payload, separators=(",", ":")).encode()
     secret = app_secret + "-forged" if forge else app_secret
     return body, {"Content-Type": "application/json", "Authorization": webhook_signature(app_key, secret, body)}
-
-
-def post_webhook(url: str, body: bytes, headers: dict[str, str], timeout: float = 5.0) -> int:
-    """POST it; return the receiver's HTTP status (an HTTP error status is returned, not raised)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code

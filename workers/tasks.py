@@ -328,6 +328,7 @@ def push_tracking(self: Task, seller: str, key: str, warehouse: str) -> bool:
     from orderhub.wiring import platform_client
     from pipeline.fulfilment import (
         mark_tracking_pushed,
+        mark_tracking_refused,
         recorded_shipments,
         tracking_push,
         tracking_was_pushed,
@@ -348,11 +349,14 @@ def push_tracking(self: Task, seller: str, key: str, warehouse: str) -> bool:
         try:
             outcome = client.push_tracking(tracking_push(stored.order, shipment))
         except NeedsReview as exc:  # the order shipped; the platform refused the tracking: ops must look
-            store.append_event(seller, key, EventKind.NOTE, f"tracking refused by the platform: {exc}")
+            mark_tracking_refused(store, seller, key, warehouse, str(exc))
             log.error("tracking.refused", error=str(exc))
             return
         if outcome.accepted:
             mark_tracking_pushed(store, seller, key, warehouse)
+        else:
+            mark_tracking_refused(store, seller, key, warehouse, outcome.message or "refused")
+            log.error("tracking.refused", error=outcome.message)
 
     _with_retry(self, seller, key, push)
     return True

@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.fields import Doc, identify_order, order_doc
+from connectors.fields import Doc, canonical_order, identify_order, order_doc
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals, order_key
+from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -52,26 +52,19 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
     times = resolve_times(order)
     pay = order["pay_amount"]
     currency = pay["currency_code"].text()
-    try:
-        lines = tuple(_lines(order["product_list"]["order_product_dto"], status))
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id),
-            seller=shop.seller,
-            platform=shop.platform,
-            shop_id=shop.shop_id,
-            external_id=external_id,
-            platform_status=raw_status,
-            status=status,
-            fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
-            placed_at=times["gmt_create"],
-            updated_at=times["gmt_update"],
-            currency=currency,
-            lines=lines,
-            ship_to=_address(Doc(bundle.get("address"), "address")),
-            totals=_totals(lines, _money(pay)),
-        )
-    except InvalidModel as exc:
-        raise MappingError(f"(canonical) {exc.path}", exc.message) from None
+    lines = tuple(_lines(order["product_list"]["order_product_dto"], status))
+    return canonical_order(
+        shop, external_id,
+        platform_status=raw_status,
+        status=status,
+        fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
+        placed_at=times["gmt_create"],
+        updated_at=times["gmt_update"],
+        currency=currency,
+        lines=lines,
+        ship_to=_address(Doc(bundle.get("address"), "address")),
+        totals=_totals(lines, _money(pay)),
+    )
 
 
 def _status(order: Doc, raw: str) -> OrderStatus:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from connectors.fields import Doc, identify_order, order_doc
+from connectors.fields import Doc, canonical_order, identify_order, order_doc
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals, order_key
+from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 STATUS = {
@@ -49,27 +49,20 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
     status = STATUS[raw_status]
     currency = _currency(order, Doc(bundle.get("items"), "items"))
     lines = tuple(_lines(Doc(bundle.get("items"), "items"), currency, status))
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id),
-            seller=shop.seller,
-            platform=shop.platform,
-            shop_id=shop.shop_id,
-            external_id=external_id,
-            platform_status=raw_status,
-            status=status,
-            fulfilled_by=FulfilledBy.PLATFORM if order["FulfillmentChannel"].text_or("MFN") == "AFN"
-            else FulfilledBy.SELLER,
-            placed_at=order["PurchaseDate"].iso_time(),
-            updated_at=order["LastUpdateDate"].iso_time(),
-            ship_by=_optional_time(order["LatestShipDate"]),
-            currency=currency,
-            lines=lines,
-            ship_to=_address(order, Doc(bundle.get("address"), "address")),
-            totals=_totals(order, Doc(bundle.get("items"), "items"), currency, status),
-        )
-    except InvalidModel as exc:
-        raise MappingError(f"(canonical) {exc.path}", exc.message) from None
+    return canonical_order(
+        shop, external_id,
+        platform_status=raw_status,
+        status=status,
+        fulfilled_by=FulfilledBy.PLATFORM if order["FulfillmentChannel"].text_or("MFN") == "AFN"
+        else FulfilledBy.SELLER,
+        placed_at=order["PurchaseDate"].iso_time(),
+        updated_at=order["LastUpdateDate"].iso_time(),
+        ship_by=_optional_time(order["LatestShipDate"]),
+        currency=currency,
+        lines=lines,
+        ship_to=_address(order, Doc(bundle.get("address"), "address")),
+        totals=_totals(order, Doc(bundle.get("items"), "items"), currency, status),
+    )
 
 
 def _optional_time(doc: Doc) -> datetime | None:

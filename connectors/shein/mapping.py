@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connectors.fields import Doc, identify_order, order_doc
+from connectors.fields import Doc, canonical_order, identify_order, order_doc
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals, order_key
+from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 # orderStatus (int in the detail). 1 and 2 are both ours to ship: 2 only says we acknowledged it.
@@ -52,26 +52,19 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
     status = STATUS[raw_status]
     if raw_status == 2 and any(line.shipped_quantity for line in lines):
         status = OrderStatus.PARTIALLY_SHIPPED
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id),
-            seller=shop.seller,
-            platform=shop.platform,
-            shop_id=shop.shop_id,
-            external_id=external_id,
-            platform_status=str(raw_status),
-            status=status,
-            fulfilled_by=FulfilledBy.PLATFORM if by_shein else FulfilledBy.SELLER,
-            placed_at=shein_time(order["orderTime"]),
-            updated_at=shein_time(order["orderMsgUpdateTime"]),
-            ship_by=shein_time(order["requestDeliveryTime"]) if order["requestDeliveryTime"].present() else None,
-            currency=currency,
-            lines=tuple(lines),
-            ship_to=_address(order["receiveMsg"], Doc(bundle.get("address"), "address")),
-            totals=_totals(order, currency),
-        )
-    except InvalidModel as exc:
-        raise MappingError(f"(canonical) {exc.path}", exc.message) from None
+    return canonical_order(
+        shop, external_id,
+        platform_status=str(raw_status),
+        status=status,
+        fulfilled_by=FulfilledBy.PLATFORM if by_shein else FulfilledBy.SELLER,
+        placed_at=shein_time(order["orderTime"]),
+        updated_at=shein_time(order["orderMsgUpdateTime"]),
+        ship_by=shein_time(order["requestDeliveryTime"]) if order["requestDeliveryTime"].present() else None,
+        currency=currency,
+        lines=tuple(lines),
+        ship_to=_address(order["receiveMsg"], Doc(bundle.get("address"), "address")),
+        totals=_totals(order, currency),
+    )
 
 
 def shein_time(doc: Doc) -> datetime:

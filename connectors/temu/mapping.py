@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.fields import Doc, identify_order, order_doc
+from connectors.fields import Doc, canonical_order, identify_order, order_doc
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals, order_key
+from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 # PENDING orders may still change (address, quantity) and must not be released until UN_SHIPPING.
@@ -58,26 +58,19 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
     parent_amount = amount["parentOrderAmount"]
     currency = parent_amount["customerPaid"]["currency"].text()
     children = order["orderList"].items()
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id),
-            seller=shop.seller,
-            platform=shop.platform,
-            shop_id=shop.shop_id,
-            external_id=external_id,
-            platform_status=STATUS_NAMES[raw_status],
-            status=STATUS[raw_status],
-            fulfilled_by=_fulfilled_by(children),
-            placed_at=parent["parentOrderTime"].epoch_seconds(),
-            updated_at=parent["updateTime"].epoch_seconds(),
-            ship_by=parent["expectShipLatestTime"].epoch_seconds() if parent["expectShipLatestTime"].present() else None,
-            currency=currency,
-            lines=tuple(_line(child, _child_amounts(amount), currency) for child in children),
-            ship_to=_address(Doc(bundle.get("shipping"), "shipping")),
-            totals=_totals(parent_amount, currency),
-        )
-    except InvalidModel as exc:
-        raise MappingError(f"(canonical) {exc.path}", exc.message) from None
+    return canonical_order(
+        shop, external_id,
+        platform_status=STATUS_NAMES[raw_status],
+        status=STATUS[raw_status],
+        fulfilled_by=_fulfilled_by(children),
+        placed_at=parent["parentOrderTime"].epoch_seconds(),
+        updated_at=parent["updateTime"].epoch_seconds(),
+        ship_by=parent["expectShipLatestTime"].epoch_seconds() if parent["expectShipLatestTime"].present() else None,
+        currency=currency,
+        lines=tuple(_line(child, _child_amounts(amount), currency) for child in children),
+        ship_to=_address(Doc(bundle.get("shipping"), "shipping")),
+        totals=_totals(parent_amount, currency),
+    )
 
 
 def _fulfilled_by(children: list[Doc]) -> FulfilledBy:

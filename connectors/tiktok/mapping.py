@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from connectors.fields import Doc, identify_order, order_doc
+from connectors.fields import Doc, canonical_order, identify_order, order_doc
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals, order_key
+from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 STATUS = {
@@ -42,27 +42,20 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
         raise MappingError("order.status", f"unknown status {raw_status!r}")
     status = STATUS[raw_status]
     currency = order["payment"]["currency"].text()
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id),
-            seller=shop.seller,
-            platform=shop.platform,
-            shop_id=shop.shop_id,
-            external_id=external_id,
-            platform_status=raw_status,
-            status=status,
-            fulfilled_by=FulfilledBy.PLATFORM if order["fulfillment_type"].text_or("") == "FULFILLMENT_BY_TIKTOK"
-            else FulfilledBy.SELLER,
-            placed_at=order["create_time"].epoch_seconds(),
-            updated_at=order["update_time"].epoch_seconds(),
-            ship_by=order["rts_sla_time"].epoch_seconds() if order["rts_sla_time"].present() else None,
-            currency=currency,
-            lines=tuple(_lines(order["line_items"], currency)),
-            ship_to=_address(order["recipient_address"]),
-            totals=_totals(order["payment"], currency),
-        )
-    except InvalidModel as exc:
-        raise MappingError(f"(canonical) {exc.path}", exc.message) from None
+    return canonical_order(
+        shop, external_id,
+        platform_status=raw_status,
+        status=status,
+        fulfilled_by=FulfilledBy.PLATFORM if order["fulfillment_type"].text_or("") == "FULFILLMENT_BY_TIKTOK"
+        else FulfilledBy.SELLER,
+        placed_at=order["create_time"].epoch_seconds(),
+        updated_at=order["update_time"].epoch_seconds(),
+        ship_by=order["rts_sla_time"].epoch_seconds() if order["rts_sla_time"].present() else None,
+        currency=currency,
+        lines=tuple(_lines(order["line_items"], currency)),
+        ship_to=_address(order["recipient_address"]),
+        totals=_totals(order["payment"], currency),
+    )
 
 
 def _money(doc: Doc, currency: str) -> Money:

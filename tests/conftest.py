@@ -79,8 +79,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def redis_client(redis_url: str):
     client = redis.Redis.from_url(redis_url)
     yield client
-    for key in client.scan_iter(match=f"{RUN_ID}*", count=1000):
-        client.delete(key)
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{RUN_ID}*", count=10_000):  # hundreds of thousands of keys by now
+        batch.append(key)
+        if len(batch) == 5_000:
+            client.unlink(*batch)
+            batch.clear()
+    if batch:
+        client.unlink(*batch)
 
 
 @pytest.fixture

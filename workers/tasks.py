@@ -320,6 +320,8 @@ def poll_shipments(self: Task, seller: str, warehouse: str) -> int:
         store.set_cursor(seller, warehouse, latest, "shipments")
     for key in keys:
         push_tracking.apply_async((seller, key, warehouse), queue="tracking")
+    if keys:  # units left the building: re-read the warehouse now, so stock numbers follow the shipments
+        pull_inventory.apply_async((seller, warehouse), queue="stock")
     return len(keys)
 
 

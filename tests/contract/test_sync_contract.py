@@ -22,7 +22,7 @@ from pipeline.store import UpsertResult
 from pipeline.sync import sync_orders
 from tests.contract.harness import HARNESSES, Harness
 
-STEP = timedelta(hours=12)
+STEP = timedelta(hours=21)  # five incremental syncs after the first: each order changes between some of them
 HISTORY = timedelta(hours=84)  # orders are placed over 54 h and change for up to ~30 h after that
 
 

@@ -114,7 +114,7 @@ channel_id = "file:{SECRETS}#shipbob-demo.channel_id"
 
 
 def start_world(tmp_path: Path, redis_url: str, *, generator: GeneratorSettings | None = None,
-                initial_stock: int = 6, ship_after: float = 40, seller_extra: Callable[[dict], str] | None = None,
+                initial_stock: int = 6, ship_after: float = 20, seller_extra: Callable[[dict], str] | None = None,
                 env_extra: dict[str, str] | None = None):
     """Emulators on loopback, the acme seller file pointing at them, and a worker environment on a
     Redis database of its own. `seller_extra(emulators)` appends TOML to the seller file."""
@@ -134,7 +134,7 @@ def start_world(tmp_path: Path, redis_url: str, *, generator: GeneratorSettings 
     shein = SheinEmulator(clock=clock, orders=80, seed=24, **gen).start()
     aliexpress = AliExpressEmulator((replace(ALIEXPRESS_DEMO_ACCOUNTS[0], countries=("US",)),), clock=clock,
                                     orders=20, seed=25, **gen).start()
-    fourpx = FourPXEmulator(clock=clock, initial_stock=initial_stock, pick_after=5, ship_after=ship_after).start()
+    fourpx = FourPXEmulator(clock=clock, initial_stock=initial_stock, pick_after=3, ship_after=ship_after).start()
     shipbob = ShipBobEmulator(clock=clock, initial_stock=initial_stock, ship_after=ship_after).start()
     emulators = {"amazon": amazon, "tiktok": tiktok, "temu": temu, "shein": shein, "aliexpress": aliexpress,
                  "fourpx": fourpx, "shipbob": shipbob}

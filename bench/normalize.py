@@ -1,0 +1,95 @@
+"""Benchmark: raw bundle bytes → canonical Order per platform, beside merely parsing the bytes.
+
+    .venv/bin/python -m bench.normalize [--orders 2000] [--rounds 5] [--json]
+
+The bundles are real ones: each platform's connector reads `--orders` orders from its sandbox
+emulator, and every bundle is kept as the bytes the store keeps. The figure that matters is the
+ratio normalize / parse: how close mapping comes to the cost of reading the input at all (goal:
+at least 0.5). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import redis
+
+from connectors.ratelimit import RateLimiter
+from connectors.registry import PLATFORMS
+from pipeline.ports import ShopRef
+from tests.contract.harness import HARNESSES
+
+
+def bundles(platform: str, orders: int, client: redis.Redis, prefix: str) -> list[bytes]:
+    """Every raw bundle a full read of the emulator's shop returns, as stored bytes."""
+    harness = HARNESSES[platform]
+    with harness.emulator(orders=orders, seed=5) as emulator:
+        shop, secrets = harness.shop(emulator)
+        api = PLATFORMS[platform].client(shop, secrets, RateLimiter(client, prefix))
+        until = api.sync_horizon(emulator.clock.now())
+        return [orjson.dumps(b) for page in api.changed_orders(until - timedelta(days=4), until) for b in page]
+
+
+def rate(work, items: list[bytes], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        work(items)
+        best = min(best, time.perf_counter() - start)
+    return len(items) / best
+
+
+def run(orders: int, rounds: int, url: str) -> dict[str, dict[str, float]]:
+    client = redis.Redis.from_url(url)
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    figures: dict[str, dict[str, float]] = {}
+    try:
+        for platform in sorted(PLATFORMS):
+            raw = bundles(platform, orders, client, prefix)
+            connector = PLATFORMS[platform]
+            ref = ShopRef("bench", platform, f"bench-{platform}")
+
+            def parse(items: list[bytes]) -> None:
+                for item in items:
+                    orjson.loads(item)
+
+            def normalize(items: list[bytes], connector=connector, ref=ref) -> None:
+                for item in items:
+                    try:
+                        connector.map_order(orjson.loads(item), ref)
+                    except Exception:  # a malformed bundle costs what it costs; none are injected here
+                        pass
+
+            parse_rate, normalize_rate = rate(parse, raw, rounds), rate(normalize, raw, rounds)
+            figures[platform] = {"bundles": len(raw), "avg_bytes": round(sum(map(len, raw)) / max(1, len(raw))),
+                                 "parse_per_s": round(parse_rate), "normalize_per_s": round(normalize_rate),
+                                 "ratio": round(normalize_rate / parse_rate, 3)}
+    finally:
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.delete(key)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures = run(args.orders, args.rounds, os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    print(f"normalize vs orjson parse, {datetime.now(UTC):%Y-%m-%d}, best of {args.rounds} rounds")
+    print(f"{'platform':<11} {'bundles':>7} {'bytes':>6} {'parse/s':>10} {'normalize/s':>12} {'ratio':>6}  goal >= 0.5")
+    for platform, f in figures.items():
+        print(f"{platform:<11} {f['bundles']:>7} {f['avg_bytes']:>6} {f['parse_per_s']:>10,} "
+              f"{f['normalize_per_s']:>12,} {f['ratio']:>6}  {'met' if f['ratio'] >= 0.5 else 'missed'}")
+    if args.json:
+        print(orjson.dumps({"benchmark": "normalize", "figures": figures}).decode())
+
+
+if __name__ == "__main__":
+    main()

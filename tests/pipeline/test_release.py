@@ -143,3 +143,23 @@ def test_unknown_sku_is_held_then_replay_routes_it_after_the_mapping_is_added(st
     assert store.get("acme", o.key).hold is None and store.get("acme", o.key).stage == "routed"
     assert ledger.allocation("acme", o.key)[0].lines == (("MUG-01", 1),)
     assert store.holds("acme", HoldReason.UNKNOWN_SKU)[HoldReason.UNKNOWN_SKU] == []
+
+
+def test_a_temu_pending_order_is_not_released_until_it_reaches_un_shipping(store, redis_client, prefix):
+    """TEMU: a PENDING (1) order may still change, so it waits; the same order at UN_SHIPPING (2) goes."""
+    from connectors.temu.mapping import map_order
+    from pipeline.ports import ShopRef
+    from tests.connectors.fixtures import bundle
+
+    ref = ShopRef("acme", "temu", "acme-temu-us")
+    ready = map_order(bundle("temu", "usd_local_ready"), ref)
+    pending = msgspec.structs.replace(map_order(bundle("temu", "pending_no_address"), ref), key=ready.key,
+                                      external_id=ready.external_id, updated_at=ready.updated_at.replace(year=2025))
+    assert pending.status is OrderStatus.PENDING
+    ledger, cfg = StockLedger(redis_client, prefix), seller()
+    stock(ledger, {("east", line.seller_sku): 50 for line in ready.lines})
+    store.upsert("acme", [received(pending)])
+    assert route_order(store, ledger, cfg, ready.key).outcome is Outcome.WAITING
+    assert ledger.allocation("acme", ready.key) == []
+    store.upsert("acme", [received(ready)])
+    assert route_order(store, ledger, cfg, ready.key).outcome is Outcome.ROUTED

@@ -7,6 +7,7 @@ together stay within the limit; a 429 that slips through blocks the bucket for e
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -89,8 +90,12 @@ class RateLimiter:
     def try_take(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
         """0.0 when a token was taken, else the seconds until one will be there."""
         rate = limit.rate * self.headroom
+        # The same margin on the burst: our bucket and the platform's are never perfectly in step
+        # (clock skew, calls in flight), and a full burst at exactly the platform's size meets its last
+        # token gone one time in many.
+        burst = max(1, math.floor(limit.burst * self.headroom))
         wait = self._take(keys=[self._key(platform, account, operation), f"{self._prefix}:stats:calls"],
-                          args=[rate, limit.burst, cost, f"{platform}:{operation}"])
+                          args=[rate, burst, cost, f"{platform}:{operation}"])
         return float(wait)
 
     def acquire(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:

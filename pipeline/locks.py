@@ -17,6 +17,10 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 class Lease:
@@ -26,12 +30,17 @@ class Lease:
         self.ttl_ms = int(ttl_seconds * 1000)
         self.token = uuid.uuid4().hex
         self._release = client.register_script(_RELEASE)
+        self._extend = client.register_script(_EXTEND)
 
     def acquire(self) -> bool:
         return bool(self._redis.set(self.key, self.token, nx=True, px=self.ttl_ms))
 
     def release(self) -> bool:
         return bool(self._release(keys=[self.key], args=[self.token]))
+
+    def extend(self) -> bool:
+        """Another full ttl for long work done in steps; False when the lease was already lost."""
+        return bool(self._extend(keys=[self.key], args=[self.token, self.ttl_ms]))
 
 
 @contextmanager

@@ -13,7 +13,7 @@ the listings that differ, so the next run repairs them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -99,10 +99,13 @@ def plan(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: re
 
 def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: redis.Redis,
                     prefix: str, connector: Any, platform: Any, *, only: set[str] | None = None,
-                    urgent: bool = False) -> StockReport:
+                    urgent: bool = False, still_mine: Callable[[], bool] | None = None,
+                    chunk: int = 400) -> StockReport:
     """Push every changed listing of one shop through `platform` (a PlatformClient); remember what was
     accepted. `urgent`: only listings now at or below the seller's push threshold (a reservation just
-    took the last units), the rest waits for the schedule."""
+    took the last units), the rest waits for the schedule. Pushes go out `chunk` listings at a time
+    and `still_mine()` (extending the caller's lease) is asked before each: a caller that lost its
+    lease stops, so two pushers of one shop never interleave (an older number could land last)."""
     needs_listing = bool(getattr(connector, "stock_needs_listing", False))
     planned = plan(seller, shop, ledger, client, prefix, only=only, needs_listing_id=needs_listing)
     todo = [p for p in planned if p.changed]
@@ -112,17 +115,22 @@ def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger,
     if not todo:
         return report
     pushes = [StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id) for p in todo]
-    outcomes = {o.ref: o for o in platform.push_stock(pushes)}
-    accepted = {}
-    for push in pushes:
-        outcome = outcomes.get(push.platform_sku)
-        if outcome is not None and outcome.accepted:
-            accepted[push.platform_sku] = push.quantity
-        else:
-            report.refused[push.platform_sku] = outcome.message if outcome is not None else "no answer for this SKU"
-    if accepted:
-        client.hset(pushed_key(prefix, seller.seller, shop.shop_id), mapping=accepted)
-    report.pushed = len(accepted)
+    for start in range(0, len(pushes), chunk):
+        if still_mine is not None and not still_mine():
+            log.warning("stock.lease_lost", seller=seller.seller, shop=shop.shop_id, left=len(pushes) - start)
+            break
+        batch = pushes[start:start + chunk]
+        outcomes = {o.ref: o for o in platform.push_stock(batch)}
+        accepted = {}
+        for push in batch:
+            outcome = outcomes.get(push.platform_sku)
+            if outcome is not None and outcome.accepted:
+                accepted[push.platform_sku] = push.quantity
+            else:
+                report.refused[push.platform_sku] = outcome.message if outcome is not None else "no answer"
+        if accepted:
+            client.hset(pushed_key(prefix, seller.seller, shop.shop_id), mapping=accepted)
+        report.pushed += len(accepted)
     bound = log.bind(seller=seller.seller, platform=shop.platform, shop=shop.shop_id)
     bound.info("stock.pushed", pushed=report.pushed, refused=len(report.refused), urgent=urgent)
     if report.refused:

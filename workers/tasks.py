@@ -18,7 +18,7 @@ from celery.signals import task_postrun, task_prerun
 from orderhub.redisconn import get_redis
 from orderhub.settings import key_prefix
 from pipeline.errors import AuthenticationFailed, NeedsReview, RetryableError
-from pipeline.locks import lease
+from pipeline.locks import Lease, lease
 from pipeline.model import EventKind
 from pipeline.store import OrderStore
 from pipeline.sync import fetch_and_store, sync_orders
@@ -265,7 +265,12 @@ def _enqueue_stock_sync(seller: str, skus: list[str] | None = None, urgent: bool
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = None, urgent: bool = False) -> dict:
-    """Push one shop's changed stock numbers; one run per shop at a time, so pushes never cross."""
+    """Push one shop's changed stock numbers; one run per shop at a time, so pushes never cross.
+
+    A request first notes itself in Redis (a full push, or the SKUs of an urgent one), then takes the
+    shop's lease; one that finds a push running just returns. The holder goes round again for every
+    request noted meanwhile and looks once more after letting go, so a newer number is never dropped
+    and no task sits in a countdown waiting for the lease."""
     from orderhub.wiring import platform_client
     from pipeline.stock_sync import sync_shop_stock
 
@@ -273,16 +278,37 @@ def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = N
     structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
     cfg = seller_config(seller)
     shop = cfg.shop(shop_id)
-    with lease(client_redis, f"{key_prefix()}:lock:stock:{seller}:{shop_id}", Timings().task_time_limit) as held:
-        if not held:  # another push of this shop is running; this one may carry newer numbers
-            raise self.retry(countdown=1 + random.random(), max_retries=MAX_RETRIES * 4)
-        try:
-            connector, platform, _ = platform_client(cfg, shop, client_redis, key_prefix())
+    full_key = f"{key_prefix()}:stock:pending_full:{seller}:{shop_id}"
+    skus_key = f"{key_prefix()}:stock:pending_skus:{seller}:{shop_id}"
+    if urgent and skus:
+        client_redis.sadd(skus_key, *skus)
+    else:
+        client_redis.set(full_key, 1, ex=3600)
+    pushed = 0
+    held = Lease(client_redis, f"{key_prefix()}:lock:stock:{seller}:{shop_id}", Timings().task_time_limit)
+    if not held.acquire():
+        return {"deferred": "a push of this shop is running; it takes this request on"}
+    deadline = time.monotonic() + Timings().task_time_limit / 2  # then hand over to a fresh task
+    try:
+        connector, platform, _ = platform_client(cfg, shop, client_redis, key_prefix())
+        while time.monotonic() < deadline:
+            pipe = client_redis.pipeline()
+            pipe.getdel(full_key).smembers(skus_key).delete(skus_key)
+            full, pending, _ = pipe.execute()
+            if not full and not pending:
+                break
+            only = None if full else {sku.decode() for sku in pending}
             report = sync_shop_stock(cfg, shop, _ledger(), client_redis, key_prefix(), connector, platform,
-                                     only=set(skus) if skus else None, urgent=urgent)
-        except RetryableError as exc:
-            raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
-    return {"listings": report.listings, "pushed": report.pushed, "refused": len(report.refused)}
+                                     only=only, urgent=not full, still_mine=held.extend)
+            pushed += report.pushed
+    except RetryableError as exc:
+        client_redis.set(full_key, 1, ex=3600)  # whatever was taken on is pushed by the retry
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    finally:
+        held.release()
+    if client_redis.exists(full_key) or client_redis.scard(skus_key):  # noted meanwhile, or left over
+        sync_stock.apply_async((seller, shop_id, None, False), queue="stock")
+    return {"pushed": pushed}
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)

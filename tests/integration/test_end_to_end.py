@@ -14,7 +14,8 @@ import redis
 
 from pipeline.dispatch import submissions
 from pipeline.fulfilment import tracking_was_pushed
-from pipeline.model import FulfilledBy
+from pipeline.model import EventKind as TimelineKind
+from pipeline.model import FulfilledBy, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
 from sandbox.generator import EventKind, OrderEvent
@@ -80,9 +81,12 @@ def test_orders_flow_to_warehouses_and_tracking_back_through_a_worker_kill(world
         if stored.hold is not None:
             held += 1
             assert stored.hold.detail
+        elif not subs and stored.order.status in (OrderStatus.CANCELLED, OrderStatus.SHIPPED) and \
+                not any(e.kind is TimelineKind.ROUTED for e in timeline):
+            continue  # cancelled, or shipped by the platform's own script, before routing reached it
         else:
             eligible += 1
-            assert len(subs) == 1, (key, subs)
+            assert len(subs) == 1, (key, subs, stored.order.status, [(e.kind, e.detail) for e in timeline])
     assert eligible >= 5 and held >= 1  # 6 units per SKU per warehouse: some orders must wait for stock
 
     pushed = {name: [p for p in emulators[name].pushed("tracking") if p["accepted"]] for name in PLATFORMS}

@@ -133,7 +133,7 @@ def start_world(tmp_path: Path, redis_url: str, *, generator: GeneratorSettings 
     temu = TemuEmulator(clock=clock, orders=120, seed=23, **gen).start()
     shein = SheinEmulator(clock=clock, orders=80, seed=24, **gen).start()
     aliexpress = AliExpressEmulator((replace(ALIEXPRESS_DEMO_ACCOUNTS[0], countries=("US",)),), clock=clock,
-                                    orders=20, seed=25, **gen).start()
+                                    orders=40, seed=25, **gen).start()
     fourpx = FourPXEmulator(clock=clock, initial_stock=initial_stock, pick_after=3, ship_after=ship_after).start()
     shipbob = ShipBobEmulator(clock=clock, initial_stock=initial_stock, ship_after=ship_after).start()
     emulators = {"amazon": amazon, "tiktok": tiktok, "temu": temu, "shein": shein, "aliexpress": aliexpress,

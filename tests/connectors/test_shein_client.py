@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -18,6 +16,7 @@ from pipeline.errors import AuthenticationFailed
 from sandbox import SandboxClock
 from sandbox.demo import SHEIN_DEMO_SHOPS
 from sandbox.shein import SheinEmulator
+from tests.webhook_sink import webhook_sink
 
 US = SHEIN_DEMO_SHOPS[0]
 SECRETS = {"app_id": US.app_id, "app_secret": US.app_secret, "open_key_id": US.open_key_id,
@@ -83,28 +82,12 @@ def test_envelope_codes_are_classified(status, body, action):
 @pytest.fixture
 def delivered():
     """Two webhook deliveries from the emulator (genuine, forged), captured with their path."""
-    received: list[tuple[dict[str, str], bytes, str]] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(({k.lower(): v for k, v in self.headers.items()}, body, self.path))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    with SheinEmulator(clock=SandboxClock(start=datetime(2026, 3, 2, 12, tzinfo=UTC), factor=0), orders=50) as emu:
+    with webhook_sink() as (base, deliveries), SheinEmulator(
+            clock=SandboxClock(start=datetime(2026, 3, 2, 12, tzinfo=UTC), factor=0), orders=50) as emu:
         oid = next(r["id"] for r in emu.ground_truth() if r["account"] == US.open_key_id)
-        url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/acme/acme-shein-us"
-        emu.send_order_webhook(url, oid)
-        emu.send_order_webhook(url, oid, forge=True)
-    server.shutdown()
-    server.server_close()
+        emu.send_order_webhook(f"{base}/webhooks/acme/acme-shein-us", oid)
+        emu.send_order_webhook(f"{base}/webhooks/acme/acme-shein-us", oid, forge=True)
+    received = [(d.headers, d.body, d.path) for d in deliveries]
     return oid, received
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import orjson
 
@@ -15,6 +13,7 @@ from pipeline.ports import ShopRef, StockPush, TrackedItem, TrackingPush
 from pipeline.sync import sync_orders
 from sandbox.faults import FaultInjector
 from tests.contract.harness import HARNESSES
+from tests.webhook_sink import webhook_sink
 
 HARNESS = HARNESSES["temu"]
 
@@ -103,26 +102,9 @@ def test_stock_is_pushed_per_goods_and_a_retry_after_a_lost_answer_is_a_no_op(st
 
 
 def _capture_webhooks(emulator, sn, *, forge):
-    received = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append((dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        emulator.send_order_webhook(f"http://127.0.0.1:{server.server_address[1]}/hook", sn, forge=forge)
-    finally:
-        server.shutdown()
-        server.server_close()
-    return received[0]
+    with webhook_sink() as (base, received):
+        emulator.send_order_webhook(f"{base}/hook", sn, forge=forge)
+    return received[0].headers, received[0].body
 
 
 def test_webhook_receiver_decrypts_genuine_events_and_rejects_forged_ones():

@@ -9,10 +9,8 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -24,6 +22,7 @@ from sandbox import RateLimit
 from sandbox.demo import TEMU_DEMO_SHOPS, TemuCredentials
 from sandbox.temu import TemuEmulator
 from sandbox.temu_shapes import GOODS_IDS, SKU_IDS
+from tests.webhook_sink import webhook_sink
 
 US, EU, GLOBAL = TEMU_DEMO_SHOPS
 
@@ -201,31 +200,13 @@ def test_shipment_confirm_ships_children_and_a_tracking_number_works_once(temu):
 
 
 def test_webhook_is_encrypted_and_signed_like_temus_java_sample(temu):
-    received: list[tuple[bytes, dict[str, str]]] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append((self.rfile.read(int(self.headers["Content-Length"])), dict(self.headers.items())))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with webhook_sink() as (base, received):
         sn = next(r["id"] for r in temu.ground_truth() if r["account"] == US.mall_id)
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        assert temu.send_order_webhook(url, sn) == 200
-        assert temu.send_order_webhook(url, sn, forge=True) == 200
-    finally:
-        server.shutdown()
-        server.server_close()
+        assert temu.send_order_webhook(f"{base}/hook", sn) == 200
+        assert temu.send_order_webhook(f"{base}/hook", sn, forge=True) == 200
     signatures = []
-    for body, headers in received:
-        headers = {k.lower(): v for k, v in headers.items()}
+    for delivery in received:
+        body, headers = delivery.body, delivery.headers
         key = US.app_secret.encode()[:16]
         decryptor = Cipher(algorithms.AES(key), modes.CBC(key)).decryptor()
         padded = decryptor.update(base64.b64decode(json.loads(body)["eventData"])) + decryptor.finalize()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import requests
 
@@ -16,6 +14,7 @@ from sandbox import RateLimit, TikTokEmulator
 from sandbox.demo import TIKTOK_DEMO_SHOPS
 from sandbox.tiktok_shapes import PRODUCT_IDS, SKU_IDS
 from tests.sandbox.conftest import TikTokClient
+from tests.webhook_sink import webhook_sink
 
 SEARCH = "/order/202309/orders/search"
 
@@ -185,28 +184,11 @@ def test_mark_package_shipped_moves_units_and_status(tiktok):
 
 
 def test_webhook_is_signed_and_can_be_forged(tiktok):
-    received: list[tuple[bytes, str]] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append((self.rfile.read(int(self.headers["Content-Length"])), self.headers["Authorization"]))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with webhook_sink() as (base, deliveries):
         oid = next(r["id"] for r in tiktok.ground_truth())
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        assert tiktok.send_order_webhook(url, oid) == 200
-        assert tiktok.send_order_webhook(url, oid, forge=True) == 200
-    finally:
-        server.shutdown()
-        server.server_close()
+        assert tiktok.send_order_webhook(f"{base}/hook", oid) == 200
+        assert tiktok.send_order_webhook(f"{base}/hook", oid, forge=True) == 200
+    received = [(d.body, d.headers["authorization"]) for d in deliveries]
     shop = TIKTOK_DEMO_SHOPS[[s.shop_id for s in TIKTOK_DEMO_SHOPS].index(tiktok.orders[oid].account)]
     good, forged = received
     expected = hmac.new(shop.app_secret.encode(), shop.app_key.encode() + good[0], hashlib.sha256).hexdigest()

@@ -21,7 +21,7 @@ import redis
 import structlog
 
 from config.schema import SellerConfig, ShopConfig
-from pipeline.availability import Availability, available_to_sell, serving_warehouses
+from pipeline.availability import Availability, available_to_sell
 from pipeline.ports import StockPush
 from pipeline.stock import StockLedger
 
@@ -81,9 +81,13 @@ def shop_listings(seller: SellerConfig, shop: ShopConfig, held_skus: Iterable[st
 def plan(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: redis.Redis, prefix: str, *,
          only: set[str] | None = None, needs_listing_id: bool = False) -> list[PlannedPush]:
     """What each of the shop's listings (or those of the seller SKUs in `only`) may show now."""
-    serving, _ = serving_warehouses(seller, shop)
-    available = ledger.available_all(seller.seller, [wh.id for wh in seller.warehouses if wh.enabled])
-    held = {sku for (_wh, sku) in available}
+    warehouses = [wh.id for wh in seller.warehouses if wh.enabled]
+    if only is None:
+        available = ledger.available_all(seller.seller, warehouses)
+        held = {sku for (_wh, sku) in available}
+    else:  # an urgent push names a few SKUs: read just those, not every warehouse's whole hash
+        available = ledger.view(seller.seller, [(wh, sku) for wh in warehouses for sku in only])
+        held = set(only)
     listings = shop_listings(seller, shop, held, needs_listing_id=needs_listing_id)
     if only is not None:
         listings = [listing for listing in listings if listing.seller_sku in only]

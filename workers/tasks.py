@@ -150,19 +150,19 @@ def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger = seller_config(seller), _store(), _ledger()
     outcomes: dict[str, int] = {}
-    to_submit, to_cancel = [], []
+    to_submit, to_cancel, reserved = [], [], set()
     for key in keys:
         result = route_order(store, ledger, cfg, key)
         outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
         if result.outcome in (Outcome.ROUTED, Outcome.ALREADY_ROUTED):
             to_submit.append(key)
+            reserved.update(sku for allocation in result.allocations for sku, _ in allocation.lines)
         elif result.outcome is Outcome.CANCELLED:
             to_cancel.append(key)
     if to_submit:
         submit_orders.apply_async((seller, to_submit), queue="dispatch")
-        reserved = sorted({sku for key in to_submit for a in _ledger().allocation(seller, key) for sku, _ in a.lines})
         if reserved:  # the last units may just have gone: those listings are pushed now, not at the schedule
-            _enqueue_stock_sync(seller, reserved, urgent=True)
+            _enqueue_stock_sync(seller, sorted(reserved), urgent=True)
     if to_cancel:
         cancel_orders.apply_async((seller, to_cancel), queue="dispatch")
     return outcomes
@@ -318,9 +318,10 @@ def check_stock_drift(self: Task, seller: str, shop_id: str) -> int:
     from pipeline.stock_sync import check_drift
 
     cfg = seller_config(seller)
+    shop = cfg.shop(shop_id)
     try:
-        _, platform, _ = platform_client(cfg, cfg.shop(shop_id), get_redis(), key_prefix())
-        drifted = check_drift(cfg, cfg.shop(shop_id), get_redis(), key_prefix(), platform)
+        _, platform, _ = platform_client(cfg, shop, get_redis(), key_prefix())
+        drifted = check_drift(cfg, shop, get_redis(), key_prefix(), platform)
     except RetryableError as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
     if drifted:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ import requests
 
 from config.schema import ShopConfig
 from connectors.http import OK, Action, Transport, Verdict
+from connectors.listings import by_listing
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
@@ -181,13 +181,7 @@ class TemuClient:
         at TEMU. The key also carries a per-call nonce: a key from the content alone would turn the
         second of "12, then 5, then 12" into a no-op. A later call resending the same targets is
         harmless because targets are absolute."""
-        by_goods: dict[str, list[StockPush]] = defaultdict(list)
-        outcomes = []
-        for push in pushes:
-            if push.listing_id is None:
-                outcomes.append(PushOutcome(push.platform_sku, False, "no TEMU goodsId in the SKU map"))
-            else:
-                by_goods[push.listing_id].append(push)
+        by_goods, outcomes = by_listing(pushes, "no TEMU goodsId in the SKU map")
         nonce = uuid.uuid4().hex
         for goods_id, group in by_goods.items():
             targets = [{"skuId": p.platform_sku, "stockTarget": max(0, p.quantity)} for p in group]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ import requests
 
 from config.schema import ShopConfig
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.listings import by_listing
 from connectors.paging import token_pages
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
@@ -163,13 +163,7 @@ class TikTokClient:
 
     def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
         """One inventory update per product, holding all of its SKUs (the API's own batching)."""
-        by_product: dict[str, list[StockPush]] = defaultdict(list)
-        outcomes = []
-        for push in pushes:
-            if push.listing_id is None:
-                outcomes.append(PushOutcome(push.platform_sku, False, "no TikTok product id in the SKU map"))
-            else:
-                by_product[push.listing_id].append(push)
+        by_product, outcomes = by_listing(pushes, "no TikTok product id in the SKU map")
         for product_id, group in by_product.items():
             body = {"skus": [{"id": p.platform_sku, "inventory": [{"quantity": max(0, min(MAX_STOCK, p.quantity))}]}
                              for p in group]}

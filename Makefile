@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Two test processes for the two cores; tests that start Celery workers share one of them, in turn.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: demo test lint clean
 

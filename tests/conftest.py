@@ -62,12 +62,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-slow"):
-        return
     skip = pytest.mark.skip(reason="long run: use --run-slow")
     for item in items:
-        if "slow" in item.keywords:
+        if "slow" in item.keywords and not config.getoption("--run-slow"):
             item.add_marker(skip)
+        if {"integration", "chaos"} & set(item.path.parts):
+            # Tests with Celery worker subprocesses take both cores each: under `-n 2 --dist loadgroup`
+            # they run one after another on one xdist worker, beside the in-process tests.
+            item.add_marker(pytest.mark.xdist_group("celery-workers"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_secret_or_pii_logged():
+    """Checked when the session ends, so lines logged after the hygiene test (or in another xdist
+    worker, which has its own capture) are covered too."""
+    yield
+    from tests.log_hygiene import leaked_values
+
+    leaked = leaked_values(LOG_CAPTURE.getvalue())
+    if leaked:
+        pytest.fail(f"{len(leaked)} sensitive value(s) found in this process's logs", pytrace=False)
 
 
 @pytest.fixture(scope="session")

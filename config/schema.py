@@ -43,7 +43,9 @@ class SkuMapConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 
     def seller_sku(self, platform: str, platform_sku: str, reported: str | None = None) -> str | None:
         """An explicit mapping wins; then the seller's own code the platform reports beside its SKU id
-        (TEMU `extCode`), which under `identity` stands for itself; then the platform SKU itself."""
+        (TEMU `extCode`), which under `identity` stands for itself; then the platform SKU itself.
+        Whitespace around a code is never part of it: sellers paste codes into listing forms with it."""
+        platform_sku, reported = platform_sku.strip(), (reported or "").strip() or None
         specific = self.platforms.get(platform, {})
         if platform_sku in specific:
             return specific[platform_sku]

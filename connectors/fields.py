@@ -1,8 +1,11 @@
 """Typed reads from platform JSON that fail with the field path, for the mapping modules.
 
-`Doc(value, "order")["OrderTotal"]["Amount"].decimal()` raises MappingError at
-`order.OrderTotal.Amount` when the value is missing or of the wrong type. Which format a platform
-uses (decimal strings, epoch seconds, UTC+8 strings) stays in its own mapping, which picks the getter.
+The hot path: `decode_bundle` turns a bundle's bytes into the platform's wire Structs
+(`connectors/<platform>/wire.py`) in one msgspec call, which checks every type in C; a wrong or
+missing field becomes a MappingError at its path, e.g. `order.OrderTotal.Amount`. What msgspec
+cannot check (decimal text, a platform's own time format) is read by the helpers below. `Doc` is
+the slow, forgiving reader `identify` uses on a bundle that did not map. Which format a platform
+uses stays in its own mapping, which picks the reader.
 """
 
 from __future__ import annotations
@@ -10,17 +13,91 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+import msgspec
 
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Order, order_key
+from pipeline.model import MINOR_STEP, Money, Order, order_key
 from pipeline.ports import BundleIdentity, ShopRef
 
 _MISSING = object()
+W = TypeVar("W")
+
+Text = Annotated[str, msgspec.Meta(min_length=1)]
+"""A string that must not be empty (an id, a SKU, a status)."""
+Id = Text | int
+"""An id some platforms send as a JSON number: read it with `str()`."""
+IsoTime = Annotated[datetime, msgspec.Meta(tz=True)]
+"""An RFC 3339 instant with an offset or Z (msgspec parses it in C); make it UTC with `as_utc`."""
+
+
+def decode_bundle(decoder: msgspec.json.Decoder[W], raw: bytes) -> W:
+    """A bundle's bytes as its platform's wire Structs; a wrong type or a missing field is a MappingError
+    at its path (msgspec's `$.order.items[0].price` becomes `order.items[0].price`)."""
+    try:
+        return decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise _at_path(str(exc)) from None
+    except msgspec.DecodeError:
+        raise MappingError("", "the bundle is not JSON") from None
+
+
+def _at_path(text: str) -> MappingError:
+    message, _, where = text.partition(" - at `$")
+    path = where.rstrip("`").lstrip(".")
+    prefix = "Object missing required field `"
+    if message.startswith(prefix):  # named like the Doc getters did: the missing field's own path
+        field = message[len(prefix):].rstrip("`")
+        path, message = (f"{path}.{field}" if path else field), "missing"
+    return MappingError(path or "bundle", message)
+
+
+def decimal_text(value: str, path: str = "") -> Decimal:
+    """A decimal amount sent as a string (never a JSON number: that would have been a float)."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise MappingError(path, f"not a decimal: {value[:20]!r}") from None
+    if not amount.is_finite():
+        raise MappingError(path, "not a finite decimal")
+    return amount
+
+
+def amount_of(text: str, currency: str) -> Decimal:
+    """Decimal text as an amount of `currency`, refused if it has more decimals than the currency
+    allows: the check Money makes, without building a Money for each addend of a total. Its
+    MappingError has no path: the caller, who knows where the text was, adds it with `.at()`."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise MappingError("", f"not a decimal: {text[:20]!r}") from None
+    step = MINOR_STEP.get(currency)
+    if step is None:
+        raise MappingError("", f"not an ISO-4217 code: {currency!r}")
+    if not amount.is_finite():
+        raise MappingError("", "not a finite decimal")
+    if amount != amount.quantize(step):
+        raise MappingError("", f"{amount} has more decimals than {currency} allows")
+    return amount
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware datetime msgspec decoded (with its offset) as UTC."""
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
+def money(amount: Decimal, currency: str, path: str) -> Money:
+    """Money whose refusal (too many decimals for the currency) is a MappingError at `path`."""
+    try:
+        return Money(amount, currency)
+    except InvalidModel as exc:
+        raise MappingError(path, exc.message) from None
 
 
 class Doc:
-    """A value inside a raw bundle together with its path."""
+    """A value inside a raw dict bundle together with its path: for `identify`, which must read what
+    it can from a bundle that did not decode (slow and forgiving; mapping never uses it)."""
 
     __slots__ = ("path", "value")
 
@@ -41,9 +118,6 @@ class Doc:
     def present(self) -> bool:
         return self.value is not _MISSING and self.value is not None
 
-    def optional(self) -> Doc | None:
-        return self if self.present() else None
-
     def _need(self) -> Any:
         if not self.present():
             raise MappingError(self.path, "missing")
@@ -57,30 +131,6 @@ class Doc:
         if not text:
             raise MappingError(self.path, "empty")
         return text
-
-    def text_or(self, default: str | None) -> str | None:
-        return self.text() if self.present() and self.value != "" else default
-
-    def integer(self) -> int:
-        value = self._need()
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                return int(value)
-            raise MappingError(self.path, f"expected a whole number, got {_kind(value)}")
-        return value
-
-    def decimal_string(self) -> Decimal:
-        """A decimal amount sent as a string (never a JSON number: that would have been a float)."""
-        value = self._need()
-        if not isinstance(value, str):
-            raise MappingError(self.path, f"expected a decimal string, got {_kind(value)}")
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise MappingError(self.path, f"not a decimal: {value[:20]!r}") from None
-        if not amount.is_finite():
-            raise MappingError(self.path, "not a finite decimal")
-        return amount
 
     def iso_time(self) -> datetime:
         """An ISO-8601 instant with an offset or Z, as aware UTC."""
@@ -101,13 +151,6 @@ class Doc:
             raise MappingError(self.path, f"expected unix seconds, got {_kind(value)}")
         return datetime.fromtimestamp(value, UTC)
 
-    def items(self) -> list[Doc]:
-        value = self._need()
-        if not isinstance(value, list):
-            raise MappingError(self.path, f"expected a list, got {_kind(value)}")
-        return [Doc(item, f"{self.path}[{i}]") for i, item in enumerate(value)]
-
-
 def _kind(value: Any) -> str:
     if value is _MISSING:
         return "nothing"
@@ -115,13 +158,6 @@ def _kind(value: Any) -> str:
         return "null"
     return {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
             dict: "an object"}.get(type(value), type(value).__name__)
-
-
-def order_doc(bundle: Any) -> Doc:
-    """The `order` object of a raw bundle, or MappingError at `order`."""
-    if not isinstance(bundle, dict) or not isinstance(bundle.get("order"), dict):
-        raise MappingError("order", "missing or not an object")
-    return Doc(bundle["order"], "order")
 
 
 def identify_order(bundle: Any, id_field: str, updated: Callable[[Doc], datetime]) -> BundleIdentity:

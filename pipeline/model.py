@@ -14,7 +14,7 @@ from decimal import Decimal
 import msgspec
 
 from pipeline.countries import is_country
-from pipeline.currencies import is_currency, minor_units
+from pipeline.currencies import MINOR_UNITS, is_currency, minor_units
 from pipeline.errors import InvalidModel
 
 PLATFORMS = ("aliexpress", "amazon", "shein", "temu", "tiktok")
@@ -27,6 +27,9 @@ class OrderStatus(enum.StrEnum):
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
+
+
+_CANCELLED = OrderStatus.CANCELLED  # a module constant: enum attribute lookups are slow on Python 3.11
 
 
 class FulfilledBy(enum.StrEnum):
@@ -72,11 +75,32 @@ def _check_utc(path: str, value: datetime | None) -> None:
         raise _invalid(path, "must be timezone-aware UTC")
 
 
+def _all_text(*values: object) -> bool:
+    """Every value non-blank text: the usual case, settled in one call (the `_check_*` name the culprit)."""
+    for value in values:  # noqa: SIM110 (a plain loop: all() over a generator costs twice as much here)
+        if type(value) is not str or not value or value.isspace():
+            return False
+    return True
+
+
+def _all_utc(*values: datetime | None) -> bool:
+    """Every value None or a datetime in `UTC` itself: the usual case, settled in one call."""
+    for value in values:
+        if value is not None and (type(value) is not datetime or value.tzinfo is not UTC):
+            return False
+    return True
+
+
 def _check_text(path: str, value: object, *, allow_empty: bool = False) -> None:
     if not isinstance(value, str):
         raise _invalid(path, f"expected text, got {type(value).__name__}")
-    if not allow_empty and not value.strip():
+    if not allow_empty and (not value or value.isspace()):
         raise _invalid(path, "must not be empty")
+
+
+MINOR_STEP = {code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items()}
+"""The smallest step of each currency (0.01 USD, 1 JPY), computed once: Money checks it on every construction."""
+_ZEROS: dict[str, Money] = {}  # Money.zero's shared instances, by currency
 
 
 class Money(msgspec.Struct, frozen=True):
@@ -86,11 +110,11 @@ class Money(msgspec.Struct, frozen=True):
     currency: str
 
     def __post_init__(self) -> None:
-        if not is_currency(self.currency):
+        step = MINOR_STEP.get(self.currency) if isinstance(self.currency, str) else None
+        if step is None:
             raise _invalid("currency", f"not an ISO-4217 code: {self.currency!r}")
         if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
             raise _invalid("amount", f"expected a finite Decimal, got {self.amount!r}")
-        step = Decimal(1).scaleb(-minor_units(self.currency))
         if self.amount != self.amount.quantize(step):
             raise _invalid("amount", f"{self.amount} has more decimals than {self.currency} allows")
 
@@ -105,7 +129,13 @@ class Money(msgspec.Struct, frozen=True):
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(Decimal(0), currency)
+        """Zero in `currency`: one shared instance per currency (Money is immutable), as totals need many."""
+        zero = _ZEROS.get(currency) if cls is Money and isinstance(currency, str) else None
+        if zero is None:
+            zero = cls(Decimal(0), currency)
+            if cls is Money:
+                _ZEROS[currency] = zero
+        return zero
 
     def to_minor(self) -> int:
         return int(self.amount.scaleb(minor_units(self.currency)))
@@ -151,9 +181,11 @@ class Totals(msgspec.Struct, frozen=True, kw_only=True):
     total: Money
 
     def __post_init__(self) -> None:
-        for name in ("shipping", "tax", "discount", "total"):
-            if getattr(self, name).currency != self.items.currency:
-                raise _invalid(name, "all totals must share one currency")
+        currency = self.items.currency
+        if not self.shipping.currency == self.tax.currency == self.discount.currency == self.total.currency == currency:
+            for name in ("shipping", "tax", "discount", "total"):  # name the first one that differs
+                if getattr(self, name).currency != currency:
+                    raise _invalid(name, "all totals must share one currency")
 
 
 class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,16 +202,21 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     unit_price: Money | None = None
 
     def __post_init__(self) -> None:
-        if not self.line_ids or not all(isinstance(i, str) and i for i in self.line_ids):
+        if not self.line_ids:
             raise _invalid("line_ids", "needs at least one non-empty platform line id")
+        for line_id in self.line_ids:
+            if not line_id or not isinstance(line_id, str):
+                raise _invalid("line_ids", "needs at least one non-empty platform line id")
         _check_text("platform_sku", self.platform_sku)
-        if not isinstance(self.quantity, int) or isinstance(self.quantity, bool) or self.quantity <= 0:
-            raise _invalid("quantity", f"must be a whole number > 0, got {self.quantity!r}")
-        for name in ("cancelled_quantity", "shipped_quantity"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 0 <= value <= self.quantity:
-                raise _invalid(name, f"must be between 0 and quantity {self.quantity}, got {value!r}")
-        if self.cancelled_quantity + self.shipped_quantity > self.quantity:
+        quantity = self.quantity
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            raise _invalid("quantity", f"must be a whole number > 0, got {quantity!r}")
+        cancelled, shipped = self.cancelled_quantity, self.shipped_quantity
+        if not isinstance(cancelled, int) or not 0 <= cancelled <= quantity:
+            raise _invalid("cancelled_quantity", f"must be between 0 and quantity {quantity}, got {cancelled!r}")
+        if not isinstance(shipped, int) or not 0 <= shipped <= quantity:
+            raise _invalid("shipped_quantity", f"must be between 0 and quantity {quantity}, got {shipped!r}")
+        if cancelled + shipped > quantity:
             raise _invalid("shipped_quantity", "shipped plus cancelled exceeds quantity")
 
     @property
@@ -212,23 +249,26 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     payload_hash: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("seller", "shop_id", "external_id", "platform_status"):
-            _check_text(name, getattr(self, name))
+        if not _all_text(self.seller, self.shop_id, self.external_id, self.platform_status):
+            for name in ("seller", "shop_id", "external_id", "platform_status"):
+                _check_text(name, getattr(self, name))
         if self.platform not in PLATFORMS:
             raise _invalid("platform", f"unknown platform {self.platform!r} (known: {', '.join(PLATFORMS)})")
-        if self.key != order_key(self.platform, self.shop_id, self.external_id):
+        if self.key != f"{self.platform}:{self.shop_id}:{self.external_id}":  # order_key(), inlined
             raise _invalid("key", "must be '{platform}:{shop_id}:{external_id}'")
-        for name in ("placed_at", "updated_at", "ship_by"):
-            _check_utc(name, getattr(self, name))
-        if not is_currency(self.currency):
-            raise _invalid("currency", f"not an ISO-4217 code: {self.currency!r}")
-        if not self.lines and self.status is not OrderStatus.CANCELLED:
+        if not _all_utc(self.placed_at, self.updated_at, self.ship_by):
+            for name in ("placed_at", "updated_at", "ship_by"):
+                _check_utc(name, getattr(self, name))
+        currency = self.currency
+        if not is_currency(currency):
+            raise _invalid("currency", f"not an ISO-4217 code: {currency!r}")
+        if not self.lines and self.status is not _CANCELLED:
             # Amazon zeroes QuantityOrdered on cancelled items, so a cancelled order may have no line left.
             raise _invalid("lines", "an order needs at least one line unless it is cancelled")
         for i, line in enumerate(self.lines):
-            if line.unit_price is not None and line.unit_price.currency != self.currency:
-                raise _invalid(f"lines[{i}].unit_price.currency", f"{line.unit_price.currency} differs from order currency {self.currency}")
-        if self.totals is not None and self.totals.total.currency != self.currency:
+            if line.unit_price is not None and line.unit_price.currency != currency:
+                raise _invalid(f"lines[{i}].unit_price.currency", f"{line.unit_price.currency} differs from order currency {currency}")
+        if self.totals is not None and self.totals.total.currency != currency:
             raise _invalid("totals.total.currency", "differs from order currency")
 
     @property

@@ -109,8 +109,12 @@ class PlatformConnector(Protocol):
     name: str
     overlap: timedelta  # how far back each incremental sync re-reads, for late-arriving updates
 
+    def map_raw(self, raw: bytes, shop: ShopRef) -> Order:
+        """Pure and total: a valid Order from a bundle's stored bytes (what sync maps, so it never
+        parses a bundle twice), or MappingError/InvalidModel naming the field path."""
+
     def map_order(self, bundle: RawBundle, shop: ShopRef) -> Order:
-        """Pure and total: a valid Order, or MappingError/InvalidModel naming the field path."""
+        """`map_raw` of a bundle still in dict form (the CLI, tests); the same result for the same bundle."""
 
     def identify(self, bundle: RawBundle) -> BundleIdentity:
         """Best effort, never raises: the external id and update time of a possibly broken bundle."""

@@ -24,6 +24,9 @@ class AliExpressConnector:
     # Daylight-saving edges need no extra overlap here: the client widens those windows itself.
     overlap: timedelta = timedelta(minutes=30)
 
+    def map_raw(self, raw: bytes, shop: Any):
+        return mapping.map_raw(raw, shop)
+
     def map_order(self, bundle: dict[str, Any], shop: Any):
         return mapping.map_order(bundle, shop)
 

@@ -10,12 +10,16 @@ spells the United Kingdom "UK"; the listing gives no fee breakdown.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.fields import Doc, canonical_order, identify_order, order_doc
+import msgspec
+import orjson
+
+from connectors.aliexpress import wire
+from connectors.fields import Doc, canonical_order, decimal_text, decode_bundle, identify_order
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
@@ -25,6 +29,8 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # An order's own clock only moves forward: these are read so that each is <= the next.
 ORDERED_TIMES = ("gmt_create", "gmt_pay_time", "gmt_send_goods_time", "gmt_update")
+
+_DECODER = msgspec.json.Decoder(wire.Bundle)
 
 STATUS = {
     "PLACE_ORDER_SUCCESS": OrderStatus.PENDING,  # not paid
@@ -45,31 +51,42 @@ def identify(bundle: dict[str, Any]) -> BundleIdentity:
 
 
 def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
-    order = order_doc(bundle)
-    external_id = order["order_id"].text()
-    raw_status = order["order_status"].text()
-    status = _status(order, raw_status)
-    times = resolve_times(order)
-    pay = order["pay_amount"]
-    currency = pay["currency_code"].text()
-    lines = tuple(_lines(order["product_list"]["order_product_dto"], status))
+    """A bundle as a dict (tests, the CLI): mapped exactly as the stored bytes are."""
+    return map_raw(orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS), shop)
+
+
+def map_raw(raw: bytes, shop: ShopRef) -> Order:
+    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    bundle = decode_bundle(_DECODER, raw)
+    order = bundle.order
+    status = _status(order)
+    times = resolve_times(_readings(order))
+    lines = _lines(order.product_list.order_product_dto, status)
     return canonical_order(
-        shop, external_id,
-        platform_status=raw_status,
+        shop, str(order.order_id),
+        platform_status=order.order_status,
         status=status,
         fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
         placed_at=times["gmt_create"],
         updated_at=times["gmt_update"],
-        currency=currency,
+        currency=order.pay_amount.currency_code,
         lines=lines,
-        ship_to=_address(Doc(bundle.get("address"), "address")),
-        totals=_totals(lines, _money(pay)),
+        ship_to=_address(bundle.address),
+        totals=_totals(lines, _paid(order.pay_amount)),
     )
 
 
-def _status(order: Doc, raw: str) -> OrderStatus:
+def _paid(pay_amount: wire.Money) -> Money:
+    try:
+        return _money(pay_amount)
+    except MappingError as exc:
+        raise exc.at("order.pay_amount") from None
+
+
+def _status(order: wire.Order) -> OrderStatus:
     """FINISH covers both a completed and a closed-unfulfilled order; goods sent tells them apart."""
-    sent = order["logistics_status"].text_or("") in GOODS_SENT or order["gmt_send_goods_time"].present()
+    raw = order.order_status
+    sent = order.logistics_status in GOODS_SENT or order.gmt_send_goods_time is not None
     if raw == "FINISH":
         return OrderStatus.DELIVERED if sent else OrderStatus.CANCELLED
     if raw in ("IN_ISSUE", "IN_FROZEN"):  # a dispute or a freeze: shipped or not, nothing to send now
@@ -82,28 +99,63 @@ def _status(order: Doc, raw: str) -> OrderStatus:
 # --- Pacific time --------------------------------------------------------------------------------
 
 
-def pacific_readings(doc: Doc) -> list[datetime]:
+def readings(value: str, path: str = "") -> list[datetime]:
     """The UTC instants a Pacific wall-clock string can mean, the default reading first.
 
     Normally one. In the autumn fall-back hour two (01:30 PDT, then 01:30 PST an hour later);
     in the spring-forward gap (02:30 never shows on a Pacific clock) also two: the pre-jump PST
     reading first, as if the writer's clock had not sprung forward yet, then the PDT one.
     """
-    value = doc.value
+    text = value.strip()
+    if len(text) == 19 and text[10] == " " and text[4] == text[7] == "-" and text[13] == text[16] == ":":
+        offsets = _HOUR_OFFSETS.get(text[:13]) or _hour_offsets(text[:13])
+        if offsets:
+            try:  # the wall clock read as if it were UTC (fromisoformat is C), then shifted by each offset
+                as_if_utc = datetime.fromisoformat(text + "+00:00")
+            except ValueError:
+                raise MappingError(path, f"not a 'yyyy-MM-dd HH:mm:ss' time: {value[:30]!r}") from None
+            return [as_if_utc - offsets[0]] if len(offsets) == 1 else [as_if_utc - offset for offset in offsets]
+    try:
+        wall = datetime.strptime(text, TIME_FORMAT)  # also takes unpadded fields ("2026-3-8 9:05:00")
+    except ValueError:
+        raise MappingError(path, f"not a 'yyyy-MM-dd HH:mm:ss' time: {value[:30]!r}") from None
+    first = wall.replace(tzinfo=PACIFIC).astimezone(UTC)
+    second = wall.replace(tzinfo=PACIFIC, fold=1).astimezone(UTC)
+    return [first] if first == second else [first, second]
+
+
+# Pacific UTC offsets by wall-clock hour ("2026-11-01 01" → PDT then PST), so the zone rules are
+# looked up once per hour of orders, not for every time of every order: four zoneinfo conversions
+# per time made the times a third of an order's mapping cost. Grows by 24 small entries per day seen.
+_HOUR_OFFSETS: dict[str, tuple[timedelta, ...]] = {}
+
+
+def _hour_offsets(hour: str) -> tuple[timedelta, ...]:
+    """The distinct offsets (fold 0 first) of one wall-clock hour, memoised; empty when the offsets
+    change inside the hour (no Pacific rule does that: such a time takes the slow path)."""
+    try:
+        start, end = datetime.fromisoformat(f"{hour}:00:00"), datetime.fromisoformat(f"{hour}:59:59")
+    except ValueError:
+        return ()
+    offsets = [PACIFIC.utcoffset(moment.replace(fold=fold)) for moment in (start, end) for fold in (0, 1)]
+    if offsets[:2] != offsets[2:]:
+        return ()
+    _HOUR_OFFSETS[hour] = tuple(dict.fromkeys(offsets[:2]))
+    return _HOUR_OFFSETS[hour]
+
+
+def pacific_readings(doc: Doc) -> list[datetime]:
+    """`readings` of a value in a raw dict (the client's and `identify`'s reads)."""
     if not doc.present():
         raise MappingError(doc.path, "missing")
-    if not isinstance(value, str):
+    if not isinstance(doc.value, str):
         raise MappingError(doc.path, "expected a 'yyyy-MM-dd HH:mm:ss' Pacific time string")
-    try:
-        wall = datetime.strptime(value.strip(), TIME_FORMAT)
-    except ValueError:
-        raise MappingError(doc.path, f"not a 'yyyy-MM-dd HH:mm:ss' time: {value[:30]!r}") from None
-    readings = [wall.replace(tzinfo=PACIFIC, fold=fold).astimezone(UTC) for fold in (0, 1)]
-    return readings[:1] if readings[0] == readings[1] else readings
+    return readings(doc.value, doc.path)
 
 
-def resolve_times(order: Doc) -> dict[str, datetime]:
-    """Read the order's Pacific times, settling ambiguous ones with what the bundle itself says.
+def resolve_times(options: dict[str, list[datetime]]) -> dict[str, datetime]:
+    """Settle the readings of the order's Pacific times (by name, in `ORDERED_TIMES` order) with what
+    the bundle itself says.
 
     1. The times are ordered (create ≤ pay ≤ send goods ≤ update): readings that break the order
        are out (e.g. created 01:40, paid 01:05 means created in PDT and paid in PST).
@@ -112,11 +164,12 @@ def resolve_times(order: Doc) -> dict[str, datetime]:
     3. Still open: the default readings (the first, PDT occurrence of a repeated hour; PST for a
        time in the spring gap). If no reading is in order at all, each time gets its default.
     """
-    required = ("gmt_create", "gmt_update")
-    names = [name for name in ORDERED_TIMES if name in required or order[name].present()]
-    options = [pacific_readings(order[name]) for name in names]
+    defaults = {name: values[0] for name, values in options.items()}
+    if all(len(values) == 1 for values in options.values()):
+        return defaults  # the usual case: nothing ambiguous, so nothing to choose
+    names = list(options)
     best: tuple[tuple[float, int], tuple[datetime, ...]] | None = None
-    for choice in itertools.product(*(list(enumerate(o)) for o in options)):
+    for choice in itertools.product(*(list(enumerate(o)) for o in options.values())):
         moments = tuple(m for _, m in choice)
         if any(a > b for a, b in itertools.pairwise(moments)):
             continue
@@ -125,13 +178,26 @@ def resolve_times(order: Doc) -> dict[str, datetime]:
         rank = (wait, sum(index for index, _ in choice))
         if best is None or rank < best[0]:
             best = (rank, moments)
-    chosen = best[1] if best else tuple(o[0] for o in options)
-    return dict(zip(names, chosen, strict=True))
+    return dict(zip(names, best[1], strict=True)) if best else defaults
+
+
+def _readings(order: wire.Order) -> dict[str, list[datetime]]:
+    """The readings of each time the order has, by name in `ORDERED_TIMES` order."""
+    options = {}
+    for name in ORDERED_TIMES:
+        value = getattr(order, name)
+        if value is not None:
+            try:
+                options[name] = readings(value)
+            except MappingError as exc:
+                raise exc.at(f"order.{name}") from None
+    return options
 
 
 def _updated_at(order: Doc) -> datetime:
     try:
-        return resolve_times(order)["gmt_update"]
+        return resolve_times({name: pacific_readings(order[name]) for name in ORDERED_TIMES
+                              if name in ("gmt_create", "gmt_update") or order[name].present()})["gmt_update"]
     except MappingError:
         return pacific_readings(order["gmt_update"])[0]  # another time is broken: the update's default
 
@@ -139,60 +205,62 @@ def _updated_at(order: Doc) -> datetime:
 # --- money, lines, address -----------------------------------------------------------------------
 
 
-def _money(doc: Doc) -> Money:
+def _money(value: wire.Money) -> Money:
+    """An AliExpress Money; a MappingError names the field inside it, for the caller to prefix with `.at()`."""
     try:
-        return Money(doc["amount"].decimal_string(), doc["currency_code"].text())
+        return Money(decimal_text(value.amount, "amount"), value.currency_code)
     except InvalidModel as exc:
-        raise MappingError(doc.path, exc.message) from None
+        raise MappingError("", exc.message) from None
 
 
-def _lines(products: Doc, status: OrderStatus) -> list[OrderLine]:
+def _lines(products: list[wire.Product], status: OrderStatus) -> tuple[OrderLine, ...]:
+    delivered, cancelled = status is OrderStatus.DELIVERED, status is OrderStatus.CANCELLED
     lines = []
-    for product in products.items():
-        quantity = product["product_count"].integer()
-        line_status = product["son_order_status"].text_or("") or ""
-        shipped = quantity if line_status in SHIPPED_LINE or status is OrderStatus.DELIVERED else 0
+    for i, product in enumerate(products):
+        quantity = product.product_count
+        shipped = quantity if delivered or product.son_order_status in SHIPPED_LINE else 0
+        try:
+            unit_price = _money(product.product_unit_price)
+        except MappingError as exc:
+            raise exc.at(f"order.product_list.order_product_dto[{i}].product_unit_price") from None
         lines.append(OrderLine(
-            line_ids=(product["child_id"].text(),),
-            platform_sku=product["sku_code"].text(),
-            title=product["product_name"].text_or("") or "",
+            line_ids=(str(product.child_id),),
+            platform_sku=str(product.sku_code),
+            title=product.product_name or "",
             quantity=quantity,
-            cancelled_quantity=quantity if status is OrderStatus.CANCELLED else 0,
+            cancelled_quantity=quantity if cancelled else 0,
             shipped_quantity=shipped,
-            unit_price=_money(product["product_unit_price"]),
+            unit_price=unit_price,
         ))
-    return lines
+    return tuple(lines)
 
 
 def _totals(lines: tuple[OrderLine, ...], paid: Money) -> Totals:
     """The listing only has each line's price and what the buyer paid: the difference is shipping
     and any added tax (kept together in `shipping`), or a discount when the buyer paid less."""
     currency = paid.currency
-    items = Money.zero(currency)
+    items = Decimal(0)
     for line in lines:
         if line.unit_price is not None:
-            items = items + line.unit_price.times(line.quantity)
-    gap = paid.amount - items.amount
-    extra = Money(max(gap, Decimal(0)), currency)
-    discount = Money(max(-gap, Decimal(0)), currency)
-    return Totals(items=items, shipping=extra, tax=Money.zero(currency), discount=discount, total=paid)
+            items += line.unit_price.amount * line.quantity
+    gap = paid.amount - items
+    zero = Money.zero(currency)
+    return Totals(items=Money(items, currency), shipping=Money(gap, currency) if gap >= 0 else zero, tax=zero,
+                  discount=Money(-gap, currency) if gap <= 0 else zero, total=paid)
 
 
-def _address(doc: Doc) -> Address | None:
-    if not doc.present():
+def _address(doc: wire.Receipt | None) -> Address | None:
+    if doc is None:
         return None  # not fetched: unpaid or closed orders, nothing to ship
-    raw_country = doc["country"].text()
-    country = country_code_from_name(raw_country)
+    country = country_code_from_name(doc.country)
     if country is None:
-        raise MappingError(f"{doc.path}.country", f"unknown country {raw_country[:30]!r}")
-    name = doc["contact_person"].text_or(None)
-    line1 = doc["address"].text_or(None)
-    mobile = doc["mobile_no"].text_or(None) or doc["phone_number"].text_or(None)
-    phone = f"{doc['phone_country'].text_or('') or ''}{mobile}" if mobile else None
+        raise MappingError("address.country", f"unknown country {doc.country[:30]!r}")
+    name, line1 = doc.contact_person or None, doc.address or None
+    mobile = doc.mobile_no or doc.phone_number or None
+    phone = f"{doc.phone_country or ''}{mobile}" if mobile else None
     try:
-        return Address(country=country, name=name, phone=phone, line1=line1,
-                       line2=doc["address2"].text_or(None), city=doc["city"].text_or(None),
-                       region=doc["province"].text_or(None), postal_code=doc["zip"].text_or(None),
+        return Address(country=country, name=name, phone=phone, line1=line1, line2=doc.address2 or None,
+                       city=doc.city or None, region=doc.province or None, postal_code=doc.zip or None,
                        pii_complete=bool(name and line1))
     except InvalidModel as exc:
-        raise MappingError(f"{doc.path}.{exc.path}", exc.message) from None
+        raise MappingError(f"address.{exc.path}", exc.message) from None

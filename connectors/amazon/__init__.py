@@ -18,6 +18,9 @@ class AmazonConnector:
     overlap: timedelta = timedelta(minutes=30)
     webhooks: Any = None  # notifications come through SQS/EventBridge, not HTTP pushes
 
+    def map_raw(self, raw: bytes, shop: Any):
+        return mapping.map_raw(raw, shop)
+
     def map_order(self, bundle: dict[str, Any], shop: Any):
         return mapping.map_order(bundle, shop)
 

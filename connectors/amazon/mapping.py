@@ -8,10 +8,14 @@ a Restricted Data Token the address holds only city, region, postcode and countr
 
 from __future__ import annotations
 
-from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from connectors.fields import Doc, canonical_order, identify_order, order_doc
+import msgspec
+import orjson
+
+from connectors.amazon import wire
+from connectors.fields import amount_of, as_utc, canonical_order, decode_bundle, identify_order
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
@@ -36,147 +40,162 @@ MARKETPLACE_CURRENCY = {
 }
 
 
+_DECODER = msgspec.json.Decoder(wire.Bundle)
+# The item amounts that add up to each total, in the order Amazon lists them.
+SHIPPING, TAX, DISCOUNT = ("ShippingPrice",), ("ItemTax", "ShippingTax"), ("PromotionDiscount", "ShippingDiscount")
+
+
 def identify(bundle: dict[str, Any]) -> BundleIdentity:
     return identify_order(bundle, "AmazonOrderId", lambda order: order["LastUpdateDate"].iso_time())
 
 
 def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
-    order = order_doc(bundle)
-    external_id = order["AmazonOrderId"].text()
-    raw_status = order["OrderStatus"].text()
-    if raw_status not in STATUS:
-        raise MappingError("order.OrderStatus", f"unknown status {raw_status!r}")
-    status = STATUS[raw_status]
-    currency = _currency(order, Doc(bundle.get("items"), "items"))
-    lines = tuple(_lines(Doc(bundle.get("items"), "items"), currency, status))
+    """A bundle as a dict (tests, the CLI): mapped exactly as the stored bytes are."""
+    return map_raw(orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS), shop)
+
+
+def map_raw(raw: bytes, shop: ShopRef) -> Order:
+    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    bundle = decode_bundle(_DECODER, raw)
+    order, items = bundle.order, bundle.items
+    if order.OrderStatus not in STATUS:
+        raise MappingError("order.OrderStatus", f"unknown status {order.OrderStatus!r}")
+    status = STATUS[order.OrderStatus]
+    currency = _currency(order, items)
+    prices = _line_totals(items, currency)
+    lines = _lines(items, prices, status)
     return canonical_order(
-        shop, external_id,
-        platform_status=raw_status,
+        shop, str(order.AmazonOrderId),
+        platform_status=order.OrderStatus,
         status=status,
-        fulfilled_by=FulfilledBy.PLATFORM if order["FulfillmentChannel"].text_or("MFN") == "AFN"
-        else FulfilledBy.SELLER,
-        placed_at=order["PurchaseDate"].iso_time(),
-        updated_at=order["LastUpdateDate"].iso_time(),
-        ship_by=_optional_time(order["LatestShipDate"]),
+        fulfilled_by=FulfilledBy.PLATFORM if order.FulfillmentChannel == "AFN" else FulfilledBy.SELLER,
+        placed_at=as_utc(order.PurchaseDate),
+        updated_at=as_utc(order.LastUpdateDate),
+        ship_by=as_utc(order.LatestShipDate) if order.LatestShipDate is not None else None,
         currency=currency,
         lines=lines,
-        ship_to=_address(order, Doc(bundle.get("address"), "address")),
-        totals=_totals(order, Doc(bundle.get("items"), "items"), currency, status),
+        ship_to=_address(order, bundle.address),
+        totals=_totals(order, items, prices, currency, status),
     )
 
 
-def _optional_time(doc: Doc) -> datetime | None:
-    return doc.iso_time() if doc.present() else None
-
-
-def _money(doc: Doc, currency: str) -> Money:
-    code = doc["CurrencyCode"].text()
-    if code != currency:
-        raise MappingError(f"{doc.path}.CurrencyCode", f"{code} differs from the order currency {currency}")
+def _amount(value: wire.Money, currency: str) -> Decimal:
+    """One Amazon Money in the order currency; a MappingError names the field inside it (`.Amount`)."""
+    if value.CurrencyCode != currency:
+        raise MappingError("CurrencyCode", f"{value.CurrencyCode} differs from the order currency {currency}")
     try:
-        return Money(doc["Amount"].decimal_string(), code)
-    except InvalidModel as exc:
-        raise MappingError(f"{doc.path}.Amount", exc.message) from None
+        return amount_of(value.Amount, currency)
+    except MappingError as exc:
+        raise exc.at("Amount") from None
 
 
-def _currency(order: Doc, items: Doc) -> str:
-    if order["OrderTotal"].present():
-        return order["OrderTotal"]["CurrencyCode"].text()
-    for item in items.items() if items.present() else []:
-        if item["ItemPrice"].present():
-            return item["ItemPrice"]["CurrencyCode"].text()
-    marketplace = order["MarketplaceId"].text_or("")
-    if marketplace in MARKETPLACE_CURRENCY:
-        return MARKETPLACE_CURRENCY[marketplace]
+def _currency(order: wire.Order, items: list[wire.Item]) -> str:
+    if order.OrderTotal is not None:
+        return order.OrderTotal.CurrencyCode
+    for item in items:
+        if item.ItemPrice is not None:
+            return item.ItemPrice.CurrencyCode
+    if order.MarketplaceId in MARKETPLACE_CURRENCY:
+        return MARKETPLACE_CURRENCY[order.MarketplaceId]
     raise MappingError("order.OrderTotal", "no price and no known marketplace to tell the currency")
 
 
-def _lines(items: Doc, currency: str, status: OrderStatus) -> list[OrderLine]:
+def _line_totals(items: list[wire.Item], currency: str) -> list[Decimal | None]:
+    """Each item's `ItemPrice`: what the whole line costs (not a unit price), None while Amazon hides it."""
+    prices = []
+    for i, item in enumerate(items):
+        try:
+            prices.append(None if item.ItemPrice is None else _amount(item.ItemPrice, currency))
+        except MappingError as exc:
+            raise exc.at(f"items[{i}].ItemPrice") from None
+    return prices
+
+
+def _lines(items: list[wire.Item], prices: list[Decimal | None], status: OrderStatus) -> tuple[OrderLine, ...]:
+    cancelled = status is OrderStatus.CANCELLED
     lines = []
-    for item in items.items():
-        ordered = item["QuantityOrdered"].integer()
-        shipped = item["QuantityShipped"].integer() if item["QuantityShipped"].present() else 0
+    for i, (item, line_total) in enumerate(zip(items, prices, strict=True)):
+        ordered = item.QuantityOrdered
         if ordered == 0:
             continue  # Amazon zeroes the quantity of a cancelled item: nothing left to ship or track
+        shipped = min(item.QuantityShipped or 0, ordered)
         unit_price = None
-        if item["ItemPrice"].present():
-            line_total = _money(item["ItemPrice"], currency)
-            unit = line_total.amount / ordered
-            if unit * ordered != line_total.amount:
-                raise MappingError(f"{item.path}.ItemPrice.Amount", f"line total does not divide by quantity {ordered}")
-            unit_price = Money(unit, currency)
+        if line_total is not None:
+            unit = line_total / ordered
+            if unit * ordered != line_total:
+                raise MappingError(f"items[{i}].ItemPrice.Amount", f"line total does not divide by quantity {ordered}")
+            unit_price = Money(unit, item.ItemPrice.CurrencyCode)
+        sku = item.SellerSKU or item.ASIN
+        if not sku:
+            raise MappingError(f"items[{i}].ASIN", "missing")
         lines.append(OrderLine(
-            line_ids=(item["OrderItemId"].text(),),
-            platform_sku=item["SellerSKU"].text_or(None) or item["ASIN"].text(),
-            title=item["Title"].text_or("") or "",
+            line_ids=(str(item.OrderItemId),),
+            platform_sku=sku,
+            title=item.Title or "",
             quantity=ordered,
-            shipped_quantity=min(shipped, ordered),
-            cancelled_quantity=ordered - min(shipped, ordered) if status is OrderStatus.CANCELLED else 0,
+            shipped_quantity=shipped,
+            cancelled_quantity=ordered - shipped if cancelled else 0,
             unit_price=unit_price,
         ))
-    return lines
+    return tuple(lines)
 
 
-def _sum(items: Doc, field: str, currency: str) -> Money | None:
-    total = Money.zero(currency)
-    for item in items.items():
-        if not item[field].present():
-            return None
-        total = total + _money(item[field], currency)
-    return total
+def _sum(items: list[wire.Item], fields: tuple[str, ...], currency: str) -> Money:
+    """The listed amounts of every item added up; an item without one of them adds nothing."""
+    total = Decimal(0)
+    for field in fields:
+        for i, item in enumerate(items):
+            value = getattr(item, field)
+            if value is not None:
+                try:
+                    total += _amount(value, currency)
+                except MappingError as exc:
+                    raise exc.at(f"items[{i}].{field}") from None
+    return Money(total, currency)
 
 
-def _totals(order: Doc, items: Doc, currency: str, status: OrderStatus) -> Totals | None:
-    if status is OrderStatus.PENDING or not items.present():
+def _totals(order: wire.Order, items: list[wire.Item], prices: list[Decimal | None], currency: str,
+            status: OrderStatus) -> Totals | None:
+    if status is OrderStatus.PENDING or None in prices:
         return None  # Amazon withholds pricing while an order is Pending
-    item_total = _sum(items, "ItemPrice", currency)
-    if item_total is None:
-        return None
-    zero = Money.zero(currency)
-
-    def total_of(*fields: str) -> Money:
-        result = zero
-        for field in fields:
-            present = [i for i in items.items() if i[field].present()]
-            for item in present:
-                result = result + _money(item[field], currency)
-        return result
-
-    shipping = total_of("ShippingPrice")
-    tax = total_of("ItemTax", "ShippingTax")
-    discount = total_of("PromotionDiscount", "ShippingDiscount")
-    total = (_money(order["OrderTotal"], currency) if order["OrderTotal"].present()
-             else Money(item_total.amount + shipping.amount - discount.amount, currency))
+    item_total = Money(sum(prices, Decimal(0)), currency)
+    shipping, tax, discount = (_sum(items, fields, currency) for fields in (SHIPPING, TAX, DISCOUNT))
+    if order.OrderTotal is None:
+        total = Money(item_total.amount + shipping.amount - discount.amount, currency)
+    else:
+        try:
+            total = Money(_amount(order.OrderTotal, currency), currency)
+        except MappingError as exc:
+            raise exc.at("order.OrderTotal") from None
     return Totals(items=item_total, shipping=shipping, tax=tax, discount=discount, total=total)
 
 
-def _address(order: Doc, full: Doc) -> Address | None:
+def _address(order: wire.Order, full: wire.Address | None) -> Address | None:
     """The RDT-fetched address when there is one, else the restricted one inside the order."""
-    source = full["ShippingAddress"] if full.present() and isinstance(full.value, dict) and "ShippingAddress" in full.value \
-        else full if full.present() else order["ShippingAddress"]
-    if not source.present():
+    if full is not None and full.ShippingAddress is not None:
+        source, path = full.ShippingAddress, "address.ShippingAddress"
+    elif full is not None:
+        source, path = full, "address"
+    else:
+        source, path = order.ShippingAddress, "order.ShippingAddress"
+    if source is None or not source.CountryCode:
         return None
-    country = source["CountryCode"].text_or(None)
-    if country is None:
-        return None
-    name = source["Name"].text_or(None)
-    line1 = source["AddressLine1"].text_or(None)
+    name, line1 = source.Name or None, source.AddressLine1 or None
     try:
         return Address(
-            country=country,
+            country=source.CountryCode,
             name=name,
-            company=source["CompanyName"].text_or(None),
-            phone=source["Phone"].text_or(None),
-            email=Doc(order.value.get("BuyerInfo") or {}, "order.BuyerInfo")["BuyerEmail"].text_or(None),
+            company=source.CompanyName or None,
+            phone=source.Phone or None,
+            email=order.BuyerInfo.BuyerEmail or None if order.BuyerInfo is not None else None,
             line1=line1,
-            line2=source["AddressLine2"].text_or(None),
-            line3=source["AddressLine3"].text_or(None),
-            city=source["City"].text_or(None),
-            region=source["StateOrRegion"].text_or(None),
-            district=source["District"].text_or(None) or source["County"].text_or(None),
-            postal_code=source["PostalCode"].text_or(None),
+            line2=source.AddressLine2 or None,
+            line3=source.AddressLine3 or None,
+            city=source.City or None,
+            region=source.StateOrRegion or None,
+            district=source.District or source.County or None,
+            postal_code=source.PostalCode or None,
             pii_complete=bool(name and line1),
         )
     except InvalidModel as exc:
-        raise MappingError(f"{source.path}.{'CountryCode' if exc.path == 'country' else exc.path}", exc.message) from None
-
+        raise MappingError(f"{path}.{'CountryCode' if exc.path == 'country' else exc.path}", exc.message) from None

@@ -64,6 +64,9 @@ class SheinConnector:
     # Workers call client.acknowledge() once a warehouse accepts an order (see pipeline/ports.py).
     acknowledges: bool = True
 
+    def map_raw(self, raw: bytes, shop: Any):
+        return mapping.map_raw(raw, shop)
+
     def map_order(self, bundle: dict[str, Any], shop: Any):
         return mapping.map_order(bundle, shop)
 

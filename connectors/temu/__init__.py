@@ -79,6 +79,9 @@ class TemuConnector:
     overlap: timedelta = timedelta(minutes=30)
     webhooks: TemuWebhooks = field(default_factory=TemuWebhooks)
 
+    def map_raw(self, raw: bytes, shop: Any):
+        return mapping.map_raw(raw, shop)
+
     def map_order(self, bundle: dict[str, Any], shop: Any):
         return mapping.map_order(bundle, shop)
 

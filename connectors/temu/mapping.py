@@ -8,9 +8,14 @@ as integer minor units, one child orderSn per SKU (the line), `skuId` on LOCAL m
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from connectors.fields import Doc, canonical_order, identify_order, order_doc
+import msgspec
+import orjson
+
+from connectors.fields import canonical_order, decode_bundle, identify_order
+from connectors.temu import wire
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
@@ -36,6 +41,9 @@ COUNTRIES = {"United States": "US", "United Kingdom": "GB", "Germany": "DE", "Fr
              "Netherlands": "NL", "Poland": "PL", "Belgium": "BE", "Austria": "AT", "Ireland": "IE"}
 
 
+_DECODER = msgspec.json.Decoder(wire.Bundle)
+
+
 def identify(bundle: dict[str, Any]) -> BundleIdentity:
     return identify_order(_flat(bundle), "parentOrderSn", lambda order: order["updateTime"].epoch_seconds())
 
@@ -48,120 +56,129 @@ def _flat(bundle: Any) -> Any:
 
 
 def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
-    order = order_doc(bundle)
-    parent = order["parentOrderMap"]
-    external_id = parent["parentOrderSn"].text()
-    raw_status = parent["parentOrderStatus"].integer()
+    """A bundle as a dict (tests, the CLI): mapped exactly as the stored bytes are."""
+    return map_raw(orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS), shop)
+
+
+def map_raw(raw: bytes, shop: ShopRef) -> Order:
+    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    bundle = decode_bundle(_DECODER, raw)
+    parent, children = bundle.order.parentOrderMap, bundle.order.orderList
+    raw_status = parent.parentOrderStatus
     if raw_status not in STATUS:
-        raise MappingError(f"{parent.path}.parentOrderStatus", f"unknown status {raw_status!r}")
-    amount = Doc(bundle.get("amount"), "amount")
-    parent_amount = amount["parentOrderAmount"]
-    currency = parent_amount["customerPaid"]["currency"].text()
-    children = order["orderList"].items()
+        raise MappingError("order.parentOrderMap.parentOrderStatus", f"unknown status {raw_status!r}")
+    parent_amount = bundle.amount.parentOrderAmount
+    currency = parent_amount.customerPaid.currency
+    rows = _amount_rows(bundle.amount)
     return canonical_order(
-        shop, external_id,
+        shop, str(parent.parentOrderSn),
         platform_status=STATUS_NAMES[raw_status],
         status=STATUS[raw_status],
         fulfilled_by=_fulfilled_by(children),
-        placed_at=parent["parentOrderTime"].epoch_seconds(),
-        updated_at=parent["updateTime"].epoch_seconds(),
-        ship_by=parent["expectShipLatestTime"].epoch_seconds() if parent["expectShipLatestTime"].present() else None,
+        placed_at=datetime.fromtimestamp(parent.parentOrderTime, UTC),
+        updated_at=datetime.fromtimestamp(parent.updateTime, UTC),
+        ship_by=datetime.fromtimestamp(parent.expectShipLatestTime, UTC)
+        if parent.expectShipLatestTime is not None else None,
         currency=currency,
-        lines=tuple(_line(child, _child_amounts(amount), currency) for child in children),
-        ship_to=_address(Doc(bundle.get("shipping"), "shipping")),
+        lines=tuple(_line(i, child, rows, currency) for i, child in enumerate(children)),
+        ship_to=_address(bundle.shipping),
         totals=_totals(parent_amount, currency),
     )
 
 
-def _fulfilled_by(children: list[Doc]) -> FulfilledBy:
-    kinds = {child["fulfillmentType"].text_or("") for child in children}
+def _fulfilled_by(children: list[wire.Child]) -> FulfilledBy:
+    kinds = {child.fulfillmentType or "" for child in children}
     return FulfilledBy.PLATFORM if kinds == {PLATFORM_FULFILLED} else FulfilledBy.SELLER
 
 
-def _money(doc: Doc, currency: str) -> Money:
+def _money(value: wire.Money, currency: str, path: str) -> Money:
     """TEMU Money `{currency, amount}`: amount is an integer of minor units (USD 1999 → 19.99, JPY 1980 → 1980)."""
-    if doc["currency"].text() != currency:
-        raise MappingError(f"{doc.path}.currency", f"differs from the order currency {currency}")
+    if value.currency != currency:
+        raise MappingError(f"{path}.currency", f"differs from the order currency {currency}")
     try:
-        return Money.from_minor(doc["amount"].integer(), currency)
+        return Money.from_minor(value.amount, currency)
     except InvalidModel as exc:
-        raise MappingError(f"{doc.path}.amount", exc.message) from None
+        raise MappingError(f"{path}.amount", exc.message) from None
 
 
-def _child_amounts(amount: Doc) -> dict[str, Doc]:
-    return {row["orderSn"].text(): row for row in amount["orderAmountList"].items()}
+def _amount_rows(amount: wire.Amount) -> dict[str, tuple[int, wire.ChildAmount]]:
+    """Each child's row of the amount document (with its index, for error paths), by its orderSn."""
+    return {str(row.orderSn): (i, row) for i, row in enumerate(amount.orderAmountList)}
 
 
-def _platform_sku(child: Doc) -> str:
+def _unit_price(rows: dict[str, tuple[int, wire.ChildAmount]], sn: str, currency: str) -> Money | None:
+    if sn not in rows:
+        return None
+    i, row = rows[sn]
+    path = f"amount.orderAmountList[{i}].unitBasePrice"
+    if row.unitBasePrice is None:
+        raise MappingError(path, "missing")
+    return _money(row.unitBasePrice, currency, path)
+
+
+def _platform_sku(i: int, child: wire.Child) -> str:
     """LOCAL malls carry `skuId` on the child; SEMI malls only `productList[0].productSkuId`.
 
     The bundle itself says which: the field that is present (a mall never sends both)."""
-    if child["skuId"].present():
-        return child["skuId"].text()
-    products = child["productList"]
-    if products.present() and products.items():
-        return products[0]["productSkuId"].text()
-    raise MappingError(f"{child.path}.skuId", "missing (and no productList[0].productSkuId either)")
+    if child.skuId is not None:
+        return str(child.skuId)
+    if child.productList:
+        if child.productList[0].productSkuId is None:
+            raise MappingError(f"order.orderList[{i}].productList[0].productSkuId", "missing")
+        return str(child.productList[0].productSkuId)
+    raise MappingError(f"order.orderList[{i}].skuId", "missing (and no productList[0].productSkuId either)")
 
 
-def _line(child: Doc, amounts: dict[str, Doc], currency: str) -> OrderLine:
-    sn = child["orderSn"].text()
-    child["goodsId"].text()  # needed to confirm shipment: a child without it cannot be fulfilled
-    original = child["originalOrderQuantity"].integer()
-    cancelled = child["canceledQuantityBeforeShipment"].integer() if child["canceledQuantityBeforeShipment"].present() else 0
-    open_quantity = child["quantity"].integer()
-    if open_quantity != original - cancelled:
-        raise MappingError(f"{child.path}.quantity", "is not originalOrderQuantity - canceledQuantityBeforeShipment")
-    status = child["orderStatus"].integer()
-    products = child["productList"]
-    seller_sku = products[0]["extCode"].text_or(None) if products.present() and products.value else None
-    price = amounts.get(sn)
+def _line(i: int, child: wire.Child, rows: dict[str, tuple[int, wire.ChildAmount]], currency: str) -> OrderLine:
+    original = child.originalOrderQuantity
+    cancelled = child.canceledQuantityBeforeShipment or 0
+    if child.quantity != original - cancelled:
+        raise MappingError(f"order.orderList[{i}].quantity",
+                           "is not originalOrderQuantity - canceledQuantityBeforeShipment")
+    sn = str(child.orderSn)
     return OrderLine(
         line_ids=(sn,),
-        platform_sku=_platform_sku(child),
-        seller_sku=seller_sku,
-        title=child["goodsName"].text_or("") or "",
+        platform_sku=_platform_sku(i, child),
+        seller_sku=child.productList[0].extCode or None if child.productList else None,
+        title=child.goodsName or "",
         quantity=original,
         cancelled_quantity=cancelled,
-        shipped_quantity=open_quantity if status in SHIPPED_CHILD else 0,
-        unit_price=_money(price["unitBasePrice"], currency) if price is not None else None,
+        shipped_quantity=child.quantity if child.orderStatus in SHIPPED_CHILD else 0,
+        unit_price=_unit_price(rows, sn, currency),
     )
 
 
-def _totals(parent: Doc, currency: str) -> Totals:
+def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
     def field(name: str) -> Money:
-        return _money(parent[name], currency) if parent[name].present() else Money.zero(currency)
+        value = getattr(parent, name)
+        return Money.zero(currency) if value is None else _money(value, currency, f"amount.parentOrderAmount.{name}")
 
     return Totals(items=field("basePriceTotal"), shipping=field("shippingAmountTotal"), tax=field("taxTotal"),
-                  discount=field("discountFromSeller") + field("discountFromTEMU"),
-                  total=_money(parent["customerPaid"], currency))
+                  discount=field("discountFromSeller") + field("discountFromTEMU"), total=field("customerPaid"))
 
 
-def _address(doc: Doc) -> Address | None:
-    if not doc.present():
+def _address(doc: wire.Shipping | None) -> Address | None:
+    if doc is None:
         return None  # not fetched while PENDING: TEMU says not to act on a pending address
-    country_name = doc["regionName1"].text()
-    country = COUNTRIES.get(country_name)
+    country = COUNTRIES.get(doc.regionName1)
     if country is None:
-        raise MappingError(f"{doc.path}.regionName1", f"unknown country name {country_name!r}")
-    name = doc["receiptName"].text_or(None)
-    phone = doc["mobile"].text_or(None)
-    line1 = doc["addressLine1"].text_or(None)
+        raise MappingError("shipping.regionName1", f"unknown country name {doc.regionName1!r}")
+    name, phone, line1 = doc.receiptName or None, doc.mobile or None, doc.addressLine1 or None
     masked = phone is not None and "*" in phone
     try:
         return Address(
             country=country,
             name=name,
             phone=None if masked else phone,
-            email=doc["mail"].text_or(None),
+            email=doc.mail or None,
             line1=line1,
-            line2=doc["addressLine2"].text_or(None),
-            line3=doc["addressLine3"].text_or(None),
-            region=doc["regionName2"].text_or(None),
-            city=doc["regionName3"].text_or(None),
-            district=doc["regionName4"].text_or(None),
-            postal_code=doc["postCode"].text_or(None),
+            line2=doc.addressLine2 or None,
+            line3=doc.addressLine3 or None,
+            region=doc.regionName2 or None,
+            city=doc.regionName3 or None,
+            district=doc.regionName4 or None,
+            postal_code=doc.postCode or None,
             pii_complete=not masked and bool(name and line1 and phone),
         )
     except InvalidModel as exc:
-        raise MappingError(f"{doc.path}.{exc.path}", exc.message) from None
+        raise MappingError(f"shipping.{exc.path}", exc.message) from None

@@ -38,6 +38,9 @@ class TikTokConnector:
     overlap: timedelta = timedelta(minutes=30)
     webhooks: TikTokWebhooks = field(default_factory=TikTokWebhooks)
 
+    def map_raw(self, raw: bytes, shop: Any):
+        return mapping.map_raw(raw, shop)
+
     def map_order(self, bundle: dict[str, Any], shop: Any):
         return mapping.map_order(bundle, shop)
 

@@ -8,10 +8,14 @@ FULFILLMENT_BY_TIKTOK orders are TikTok's to ship; names and phones arrive maske
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any
 
-from connectors.fields import Doc, canonical_order, identify_order, order_doc
+import msgspec
+import orjson
+
+from connectors.fields import canonical_order, decimal_text, decode_bundle, identify_order, money
+from connectors.tiktok import wire
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
@@ -30,100 +34,105 @@ STATUS = {
 SHIPPED_UNIT = {"FULFILLING", "COMPLETED"}  # package_status of a unit that has left the warehouse
 
 
+_DECODER = msgspec.json.Decoder(wire.Bundle)
+
+
 def identify(bundle: dict[str, Any]) -> BundleIdentity:
     return identify_order(bundle, "id", lambda order: order["update_time"].epoch_seconds())
 
 
 def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
-    order = order_doc(bundle)
-    external_id = order["id"].text()
-    raw_status = order["status"].text()
-    if raw_status not in STATUS:
-        raise MappingError("order.status", f"unknown status {raw_status!r}")
-    status = STATUS[raw_status]
-    currency = order["payment"]["currency"].text()
+    """A bundle as a dict (tests, the CLI): mapped exactly as the stored bytes are."""
+    return map_raw(orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS), shop)
+
+
+def map_raw(raw: bytes, shop: ShopRef) -> Order:
+    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    order = decode_bundle(_DECODER, raw).order
+    if order.status not in STATUS:
+        raise MappingError("order.status", f"unknown status {order.status!r}")
+    currency = order.payment.currency
     return canonical_order(
-        shop, external_id,
-        platform_status=raw_status,
-        status=status,
-        fulfilled_by=FulfilledBy.PLATFORM if order["fulfillment_type"].text_or("") == "FULFILLMENT_BY_TIKTOK"
+        shop, str(order.id),
+        platform_status=order.status,
+        status=STATUS[order.status],
+        fulfilled_by=FulfilledBy.PLATFORM if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
         else FulfilledBy.SELLER,
-        placed_at=order["create_time"].epoch_seconds(),
-        updated_at=order["update_time"].epoch_seconds(),
-        ship_by=order["rts_sla_time"].epoch_seconds() if order["rts_sla_time"].present() else None,
+        placed_at=datetime.fromtimestamp(order.create_time, UTC),
+        updated_at=datetime.fromtimestamp(order.update_time, UTC),
+        ship_by=datetime.fromtimestamp(order.rts_sla_time, UTC) if order.rts_sla_time is not None else None,
         currency=currency,
-        lines=tuple(_lines(order["line_items"], currency)),
-        ship_to=_address(order["recipient_address"]),
-        totals=_totals(order["payment"], currency),
+        lines=_lines(order.line_items, currency),
+        ship_to=_address(order.recipient_address),
+        totals=_totals(order.payment, currency),
     )
 
 
-def _money(doc: Doc, currency: str) -> Money:
-    try:
-        return Money(doc.decimal_string(), currency)
-    except InvalidModel as exc:
-        raise MappingError(doc.path, exc.message) from None
-
-
-def _lines(items: Doc, currency: str) -> list[OrderLine]:
+def _lines(items: list[wire.LineItem], currency: str) -> tuple[OrderLine, ...]:
     """Collapse unit rows per SKU: quantity = rows, line_ids = every row id, in platform order."""
-    groups: OrderedDict[str, list[Doc]] = OrderedDict()
-    for item in items.items():
-        item["id"].text()
-        groups.setdefault(item["sku_id"].text(), []).append(item)
+    groups: dict[str, list[int]] = {}  # SKU → indexes of its rows
+    for index, item in enumerate(items):
+        groups.setdefault(str(item.sku_id), []).append(index)
     lines = []
-    for sku_id, rows in groups.items():
+    for sku_id, indexes in groups.items():
+        rows = [items[i] for i in indexes]
         first = rows[0]
-        cancelled = sum(1 for r in rows if "CANCELLED" in (r["display_status"].text_or(""), r["package_status"].text_or("")))
-        shipped = sum(1 for r in rows if r["package_status"].text_or("") in SHIPPED_UNIT)
+        cancelled = sum(1 for r in rows if "CANCELLED" in (r.display_status, r.package_status))
+        shipped = sum(1 for r in rows if r.package_status in SHIPPED_UNIT)
+        price = None
+        if first.sale_price is not None:
+            path = f"order.line_items[{indexes[0]}].sale_price"
+            price = money(decimal_text(first.sale_price, path), currency, path)
         lines.append(OrderLine(
-            line_ids=tuple(r["id"].text() for r in rows),
-            platform_sku=first["seller_sku"].text_or(None) or sku_id,
-            title=first["product_name"].text_or("") or "",
+            line_ids=tuple(str(r.id) for r in rows),
+            platform_sku=first.seller_sku or sku_id,
+            title=first.product_name or "",
             quantity=len(rows),
             cancelled_quantity=cancelled,
             shipped_quantity=shipped,
-            unit_price=_money(first["sale_price"], currency) if first["sale_price"].present() else None,
+            unit_price=price,
         ))
-    return lines
+    return tuple(lines)
 
 
-def _totals(payment: Doc, currency: str) -> Totals:
+def _totals(payment: wire.Payment, currency: str) -> Totals:
     def field(name: str) -> Money:
-        return _money(payment[name], currency) if payment[name].present() else Money.zero(currency)
+        value = getattr(payment, name)
+        if value is None:
+            return Money.zero(currency)
+        path = f"order.payment.{name}"
+        return money(decimal_text(value, path), currency, path)
 
     discount = field("seller_discount") + field("platform_discount")
     return Totals(items=field("sub_total"), shipping=field("shipping_fee"), tax=field("tax"), discount=discount,
-                  total=_money(payment["total_amount"], currency))
+                  total=field("total_amount"))
 
 
 def _masked(value: str | None) -> bool:
     return value is not None and "*" in value
 
 
-def _address(doc: Doc) -> Address | None:
-    if not doc.present():
+def _address(doc: wire.RecipientAddress | None) -> Address | None:
+    if doc is None:
         return None  # TikTok shows no recipient while an order is UNPAID or ON_HOLD
-    name = doc["name"].text_or(None)
-    phone = doc["phone_number"].text_or(None)
-    line1 = doc["address_line1"].text_or(None)
-    levels = {d.get("address_level"): d.get("address_name") for d in (doc["district_info"].value or [])
-              if isinstance(d, dict)} if doc["district_info"].present() else {}
+    name, phone, line1 = doc.name or None, doc.phone_number or None, doc.address_line1 or None
+    levels = {d.address_level: d.address_name for d in doc.district_info or ()}
     masked = _masked(name) or _masked(phone)
     try:
         return Address(
-            country=doc["region_code"].text(),
+            country=doc.region_code,
             name=None if _masked(name) else name,
             phone=None if _masked(phone) else phone,
             line1=line1,
-            line2=doc["address_line2"].text_or(None),
-            line3=doc["address_line3"].text_or(None),
-            city=doc["post_town"].text_or(None) or levels.get("L3") or levels.get("L2"),
+            line2=doc.address_line2 or None,
+            line3=doc.address_line3 or None,
+            city=doc.post_town or levels.get("L3") or levels.get("L2"),
             region=levels.get("L1"),
             district=levels.get("L4"),
-            postal_code=doc["postal_code"].text_or(None),
+            postal_code=doc.postal_code or None,
             pii_complete=not masked and bool(name and line1),
         )
     except InvalidModel as exc:
-        raise MappingError(f"{doc.path}.region_code" if exc.path == "country" else f"{doc.path}.{exc.path}",
+        path = "order.recipient_address"
+        raise MappingError(f"{path}.region_code" if exc.path == "country" else f"{path}.{exc.path}",
                            exc.message) from None

@@ -74,3 +74,12 @@ def test_a_platform_reported_seller_code_maps_under_identity_but_an_explicit_map
     explicit = SkuMapConfig(platforms={"temu": {"501009876543210": "SWB-B"}})
     assert explicit.seller_sku("temu", "501009876543210", "OH-SWB-BLACK") == "SWB-B"
     assert SkuMapConfig(default="none").seller_sku("temu", "501009876543210", "OH-SWB-BLACK") is None
+
+
+def test_whitespace_a_seller_typed_around_a_sku_does_not_make_it_unknown():
+    from config.schema import SkuMapConfig
+
+    explicit = SkuMapConfig(skus={"ACME-MUG-01-FBM": "MUG-01"}, default="none")
+    assert explicit.seller_sku("amazon", " ACME-MUG-01-FBM ") == "MUG-01"
+    assert SkuMapConfig().seller_sku("temu", "501009876543210", "OH-SWB-BLACK\t") == "OH-SWB-BLACK"
+    assert SkuMapConfig().seller_sku("temu", "501009876543210", "  ") == "501009876543210"

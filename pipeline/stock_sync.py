@@ -13,7 +13,7 @@ the listings that differ, so the next run repairs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -119,11 +119,12 @@ def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger,
     if not todo:
         return report
     pushes = [StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id) for p in todo]
-    for start in range(0, len(pushes), chunk):
+    done = 0
+    for batch in listing_chunks(pushes, chunk):
         if still_mine is not None and not still_mine():
-            log.warning("stock.lease_lost", seller=seller.seller, shop=shop.shop_id, left=len(pushes) - start)
+            log.warning("stock.lease_lost", seller=seller.seller, shop=shop.shop_id, left=len(pushes) - done)
             break
-        batch = pushes[start:start + chunk]
+        done += len(batch)
         outcomes = {o.ref: o for o in platform.push_stock(batch)}
         accepted = {}
         for push in batch:
@@ -140,6 +141,24 @@ def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger,
     if report.refused:
         bound.warning("stock.refused", skus=sorted(report.refused)[:20])
     return report
+
+
+def listing_chunks(pushes: list[StockPush], size: int) -> Iterator[list[StockPush]]:
+    """Pushes about `size` at a time, grouped by listing and never splitting one listing's SKUs.
+
+    Platforms that take a product's SKUs in one call (TikTok, TEMU, AliExpress) make one call per
+    listing per chunk: in platform-SKU order a 400-push chunk of a big catalogue holds ~400 different
+    products, so a full push would cost a call per SKU instead of one per product.
+    """
+    ordered = sorted(pushes, key=lambda push: (push.listing_id is None, push.listing_id or "", push.platform_sku))
+    current: list[StockPush] = []
+    for push in ordered:
+        if len(current) >= size and (push.listing_id is None or push.listing_id != current[-1].listing_id):
+            yield current
+            current = []
+        current.append(push)
+    if current:
+        yield current
 
 
 def check_drift(seller: SellerConfig, shop: ShopConfig, client: redis.Redis, prefix: str,

@@ -8,6 +8,7 @@ to prove a client stays under its quota ("zero throttled responses after the ini
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,17 +95,27 @@ class CallCounters:
     ``calls`` every API request routed to the operation; ``throttled`` every 429 (real or
     injected); ``auth_failures`` every credential rejection; ``errors`` every 5xx;
     ``injected`` every fault the fault injector applied (including dropped connections).
+    Each throttle's wall-clock instant is kept too, so a benchmark can tell the throttles of the
+    initial burst from those of the steady state.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTER_FIELDS, 0))
+        self._throttled_at: dict[str, list[float]] = defaultdict(list)
 
     def add(self, operation: str, field: str, amount: int = 1) -> None:
         if field not in COUNTER_FIELDS:
             raise KeyError(field)
         with self._lock:
             self._counts[operation][field] += amount
+            if field == "throttled":
+                self._throttled_at[operation].extend([time.monotonic()] * amount)
+
+    def throttled_since(self, operation: str, moment: float) -> int:
+        """Throttled answers of ``operation`` at or after ``moment`` (a ``time.monotonic()`` reading)."""
+        with self._lock:
+            return sum(1 for at in self._throttled_at.get(operation, ()) if at >= moment)
 
     def get(self, operation: str, field: str = "calls") -> int:
         with self._lock:
@@ -117,3 +128,4 @@ class CallCounters:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._throttled_at.clear()

@@ -32,13 +32,23 @@ MALFORMATIONS = 3  # updateTime as a date string, a child without goodsId, quant
 
 
 
+_ORDER_FAMILIES = {item.family for item in CATALOGUE}
+_ORDER_SKUS = {item.sku for item in CATALOGUE}
+
+
+def _id_length(known: bool) -> int:
+    """Ten hashed digits for the order catalogue (the recorded fixtures hold those ids); fourteen for the
+    synthetic load-test SKUs, where ten collide (100,000 SKUs in 10^10 ids clash about half the time)."""
+    return 10 if known else 14
+
+
 def goods_id(family: str) -> str:
-    return "60100" + stable_digits("temu-goods", family, length=10)
+    return "60100" + stable_digits("temu-goods", family, length=_id_length(family in _ORDER_FAMILIES))
 
 
 def sku_id(sku: str) -> str:
     """The LOCAL mall's skuId (what stock edits name); SEMI malls see ``product_sku_id`` instead."""
-    return "50100" + stable_digits("temu-sku", sku, length=10)
+    return "50100" + stable_digits("temu-sku", sku, length=_id_length(sku in _ORDER_SKUS))
 
 
 def product_sku_id(sku: str) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import email.utils
 import enum
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -108,9 +110,22 @@ class Transport:
         self.attempts = attempts
         self.max_retry_seconds = max_retry_seconds
         self.session = requests.Session()
+        # The environment (proxies, CA bundle) is read once per origin below, not on every request:
+        # requests' per-call proxy and netrc lookups cost more CPU than the rest of a call.
+        self.session.trust_env = False
+        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+
+    def _environment_for(self, url: str) -> dict[str, Any]:
+        """Proxies and CA bundle from the environment for an origin, as requests would find them."""
+        origin = urlsplit(url)[:2]
+        found = self._environment.get(origin)
+        if found is None:
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            found = self._environment[origin] = {"proxies": requests.utils.get_environ_proxies(url), "verify": verify}
+        return found
 
     def limit(self, operation: str) -> Limit:
         return self.limits.get(operation) or self.limits.get("*") or Limit(rate=10.0, burst=10)
@@ -138,7 +153,7 @@ class Transport:
         started = time.perf_counter()
         bound = log.bind(platform=self.platform, shop=self.shop_id, operation=operation)
         try:
-            response = self.session.request(timeout=self.timeout, **request)
+            response = self.session.request(timeout=self.timeout, **(self._environment_for(request["url"]) | request))
         except (requests.ConnectionError, requests.Timeout) as exc:
             bound.warning("platform.call", outcome="transport_error", error=type(exc).__name__)
             raise UpstreamUnavailable(f"{self.platform} {operation}: {type(exc).__name__}") from None

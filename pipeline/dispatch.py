@@ -41,10 +41,17 @@ def submissions(store: OrderStore, seller: str, order_key: str) -> dict[str, Sub
     return {wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
 
 
-def _record(store: OrderStore, seller: str, order_key: str, sub: Submission) -> None:
+def _record(store: OrderStore, seller: str, order_key: str, sub: Submission, *, submitted: str = "",
+            last: bool = False) -> None:
+    """Record a submission; with `submitted` (the timeline detail) its event goes in the same transaction,
+    and with `last` (no allocation left to submit) the stage too: one round trip instead of three."""
     pipe = store.redis.pipeline(transaction=True)
     pipe.hset(_key(store, seller, order_key), sub.warehouse, orjson.dumps(msgspec.to_builtins(sub)))
     pipe.hset(f"{store.prefix}:{seller}:references", sub.reference, order_key)
+    if submitted:
+        store.append_event(seller, order_key, EventKind.SUBMITTED, submitted, pipe=pipe)
+    if last:
+        store.set_stage(seller, order_key, "submitted", pipe=pipe)
     pipe.execute()
 
 
@@ -64,7 +71,9 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
     order = stored.order
     done = submissions(store, seller.seller, order_key)
     bound = log.bind(seller=seller.seller, platform=order.platform, shop=order.shop_id, order_key=order_key)
-    for allocation in ledger.allocation(seller.seller, order_key):
+    wrote_stage = False
+    allocations = ledger.allocation(seller.seller, order_key)
+    for i, allocation in enumerate(allocations):
         if allocation.warehouse in done:
             continue
         lines = tuple(OutboundLine(sku, qty) for sku, qty in allocation.lines if qty > 0)
@@ -82,12 +91,13 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
             bound.warning("order.held", reason="WAREHOUSE_REJECTED", warehouse=allocation.warehouse)
             return done
         sub = Submission(allocation.warehouse, request.reference, status.remote_id, status.state)
-        _record(store, seller.seller, order_key, sub)
+        _record(store, seller.seller, order_key, sub,
+                submitted=f"{allocation.warehouse} ref {request.reference} ({status.remote_id})",
+                last=i == len(allocations) - 1)
         done[allocation.warehouse] = sub
-        store.append_event(seller.seller, order_key, EventKind.SUBMITTED,
-                           f"{allocation.warehouse} ref {request.reference} ({status.remote_id})")
+        wrote_stage = i == len(allocations) - 1
         bound.info("order.submitted", warehouse=allocation.warehouse)
-    if done:
+    if done and not wrote_stage and stored.stage != "submitted":  # submitted in an earlier run
         store.set_stage(seller.seller, order_key, "submitted")
     return done
 

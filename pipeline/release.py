@@ -103,8 +103,10 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
         if allocations:
             if stored.hold is not None:
                 store.release(seller.seller, key, "routed")
-            store.set_stage(seller.seller, key, "routed")
-            store.append_event(seller.seller, key, EventKind.ROUTED, decision.explain())
+            pipe = store.redis.pipeline(transaction=False)  # stage and timeline in one round trip
+            store.set_stage(seller.seller, key, "routed", pipe=pipe)
+            store.append_event(seller.seller, key, EventKind.ROUTED, decision.explain(), pipe=pipe)
+            pipe.execute()
             bound.info("order.routed", warehouses=[a.warehouse for a in allocations])
             return Result(Outcome.ROUTED, tuple(allocations), decision.explain())
         if decision.routed or short:

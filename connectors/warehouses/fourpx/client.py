@@ -20,6 +20,7 @@ from config.schema import WarehouseConfig
 from connectors.http import OK, Action, Transport, Verdict
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
+from connectors.warehouses.limits import warehouse_limits
 from connectors.warehouses.outbound import cancel_once, submit_once
 from pipeline.model import StockLevel
 from pipeline.ports import Limit, OutboundLine, OutboundRequest, OutboundStatus
@@ -69,8 +70,8 @@ class FourPXClient:
         self.base = (warehouse.base_url or PRODUCTION).rstrip("/")
         self.warehouse_code = warehouse.options.get("warehouse_code", warehouse.id)
         self.logistics_product = warehouse.options.get("logistics_product_code", "")
-        self.transport = Transport("fourpx", warehouse.id, self.app_key, limiter, DEFAULT_LIMITS,
-                                   timeout=(5.0, 20.0))
+        self.transport = Transport("fourpx", warehouse.id, self.app_key, limiter,
+                                   warehouse_limits(warehouse, DEFAULT_LIMITS), timeout=(5.0, 20.0))
 
     def _call(self, method: str, body: dict[str, Any], *, attempts: int | None = None) -> Any:
         raw = orjson.dumps(body)

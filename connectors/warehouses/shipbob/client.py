@@ -16,6 +16,7 @@ from config.schema import WarehouseConfig
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
+from connectors.warehouses.limits import warehouse_limits
 from connectors.warehouses.outbound import cancel_once, submit_once
 from pipeline.model import StockLevel
 from pipeline.ports import Limit, OutboundLine, OutboundRequest, OutboundStatus
@@ -58,8 +59,8 @@ class ShipBobClient:
         self.channel_id = secrets["channel_id"]
         self.base = f"{(warehouse.base_url or PRODUCTION).rstrip('/')}/{warehouse.options.get('api_version', VERSION)}"
         self.location_id = warehouse.options.get("location_id")
-        self.transport = Transport("shipbob", warehouse.id, self.channel_id, limiter, DEFAULT_LIMITS,
-                                   timeout=(5.0, 20.0))
+        self.transport = Transport("shipbob", warehouse.id, self.channel_id, limiter,
+                                   warehouse_limits(warehouse, DEFAULT_LIMITS), timeout=(5.0, 20.0))
 
     def _call(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
               json: Any = None, attempts: int | None = None) -> Any:

@@ -16,13 +16,16 @@ is one Lua script, so concurrent routers can never reserve more than is availabl
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 import orjson
 import redis
 
 from pipeline.model import StockLevel
+
+CLOCK_SKEW = timedelta(seconds=10)
+"""How far a warehouse's shipment times may run behind our clock (see StockLedger.apply_snapshot)."""
 
 
 class Allocation(msgspec.Struct, frozen=True):
@@ -169,9 +172,15 @@ class StockLedger:
                                                  shipped_at.timestamp(), orjson.dumps([list(x) for x in lines])]))
 
     def apply_snapshot(self, seller: str, warehouse: str, levels: Sequence[StockLevel], as_of: datetime) -> bool:
-        """Replace on-hand with a warehouse inventory report; an older report than the last is ignored."""
+        """Replace on-hand with a warehouse inventory report; an older report than the last is ignored.
+
+        The report is filed CLOCK_SKEW before `as_of`: shipment times come from the warehouse's
+        clock, and a shipment stamped just before our `as_of` may still be missing from the report
+        (its clock lags ours, or its inventory trails its shipments). Counting such a shipment twice
+        for a few seconds under-reports stock; dropping it would oversell (found by the chaos run)."""
         units = {level.seller_sku: level.on_hand for level in levels if level.warehouse == warehouse}
-        return bool(self._snapshot(keys=[], args=[self._base(seller), warehouse, as_of.timestamp(),
+        filed = as_of - CLOCK_SKEW
+        return bool(self._snapshot(keys=[], args=[self._base(seller), warehouse, filed.timestamp(),
                                                   orjson.dumps(units) if units else b"{}"]))
 
     def view(self, seller: str, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -176,11 +176,16 @@ class OrderStore:
         return [item.key, item.payload_hash, _micros(item.updated_at), UNMAPPED, item.platform, b"",
                 item.raw, item.error or "payload did not map", item.shop_id]
 
-    def append_event(self, seller: str, key: str, kind: EventKind, detail: str = "") -> None:
-        pipe = self.redis.pipeline(transaction=False)
+    def append_event(self, seller: str, key: str, kind: EventKind, detail: str = "",
+                     pipe: redis.client.Pipeline | None = None) -> None:
+        """Add to the order's timeline; given a pipeline, only queue the commands on it (the caller's
+        round trip carries them)."""
+        own = pipe is None
+        pipe = self.redis.pipeline(transaction=False) if own else pipe
         pipe.rpush(self._timeline_key(seller, key), _event_json(kind, detail))
         pipe.hincrby(f"{self._base(seller)}stats:events", kind.value, 1)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def event_counts(self, seller: str) -> dict[str, int]:
         """How many events of each kind (and holds per reason, as `held:REASON`) ever happened."""
@@ -203,8 +208,8 @@ class OrderStore:
         old = old.decode() if isinstance(old, bytes) else old
         return HoldReason(old) if old else None
 
-    def set_stage(self, seller: str, key: str, stage: str) -> None:
-        self.redis.hset(self._order_key(seller, key), "stage", stage)
+    def set_stage(self, seller: str, key: str, stage: str, pipe: redis.client.Pipeline | None = None) -> None:
+        (pipe if pipe is not None else self.redis).hset(self._order_key(seller, key), "stage", stage)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -265,6 +270,17 @@ class OrderStore:
             if oldest is None or placed < oldest[1]:
                 oldest = (key, placed)
         return oldest
+
+    def unsettled(self, seller: str, keys: Sequence[str]) -> list[str]:
+        """The keys whose routing never finished: stage still "received" (routing never ran or was cut
+        off) or "routed" (stock reserved, not yet at a warehouse). Routing them again is harmless
+        (routing and submission are idempotent) and is how a message lost on the way gets redone."""
+        if not keys:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hget(self._order_key(seller, key), "stage")
+        return [key for key, stage in zip(keys, pipe.execute(), strict=True) if stage in (b"received", b"routed")]
 
     def keys(self, seller: str) -> list[str]:
         """Every stored order key of a seller (a SCAN: for checks and tools, not for hot paths)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import msgspec
@@ -24,6 +25,9 @@ log = structlog.get_logger()
 
 INITIAL_LOOKBACK = timedelta(days=7)
 """How far back the first sync of a new shop reads (the reconciliation sweep reads wider)."""
+
+MIN_SLICE = timedelta(minutes=1)
+"""The shortest slice a sync window is cut into after interrupted runs (see SliceHint)."""
 
 
 class SyncReport(msgspec.Struct, kw_only=True):
@@ -41,25 +45,34 @@ class SyncReport(msgspec.Struct, kw_only=True):
         return self.results.get(result.value, 0)
 
 
+def stored_bytes(bundle: RawBundle) -> bytes:
+    """A raw bundle as the store keeps it (sorted keys, so its hash names its content): also what is mapped."""
+    return orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS)
+
+
 def receive(connector: PlatformConnector, shop: ShopRef, bundle: RawBundle) -> Received:
     """One raw bundle as the store takes it: mapped to an Order, or kept raw with why it did not map."""
-    raw = orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS)
+    raw = stored_bytes(bundle)
     payload_hash = hashlib.sha256(raw).hexdigest()
-    identity = connector.identify(bundle)
-    external_id = identity.external_id or f"unidentified-{payload_hash[:16]}"
-    key = order_key(shop.platform, shop.shop_id, external_id)
     try:
-        order = connector.map_order(bundle, shop)
+        order = connector.map_raw(raw, shop)  # the bytes are made for the store anyway: decoded once, typed
     except HoldError as exc:
-        return Received(key=key, platform=shop.platform, shop_id=shop.shop_id, raw=raw,
-                        payload_hash=payload_hash, updated_at=identity.updated_at, error=str(exc))
+        return _held(connector, shop, bundle, raw, payload_hash, str(exc))
     except Exception as exc:  # a mapping bug must still not lose the order: hold it with the raw kept
-        return Received(key=key, platform=shop.platform, shop_id=shop.shop_id, raw=raw,
-                        payload_hash=payload_hash, updated_at=identity.updated_at,
-                        error=f"mapping failed unexpectedly: {type(exc).__name__}")
+        return _held(connector, shop, bundle, raw, payload_hash, f"mapping failed unexpectedly: {type(exc).__name__}")
     order = msgspec.structs.replace(order, payload_hash=payload_hash)
     return Received(key=order.key, platform=shop.platform, shop_id=shop.shop_id, raw=raw,
                     payload_hash=payload_hash, updated_at=order.updated_at, order=order)
+
+
+def _held(connector: PlatformConnector, shop: ShopRef, bundle: RawBundle, raw: bytes, payload_hash: str,
+          error: str) -> Received:
+    """A bundle that did not map, filed under whatever identity can still be read from it."""
+    identity = connector.identify(bundle)
+    external_id = identity.external_id or f"unidentified-{payload_hash[:16]}"
+    return Received(key=order_key(shop.platform, shop.shop_id, external_id), platform=shop.platform,
+                    shop_id=shop.shop_id, raw=raw, payload_hash=payload_hash, updated_at=identity.updated_at,
+                    error=error)
 
 
 def store_bundles(store: OrderStore, connector: PlatformConnector, shop: ShopRef,
@@ -81,10 +94,18 @@ def sync_orders(
     lookback: timedelta = INITIAL_LOOKBACK,
     since: datetime | None = None,
     move_cursor: bool = True,
+    slice_length: timedelta | None = None,
+    on_slice: Callable[[list[str]], None] | None = None,
 ) -> SyncReport:
     """Fetch every order changed since the cursor (minus the connector's overlap) and store it.
 
     `since` overrides the cursor (reconciliation sweeps read a wide window; they do not move it back).
+    With `slice_length` the window is read in slices of at most that length and the cursor moves
+    after each one, so a run cut short (time limit, killed worker) resumes where it stopped instead
+    of re-reading a window it can never finish; slices shrink after such runs (SliceHint).
+    `on_slice(keys)` gets each slice's keys to route before the cursor moves past them: the NEW and
+    UPDATED ones, and the re-read ones still unsettled (see `OrderStore.unsettled`), whose routing an
+    earlier, interrupted run may have stored but never started.
     """
     now = now or utc_now()
     cursor = store.cursor(shop.seller, shop.shop_id, stream)
@@ -95,25 +116,67 @@ def sync_orders(
     if until <= start:
         return report
     tally: Counter[str] = Counter()
-    for page in client.changed_orders(start, until):
-        stored = store_bundles(store, connector, shop, page)
-        report.pages += 1
-        report.seen += len(page)
-        for item, result in stored:
-            tally[result.value] += 1
-            if result in (UpsertResult.NEW, UpsertResult.UPDATED):
-                report.changed.append(item.key)
-            if item.error is not None and result in (UpsertResult.NEW, UpsertResult.UPDATED):
-                report.held_invalid += 1
-                bound.warning("order.held", order_key=item.key, reason="INVALID_PAYLOAD", detail=item.error)
-        bound.debug("sync.page", page=report.pages, size=len(page), **{k.lower(): v for k, v in tally.items()})
+    advanced = False
+    slices = SliceHint(store, shop, stream, slice_length)
+    lower = start
+    while lower < until:
+        upper = min(until, lower + slices.length) if slice_length else until
+        slices.entering()
+        keys: list[str] = []  # NEW and UPDATED, for the report
+        unsettled: list[str] = []  # re-read, unchanged, yet never routed to the end
+        for page in client.changed_orders(lower, upper):
+            stored = store_bundles(store, connector, shop, page)
+            report.pages += 1
+            report.seen += len(page)
+            rereads = []
+            for item, result in stored:
+                tally[result.value] += 1
+                if result in (UpsertResult.NEW, UpsertResult.UPDATED):
+                    keys.append(item.key)
+                else:
+                    rereads.append(item.key)
+                if item.error is not None and result in (UpsertResult.NEW, UpsertResult.UPDATED):
+                    report.held_invalid += 1
+                    bound.warning("order.held", order_key=item.key, reason="INVALID_PAYLOAD", detail=item.error)
+            unsettled.extend(store.unsettled(shop.seller, rereads))
+            bound.debug("sync.page", page=report.pages, size=len(page), **{k.lower(): v for k, v in tally.items()})
+        report.changed.extend(keys)
+        if on_slice is not None and (keys or unsettled):
+            on_slice(keys + unsettled)
+        if move_cursor and (cursor is None or upper > cursor):
+            store.set_cursor(shop.seller, shop.shop_id, upper, stream)
+            cursor, advanced = upper, True
+        slices.finished()
+        lower = upper
     report.results = dict(tally)
-    advanced = move_cursor and (cursor is None or until > cursor)
-    if advanced:
-        store.set_cursor(shop.seller, shop.shop_id, until, stream)
     bound.info("sync.done", since=start.isoformat(), until=until.isoformat(), pages=report.pages,
                seen=report.seen, cursor_moved=advanced, **{k.lower(): v for k, v in tally.items()})
     return report
+
+
+class SliceHint:
+    """How long the next slice of a shop's window is: at most `longest`, halved (down to MIN_SLICE)
+    when a run died inside a slice, doubled again after each slice that finished.
+
+    The halving is written before a slice is read and undone after it, so a run that never comes
+    back (time limit, SIGKILL) leaves the shorter length for the next one. A shop whose window reads
+    in one go keeps reading it in one go; only a window that cannot be read within one task is cut.
+    """
+
+    def __init__(self, store: OrderStore, shop: ShopRef, stream: str, longest: timedelta | None) -> None:
+        self.redis, self.longest = store.redis, longest or timedelta(0)
+        self.key = f"{store.prefix}:{shop.seller}:cursor:{shop.shop_id}:{stream}:slice"
+        saved = self.redis.get(self.key) if longest else None
+        self.length = min(self.longest, timedelta(seconds=float(saved))) if saved else self.longest
+
+    def entering(self) -> None:
+        if self.longest:
+            self.redis.set(self.key, max(MIN_SLICE, self.length / 2).total_seconds())
+
+    def finished(self) -> None:
+        if self.longest:
+            self.length = min(self.longest, self.length * 2)
+            self.redis.set(self.key, self.length.total_seconds())
 
 
 def fetch_and_store(store: OrderStore, connector: PlatformConnector, client: PlatformClient, shop: ShopRef,

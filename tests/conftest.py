@@ -59,6 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run long soak/chaos tests")
+    parser.addoption("--chaos", action="store_true",
+                     help="tests/chaos runs the full 100,000-order chaos run instead of the reduced one")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun
 
 from orderhub.redisconn import get_redis
@@ -28,6 +29,19 @@ from workers.config_cache import seller_config
 log = structlog.get_logger()
 
 MAX_RETRIES = 8
+SYNC_SLICE = timedelta(days=1)
+"""The longest slice a sync reads before moving its cursor: a run cut off by its time limit resumes
+there, and slices shrink while runs keep being cut off (pipeline/sync.py SliceHint). Without it a
+window too big for one task (a week's first sync, a backlog after an outage) was re-read forever."""
+
+RETRYABLE = (RetryableError, SoftTimeLimitExceeded)
+"""Retried with backoff. The soft time limit is here because a slow platform (a read timeout and
+its quick retries) can outlast it: Celery then fails the task and acks its message, and the work
+(a submission, a tracking push) would be dropped without a trace."""
+
+
+def _hint(exc: BaseException) -> float | None:
+    return getattr(exc, "retry_after", None)
 
 
 _started: dict[str, float] = {}
@@ -68,7 +82,7 @@ def _auth_flag(seller: str, shop_id: str) -> str:
 
 
 def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict[str, Any]:
-    from orderhub.wiring import platform_client
+    from workers.clients import platform_client
 
     client_redis = get_redis()
     structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
@@ -81,18 +95,20 @@ def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict
     with lease(client_redis, f"{key_prefix()}:lock:sync:{seller}:{shop_id}", Timings().task_time_limit) as held:
         if not held:
             return {"skipped": "another sync of this shop is running"}
+        def route(keys: list[str]) -> None:  # each slice routed before the cursor passes it
+            for start in range(0, len(keys), 200):
+                route_orders.apply_async((seller, keys[start:start + 200]), queue="route")
+
         try:
             connector, client, ref = platform_client(cfg, shop, client_redis, key_prefix())
-            report = sync_orders(_store(), connector, client, ref, **sync_kwargs)
+            report = sync_orders(_store(), connector, client, ref, slice_length=SYNC_SLICE, on_slice=route,
+                                 **sync_kwargs)
         except AuthenticationFailed as exc:
             client_redis.set(_auth_flag(seller, shop_id), exc.detail)
             log.error("shop.auth_failed", error=str(exc))
             return {"auth_failed": True}
-        except RetryableError as exc:
-            raise task.retry(exc=exc, countdown=backoff(task.request.retries, exc.retry_after)) from exc
-    if report.changed:
-        for start in range(0, len(report.changed), 200):
-            route_orders.apply_async((seller, report.changed[start:start + 200]), queue="route")
+        except RETRYABLE as exc:
+            raise task.retry(exc=exc, countdown=backoff(task.request.retries, _hint(exc))) from exc
     return {"seen": report.seen, "results": report.results, "until": report.until.isoformat()}
 
 
@@ -113,7 +129,7 @@ def reconcile_shop(self: Task, seller: str, shop_id: str, days: int = 3) -> dict
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def fetch_order(self: Task, seller: str, shop_id: str, external_id: str) -> str:
     """Fetch one order now (a webhook said it changed); polling stays the safety net."""
-    from orderhub.wiring import platform_client
+    from workers.clients import platform_client
 
     structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
     cfg = seller_config(seller)
@@ -122,8 +138,8 @@ def fetch_order(self: Task, seller: str, shop_id: str, external_id: str) -> str:
         result = fetch_and_store(_store(), connector, client, ref, external_id)
         route_orders.apply_async((seller, [f"{ref.platform}:{ref.shop_id}:{external_id}"]), queue="route")
         return result.value
-    except RetryableError as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    except RETRYABLE as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,7 +153,7 @@ def _ledger():
 
 
 def _warehouses(seller: str):
-    from orderhub.wiring import warehouse_clients
+    from workers.clients import warehouse_clients
 
     return warehouse_clients(seller_config(seller), get_redis(), key_prefix())
 
@@ -173,27 +189,32 @@ def _with_retry(task: Task, seller: str, key: str, action) -> None:
     is held RETRIES_EXHAUSTED with the error (visible in `orderhub holds list`)."""
     try:
         action()
-    except RetryableError as exc:
+    except RETRYABLE as exc:
         if task.request.retries >= task.max_retries:
             from pipeline.model import HoldReason
 
-            _store().hold(seller, key, HoldReason.RETRIES_EXHAUSTED, str(exc))
+            _store().hold(seller, key, HoldReason.RETRIES_EXHAUSTED, str(exc) or type(exc).__name__)
             return
-        raise task.retry(exc=exc, countdown=backoff(task.request.retries, exc.retry_after)) from exc
+        raise task.retry(exc=exc, countdown=backoff(task.request.retries, _hint(exc))) from exc
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
     from connectors.warehouses.outbound import outbound_reference
-    from pipeline.dispatch import submissions, submit_order
+    from pipeline.dispatch import submit_order
 
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger, clients = seller_config(seller), _store(), _ledger(), _warehouses(seller)
+    to_acknowledge = []
     for key in keys:
         structlog.contextvars.bind_contextvars(order_key=key)
-        _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients, outbound_reference))
-        if submissions(store, seller, key) and _platform_acknowledges(key):
-            acknowledge_order.apply_async((seller, key), queue="dispatch")
+        done: dict = {}
+        _with_retry(self, seller, key, lambda k=key, into=done: into.update(
+            submit_order(store, ledger, cfg, k, clients, outbound_reference)))
+        if done and _platform_acknowledges(key):
+            to_acknowledge.append(key)
+    if to_acknowledge:  # one task for the batch, not one per order
+        acknowledge_orders.apply_async((seller, to_acknowledge), queue="dispatch")
     return len(keys)
 
 
@@ -205,9 +226,20 @@ def _platform_acknowledges(key: str) -> bool:
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def acknowledge_orders(self: Task, seller: str, keys: list[str]) -> int:
+    """Acknowledge a submitted batch; a retry skips the orders already acknowledged (their marker)."""
+    return sum(_acknowledge(self, seller, key) for key in keys)
+
+
+@app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def acknowledge_order(self: Task, seller: str, key: str) -> bool:
+    """One order (messages queued before the batch task existed still name this one)."""
+    return _acknowledge(self, seller, key)
+
+
+def _acknowledge(self: Task, seller: str, key: str) -> bool:
     """Tell the platform the order is taken on (only platforms that ask for it); once per order."""
-    from orderhub.wiring import platform_client
+    from workers.clients import platform_client
 
     store, client_redis = _store(), get_redis()
     marker = f"{key_prefix()}:{seller}:acknowledged:{key}"
@@ -250,8 +282,8 @@ def pull_inventory(self: Task, seller: str, warehouse: str) -> int:
     try:
         as_of = utc_now()
         levels = _warehouses(seller)[warehouse].inventory()
-    except RetryableError as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    except RETRYABLE as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
     if _ledger().apply_snapshot(seller, warehouse, levels, as_of):
         _enqueue_stock_sync(seller)  # new numbers from the warehouse: tell the platforms
     return len(levels)
@@ -271,8 +303,8 @@ def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = N
     shop's lease; one that finds a push running just returns. The holder goes round again for every
     request noted meanwhile and looks once more after letting go, so a newer number is never dropped
     and no task sits in a countdown waiting for the lease."""
-    from orderhub.wiring import platform_client
     from pipeline.stock_sync import sync_shop_stock
+    from workers.clients import platform_client
 
     client_redis = get_redis()
     structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
@@ -301,9 +333,9 @@ def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = N
             report = sync_shop_stock(cfg, shop, _ledger(), client_redis, key_prefix(), connector, platform,
                                      only=only, urgent=not full, still_mine=held.extend)
             pushed += report.pushed
-    except RetryableError as exc:
+    except RETRYABLE as exc:
         client_redis.set(full_key, 1, ex=3600)  # whatever was taken on is pushed by the retry
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
     finally:
         held.release()
     if client_redis.exists(full_key) or client_redis.scard(skus_key):  # noted meanwhile, or left over
@@ -314,16 +346,16 @@ def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = N
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def check_stock_drift(self: Task, seller: str, shop_id: str) -> int:
     """Compare what the platform shows with what we pushed; differences are pushed again at once."""
-    from orderhub.wiring import platform_client
     from pipeline.stock_sync import check_drift
+    from workers.clients import platform_client
 
     cfg = seller_config(seller)
     shop = cfg.shop(shop_id)
     try:
         _, platform, _ = platform_client(cfg, shop, get_redis(), key_prefix())
         drifted = check_drift(cfg, shop, get_redis(), key_prefix(), platform)
-    except RetryableError as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    except RETRYABLE as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
     if drifted:
         sync_stock.apply_async((seller, shop_id, None, False), queue="stock")  # the drifted ones count as changed
     return len(drifted)
@@ -339,8 +371,8 @@ def poll_shipments(self: Task, seller: str, warehouse: str) -> int:
     since = store.cursor(seller, warehouse, "shipments") or utc_now() - timedelta(days=2)
     try:
         statuses = _warehouses(seller)[warehouse].shipments_since(since - timedelta(minutes=30))
-    except RetryableError as exc:
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    except RETRYABLE as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
     keys = record_shipments(store, _ledger(), seller, warehouse, statuses)
     latest = max((s.shipped_at for s in statuses if s.shipped_at), default=None)
     if latest and latest > since:
@@ -354,7 +386,6 @@ def poll_shipments(self: Task, seller: str, warehouse: str) -> int:
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def push_tracking(self: Task, seller: str, key: str, warehouse: str) -> bool:
-    from orderhub.wiring import platform_client
     from pipeline.fulfilment import (
         mark_tracking_pushed,
         mark_tracking_refused,
@@ -362,6 +393,7 @@ def push_tracking(self: Task, seller: str, key: str, warehouse: str) -> bool:
         tracking_push,
         tracking_was_pushed,
     )
+    from workers.clients import platform_client
 
     store = _store()
     if tracking_was_pushed(store, seller, key, warehouse):

@@ -62,3 +62,34 @@ def test_exhausted_retries_hold_the_order_with_the_error(task_env):
     tasks._with_retry(Exhausted(), "acme", order.key, failing)
     hold = store.get("acme", order.key).hold
     assert hold.reason is HoldReason.RETRIES_EXHAUSTED and "503" in hold.detail
+
+
+def test_a_soft_time_limit_is_retried_and_held_when_retries_run_out_never_dropped(task_env):
+    """Found by the chaos run: a platform read timeout outlasts a short soft time limit; Celery then
+    failed the task and acked its message, so the submission was silently dropped."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    _, client = task_env
+    from workers import tasks
+
+    store = OrderStore(client, PREFIX)
+    order = make_order(6)
+    store.upsert("acme", [received(order)])
+
+    class Slow:
+        max_retries = 3
+
+        class request:  # noqa: N801 - mimics celery's Task.request
+            retries = 0
+
+        def retry(self, exc, countdown):
+            return RuntimeError(f"retry after {type(exc).__name__}")
+
+    def cut_off() -> None:
+        raise SoftTimeLimitExceeded()
+
+    with pytest.raises(RuntimeError, match="retry after SoftTimeLimitExceeded"):
+        tasks._with_retry(Slow(), "acme", order.key, cut_off)
+    Slow.request.retries = 3
+    tasks._with_retry(Slow(), "acme", order.key, cut_off)
+    assert store.get("acme", order.key).hold.reason is HoldReason.RETRIES_EXHAUSTED

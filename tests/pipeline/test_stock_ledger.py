@@ -59,3 +59,14 @@ def test_snapshot_does_not_double_count_units_shipped_before_it(ledger):
     assert not ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=50,
                                                                  as_of=T0)], T0)
     assert ledger.view("acme", [("east", "MUG")])[("east", "MUG")] == 2
+
+
+def test_a_shipment_stamped_just_before_a_snapshot_it_is_missing_from_still_counts(ledger):
+    """Found by the chaos run (one unit oversold): the warehouse's clock ran a fraction of a second
+    behind ours, so a shipment it stamped before our `as_of` was not yet in its inventory report."""
+    ledger.reserve("acme", "o1", [Allocation("east", (("MUG", 1),))])
+    taken = T0 + timedelta(hours=2)
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=5,
+                                                      as_of=taken)], taken)  # still shows o1's unit
+    ledger.consume("acme", "o1", "east", "s1", taken - timedelta(seconds=0.5), [("MUG", 1)])
+    assert ledger.view("acme", [("east", "MUG")])[("east", "MUG")] == 4  # not 5: that would oversell

@@ -1,0 +1,199 @@
+"""The chaos run's ledger, read after quiet from the emulators' ground truth and the order store.
+
+Every figure, precisely (one "order" is one order of the generated book, all of them on acme shops):
+
+- seen: orders the five platforms show (``ground_truth()``: visible now) — the whole book.
+- submitted once / submitted >1: seen orders with exactly one / more than one outbound order created
+  at the warehouses, counted from the warehouse emulators' accepted creates (``count_by_reference``)
+  over both warehouses, under the references ``outbound_reference(key, wh)`` gives for the order.
+  Any order at the warehouses more than once is a duplicate (the seller file does not allow splits).
+- held: seen orders not at any warehouse and held with a reason (by reason; INVALID_PAYLOAD apart).
+- platform-fulfilled: stored with ``fulfilled_by`` PLATFORM (Amazon AFN, TikTok FBT): left alone.
+- ended before routing: not at a warehouse, not held, never routed, and stored as CANCELLED
+  (cancelled), PENDING (unpaid) or SHIPPED (shipped by the platform's own script before Orderhub
+  reached it); "cancelled after routing" is routed, then cancelled before any outbound was created.
+- lost: seen orders that are none of the above: never stored, stored unmapped without a hold, or
+  stored READY/PARTIALLY_SHIPPED yet neither at a warehouse nor held; also an order whose stored copy
+  is older than the platform's by more than ``STALE_GRACE`` (an update the sync never picked up).
+- orphan outbounds: at a warehouse while the store records no submission for it (printed, not a loss).
+- units oversold: per warehouse and SKU, units in outbound orders not cancelled beyond the stock the
+  warehouse started with, plus per ledger row, reserved + shipped beyond on_hand.
+- malformed held with raw kept: of the seen orders the emulators render malformed
+  (``faults.malformation``), those stored with hold INVALID_PAYLOAD and a non-empty raw payload.
+- forged accepted: forged webhooks answered 2xx by the receiver.
+- leaked: occurrences, in every log file of the run, of a credential (demo secrets file values of
+  8+ characters whose key does not name an id, as in tests/test_zz_log_hygiene.py; every access
+  token the emulators minted) or of a buyer PII value of 6+ characters (names, phones, street
+  lines, e-mail local parts of every generated address, address changes included).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import redis
+
+from connectors.warehouses.outbound import outbound_reference
+from pipeline.dispatch import submissions
+from pipeline.model import EventKind, FulfilledBy, OrderStatus
+from pipeline.stock import StockLedger
+from pipeline.store import OrderStore
+from sandbox.demo import DEMO_SECRETS_PATH
+from sandbox.generator import EventKind as ScriptKind
+from tests.chaos.world import PLATFORMS
+from tests.integration.conftest import PREFIX
+
+SELLER = "acme"
+SHOPS = {"amazon": "acme-amazon-us", "tiktok": "acme-tiktok-us", "temu": "acme-temu-us",
+         "shein": "acme-shein-us", "aliexpress": "acme-aliexpress"}
+WAREHOUSE_IDS = {"fourpx": "4px-us", "shipbob": "shipbob-us"}
+MALFORMATIONS = 3  # every platform's *_shapes.MALFORMATIONS
+STALE_GRACE = timedelta(minutes=2)
+
+
+@dataclass
+class Figures:
+    seen: int = 0
+    submitted_once: int = 0
+    submitted_more: int = 0
+    lost: int = 0
+    oversold_units: int = 0
+    malformed_rendered: int = 0
+    malformed_held_raw: int = 0
+    forged_sent: int = 0
+    forged_accepted: int = 0
+    leaked: int = 0
+    categories: Counter = field(default_factory=Counter)
+    lost_examples: list[str] = field(default_factory=list)
+    leaks_by_file: dict[str, int] = field(default_factory=dict)
+    oversold_detail: list[str] = field(default_factory=list)
+
+    def failures(self) -> dict[str, int]:
+        return {"lost": self.lost, "submitted_more": self.submitted_more, "oversold_units": self.oversold_units,
+                "forged_accepted": self.forged_accepted, "leaked": self.leaked}
+
+
+def _parse(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+def _outbounds_by_key(emulators: dict, keys: list[str]) -> dict[str, int]:
+    counts = emulators["fourpx"].count_by_reference() | emulators["shipbob"].count_by_reference()
+    found: dict[str, int] = {}
+    for key in keys:
+        n = sum(counts.get(outbound_reference(key, wh), 0) for wh in WAREHOUSE_IDS.values())
+        if n:
+            found[key] = n
+    return found
+
+
+def classify(store: OrderStore, key: str, row: dict, outbounds: int) -> str:
+    """One seen order's category (see the module docstring); "lost:..." names how it was lost."""
+    stored = store.get(SELLER, key)
+    if stored is None:
+        return "lost:never stored"
+    if outbounds:
+        return "submitted" if submissions(store, SELLER, key) else "submitted (orphan outbound)"
+    if stored.order is None:
+        return "held:INVALID_PAYLOAD" if stored.hold else "lost:unmapped without hold"
+    order = stored.order
+    if order.fulfilled_by is FulfilledBy.PLATFORM:
+        return "platform-fulfilled"
+    if stored.hold is not None:
+        return f"held:{stored.hold.reason.value}"
+    truth = _parse(row["updated_at"])
+    if order.updated_at and truth - order.updated_at > STALE_GRACE:
+        return "lost:update never synced"
+    routed = any(e.kind is EventKind.ROUTED for e in store.timeline(SELLER, key))
+    if order.status is OrderStatus.CANCELLED:
+        return "cancelled after routing" if routed else "ended:cancelled"
+    if order.status is OrderStatus.PENDING:
+        return "ended:unpaid"
+    if order.status is OrderStatus.SHIPPED and not routed:
+        return "ended:shipped by platform"
+    return f"lost:{order.status.value} stage={stored.stage or '-'}"
+
+
+def _oversold(emulators: dict, stock: int, ledger: StockLedger) -> tuple[int, list[str]]:
+    units, detail = 0, []
+    fourpx = {k.split("/", 1)[1]: v for k, v in emulators["fourpx"].units_ordered().items()
+              if k.startswith("USNJ01/")}
+    for name, ordered in (("4px-us", fourpx), ("shipbob-us", emulators["shipbob"].units_ordered())):
+        for sku, qty in ordered.items():
+            if qty > stock:
+                units += qty - stock
+                detail.append(f"{name} {sku}: {qty} ordered of {stock}")
+        for sku, row in ledger.totals(SELLER, name).items():
+            over = row["reserved"] + row["shipped"] - row["on_hand"]
+            if over > 0:
+                units += over
+                detail.append(f"ledger {name} {sku}: {row}")
+    return units, detail
+
+
+def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
+    """Everything but the webhook and leak figures (see `leaks`)."""
+    store, figures = OrderStore(client, PREFIX), Figures()
+    rows = {f"{p}:{SHOPS[p]}:{row['id']}": (p, row) for p in PLATFORMS for row in emulators[p].ground_truth()}
+    outbounds = _outbounds_by_key(emulators, list(rows))
+    figures.seen = len(rows)
+    for key, (platform, row) in rows.items():
+        category = classify(store, key, row, outbounds.get(key, 0))
+        figures.categories[category] += 1
+        if category.startswith("lost"):
+            figures.lost += 1
+            if len(figures.lost_examples) < 10:
+                figures.lost_examples.append(f"{key}: {category}")
+        n = outbounds.get(key, 0)
+        figures.submitted_once += n == 1
+        figures.submitted_more += n > 1
+        if emulators[platform].faults.malformation(row["id"], MALFORMATIONS) is not None:
+            figures.malformed_rendered += 1
+            stored = store.get(SELLER, key)
+            figures.malformed_held_raw += bool(stored and stored.hold and stored.hold.reason.value == "INVALID_PAYLOAD"
+                                               and stored.raw)
+    figures.oversold_units, figures.oversold_detail = _oversold(emulators, stock, StockLedger(client, PREFIX))
+    return figures
+
+
+def forbidden_values(emulators: dict) -> dict[str, str]:
+    """value -> kind ("credential" or "pii"), for the leak scan."""
+    values: dict[str, str] = {}
+    for table in tomllib.loads(DEMO_SECRETS_PATH.read_text()).values():
+        for k, v in table.items():
+            if isinstance(v, str) and len(v) >= 8 and "id" not in k:
+                values[v] = "credential"
+    for name in ("amazon", "tiktok"):
+        values.update(dict.fromkeys(list(emulators[name].grants), "credential"))
+    for platform in PLATFORMS:
+        for order in emulators[platform].orders.values():
+            addresses = [order.address] + [e.address for e in order.events
+                                           if e.kind is ScriptKind.ADDRESS_CHANGED and e.address]
+            for a in addresses:
+                for v in (a.name, a.phone, a.line1, a.line2):
+                    if len(v) >= 6:
+                        values[v] = "pii"
+            values[order.buyer_email_local] = "pii"
+    return values
+
+
+def leaks(log_files: list[Path], values: dict[str, str], scratch: Path) -> tuple[int, dict[str, int]]:
+    """Occurrences of any forbidden value in the files (GNU grep -F: one pass, many patterns)."""
+    patterns = scratch / "forbidden.txt"
+    patterns.write_text("\n".join(v for v in values if "\n" not in v) + "\n")
+    total, by_file = 0, {}
+    for path in log_files:
+        if not path.exists() or path.stat().st_size == 0:
+            continue
+        out = subprocess.run(["grep", "-F", "-o", "-a", "-f", str(patterns), str(path)], capture_output=True)
+        hits = out.stdout.count(b"\n")
+        if hits:
+            by_file[path.name] = hits
+            total += hits
+    patterns.unlink()
+    return total, by_file

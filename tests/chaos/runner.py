@@ -1,0 +1,271 @@
+"""The chaos run (issue 8): orders from five faulty marketplaces through workers that keep being
+SIGKILLed, a Redis that crashes once, forged webhooks; then quiet, then the ledger.
+
+    .venv/bin/python -m tests.chaos [--orders 100000] [--seed N] [--kill-every S] [--json]
+
+Exits non-zero unless lost, submitted >1, oversold, forged accepted and leaked are all 0. The
+figures are defined in tests/chaos/accounting.py; `pytest tests/chaos` runs a reduced version.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import redis
+
+from pipeline.store import OrderStore
+from tests.chaos import accounting
+from tests.chaos.accounting import Figures
+from tests.chaos.redis_server import RedisServer
+from tests.chaos.world import (
+    PLATFORMS,
+    Crew,
+    Faults,
+    WebhookServer,
+    WebhookTally,
+    publish_endpoints,
+    send_webhooks,
+    start_emulators,
+    worker_env,
+    write_seller,
+)
+from tests.integration.conftest import PREFIX
+from tests.integration.workers import QUEUES
+
+
+@dataclass
+class Options:
+    orders: int = 100_000
+    seed: int = 7
+    kill_every: float = 5.0
+    workers: int = 3
+    visibility_timeout: int = 60
+    webhooks: int | None = None  # default: one per 20 orders, at least 60
+    quiet_seconds: float = 20.0
+    deadline_seconds: float = 4 * 3600
+    keep: bool = False  # keep the run directory (logs, AOF) even when every figure is 0
+
+    @property
+    def stock(self) -> int:
+        """Units per SKU per warehouse: about three quarters of what the ready orders ask for in all."""
+        return max(4, self.orders // 120)
+
+
+@dataclass
+class Outcome:
+    figures: Figures
+    timings: dict[str, float]
+    events: dict[str, int]
+    run_dir: Path
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.figures.failures().values())
+
+
+class Log:
+    """The runner's own log file (scanned for leaks like every other log) echoed to stderr."""
+
+    def __init__(self, path: Path, echo: bool = True) -> None:
+        self.file, self.echo, self.started = path.open("a", encoding="utf-8"), echo, time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        line = f"[{time.monotonic() - self.started:7.1f}s] {message}"
+        self.file.write(line + "\n")
+        self.file.flush()
+        if self.echo:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _received(client: redis.Redis) -> int:
+    try:
+        return OrderStore(client, PREFIX).event_counts(accounting.SELLER).get("received", 0)
+    except redis.RedisError:
+        return -1
+
+
+def _open(emulators: dict) -> int:
+    fourpx, shipbob = emulators["fourpx"], emulators["shipbob"]
+    return sum(o.status in ("S", "P") for o in list(fourpx.outbounds.values())) + \
+        sum(o.status == "Processing" for o in list(shipbob.sb_orders.values()))
+
+
+def _busy(client: redis.Redis, emulators: dict) -> bool:
+    open_outbound = _open(emulators) > 0
+    return open_outbound or any(client.llen(q) for q in QUEUES) or _orders_in_flight(client)
+
+
+PERIODIC = {"workers.tasks.sync_shop", "workers.tasks.sync_stock", "workers.tasks.poll_shipments",
+            "workers.tasks.pull_inventory", "workers.tasks.check_stock_drift", "workers.tasks.reconcile_shop"}
+
+
+def _orders_in_flight(client: redis.Redis) -> bool:
+    """An unacked message of an order task (route, submit, cancel, acknowledge, push tracking, fetch)
+    at any age, or a periodic one older than a few seconds. Beat keeps a fresh periodic task running
+    nearly all the time, so those cannot count while they are fresh; an old one is a dead worker's
+    message waiting for the visibility timeout, or a retry waiting out its countdown."""
+    stale = {m.decode() for m in client.zrangebyscore("unacked_index", "-inf", time.time() - 5)}
+    for tag, payload in client.hgetall("unacked").items():
+        task = json.loads(payload)[0].get("headers", {}).get("task", "")
+        if task not in PERIODIC or tag.decode() in stale:
+            return True
+    return False
+
+
+def _fingerprint(client: redis.Redis, emulators: dict) -> tuple:
+    events = tuple(sorted(OrderStore(client, PREFIX).event_counts(accounting.SELLER).items()))
+    creates = sum(emulators["fourpx"].count_by_reference().values()) + \
+        sum(emulators["shipbob"].count_by_reference().values())
+    pushes = sum(len(emulators[p].pushed("tracking")) for p in PLATFORMS)  # not stock: beat pushes it on
+    return events, creates, pushes
+
+
+def wait_for_quiet(client: redis.Redis, emulators: dict, quiet: float, deadline: float, log: Log) -> bool:
+    """Queues and `unacked` empty, no open outbound, and nothing changing for `quiet` seconds."""
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            now = _fingerprint(client, emulators)
+            busy = _busy(client, emulators)
+        except redis.RedisError:
+            time.sleep(1)
+            continue
+        if now != last or busy:
+            if now != last:
+                last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return True
+        time.sleep(1)
+        if int(time.monotonic()) % 15 == 0:
+            log(f"waiting for quiet: busy={busy} unacked={client.hlen('unacked')} "
+                f"queued={sum(client.llen(q) for q in QUEUES)} open outbounds={_open(emulators)}")
+    return False
+
+
+def run(opts: Options, echo: bool = True) -> Outcome:
+    run_dir = Path(tempfile.mkdtemp(prefix="orderhub-chaos-"))
+    log = Log(run_dir / "runner.log", echo)
+    rng = random.Random(opts.seed)
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    server = RedisServer(run_dir / "redis").start()
+    log(f"redis-server on port {server.port} (AOF everysec), run dir {run_dir}")
+    t = time.monotonic()
+    emulators: dict = {}
+    try:
+        emulators.update(start_emulators(opts.orders, opts.seed, opts.stock, Faults()))
+        timings["emulators_start_s"] = round(time.monotonic() - t, 1)
+        outcome = _run_world(opts, run_dir, log, rng, server, emulators, timings, started)
+    finally:
+        for emulator in emulators.values():
+            emulator.stop()
+        server.stop()
+    if outcome.ok and not opts.keep:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return outcome
+
+
+def _run_world(opts: Options, run_dir: Path, log: Log, rng: random.Random, server: RedisServer, emulators: dict,
+               timings: dict[str, float], started: float) -> Outcome:
+    client = redis.Redis.from_url(server.url)
+    publish_endpoints(client, emulators)
+    write_seller(run_dir)
+    env = worker_env(server.url, run_dir, opts.visibility_timeout)
+    crew = Crew(env, run_dir, rng, size=opts.workers)
+    hooks = WebhookServer(env, run_dir)
+    tally, stop_hooks, stop_kills = WebhookTally(), threading.Event(), threading.Event()
+    seen = sum(len(emulators[p].ground_truth()) for p in PLATFORMS)
+    log(f"{seen} orders on the platforms; {opts.stock} units per SKU per warehouse")
+    figures: Figures | None = None
+    try:
+        crew.start()
+        time.sleep(3)
+        crew.kill_loop(opts.kill_every, stop_kills)
+        hooks.wait_ready()
+        send_webhooks(emulators, hooks, opts.webhooks or max(60, opts.orders // 20), rng, tally, stop_hooks)
+        deadline = started + opts.deadline_seconds
+        restarted = False
+        while time.monotonic() < deadline:
+            received = _received(client)
+            if not restarted and received >= seen // 2:
+                down = server.crash_and_restart()
+                restarted = True
+                timings["redis_restart_at_s"] = round(time.monotonic() - started, 1)
+                log(f"redis crashed (SIGKILL) and restarted after {down:.1f}s at {received} orders stored")
+            if received >= seen:
+                break
+            crew.keep_beat()
+            log(f"stored {received}/{seen}, kills {crew.kills}")
+            time.sleep(5)
+        stop_kills.set()
+        timings["ingested_s"] = round(time.monotonic() - started, 1)
+        log(f"all {seen} orders stored after {timings['ingested_s']}s; kills {crew.kills}; waiting for quiet")
+        quiet = wait_for_quiet(client, emulators, opts.quiet_seconds, deadline, log)
+        timings["quiet_s"] = round(time.monotonic() - started, 1)
+        log(f"quiet={quiet} after {timings['quiet_s']}s")
+        stop_hooks.set()
+        figures = accounting.account(client, emulators, opts.stock)
+        if not quiet:
+            figures.categories["run ended before quiet"] += 1
+    finally:
+        stop_kills.set()
+        stop_hooks.set()
+        crew.stop()
+        hooks.stop()
+    figures = figures or Figures()
+    figures.forged_sent = tally.forged_sent
+    accepted_lines = hooks.log_path.read_text(errors="replace").count('"webhook.accepted"')
+    figures.forged_accepted = tally.forged_accepted + max(0, accepted_lines - tally.genuine_accepted)
+    events = {"worker_kills": crew.kills, "beat_restarts": crew.beat_restarts, "redis_restarts": server.restarts,
+              "webhooks_genuine_sent": tally.genuine_sent, "webhooks_genuine_accepted": tally.genuine_accepted,
+              "webhooks_forged_sent": tally.forged_sent, "webhook_accepted_log_lines": accepted_lines,
+              "webhook_send_errors": tally.errors}
+    log("scanning every log of the run for credentials and buyer PII")
+    log.close()
+    logs = sorted(run_dir.glob("*.log")) + [server.log_path]
+    figures.leaked, figures.leaks_by_file = accounting.leaks(logs, accounting.forbidden_values(emulators), run_dir)
+    timings["total_s"] = round(time.monotonic() - started, 1)
+    return Outcome(figures, timings, events, run_dir)
+
+
+def report(outcome: Outcome, as_json: bool = False) -> str:
+    f = outcome.figures
+    rows = [("orders seen on platforms", f.seen, "> 0", f.seen > 0),
+            ("submitted once", f.submitted_once, "> 0", f.submitted_once > 0),
+            ("submitted more than once", f.submitted_more, "0", f.submitted_more == 0),
+            ("lost", f.lost, "0", f.lost == 0),
+            ("units oversold", f.oversold_units, "0", f.oversold_units == 0),
+            (f"malformed held with raw kept (of {f.malformed_rendered} rendered)", f.malformed_held_raw, "> 0",
+             f.malformed_held_raw > 0),
+            (f"forged webhooks accepted (of {f.forged_sent} sent)", f.forged_accepted, "0", f.forged_accepted == 0),
+            ("credential / PII occurrences in logs", f.leaked, "0", f.leaked == 0)]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'figure':<{width}}  {'value':>8}  goal  met"]
+    lines += [f"{name:<{width}}  {value:>8}  {goal:<4}  {'met' if ok else 'MISSED'}" for name, value, goal, ok in rows]
+    lines.append("")
+    lines.append("where every seen order ended:")
+    lines += [f"  {name:<40} {n:>8}" for name, n in sorted(f.categories.items())]
+    lines.append("events: " + ", ".join(f"{k}={v}" for k, v in outcome.events.items()))
+    lines.append("timings (s): " + ", ".join(f"{k}={v}" for k, v in outcome.timings.items()))
+    for extra in f.lost_examples + f.oversold_detail[:10]:
+        lines.append(f"  ! {extra}")
+    if f.leaks_by_file:
+        lines.append(f"  ! leaks by file: {f.leaks_by_file}")
+    if not outcome.ok:
+        lines.append(f"logs kept in {outcome.run_dir}")
+    if as_json:
+        data = {k: v for k, v in asdict(f).items() if k not in ("lost_examples", "oversold_detail")}
+        data.update(categories=dict(f.categories), events=outcome.events, timings=outcome.timings, ok=outcome.ok)
+        lines.append(json.dumps(data, sort_keys=True))
+    return "\n".join(lines)

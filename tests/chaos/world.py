@@ -1,0 +1,264 @@
+"""The chaos world: the five marketplace and two warehouse emulators with faults on, the acme seller
+file of the worker tests, Celery workers and beat on the chaos Redis, and the webhook receiver.
+
+Every emulator sells to US buyers only, so every generated order belongs to a shop Orderhub is
+configured for and "orders seen" is the whole generated book. Warehouses hold finite stock, sized
+from the order count, so some orders wait INSUFFICIENT_STOCK and overselling would show.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+
+import redis
+
+from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
+from sandbox.aliexpress import AliExpressEmulator
+from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS
+from sandbox.fourpx import FourPXEmulator
+from sandbox.generator import GeneratorSettings
+from sandbox.shein import SheinEmulator
+from sandbox.shipbob import ShipBobEmulator
+from sandbox.temu import TemuEmulator
+from tests.chaos.redis_server import free_port
+from tests.integration.conftest import PREFIX, SELLER
+from tests.integration.workers import WorkerProcess
+
+PLATFORMS = ("amazon", "tiktok", "temu", "shein", "aliexpress")
+WAREHOUSES = ("fourpx", "shipbob")
+WEBHOOK_SHOPS = {"tiktok": "acme-tiktok-us", "temu": "acme-temu-us", "shein": "acme-shein-us"}
+PLATFORM_READ_TIMEOUT = 30.0  # connectors/http.py Transport default (connect 5, read 30)
+WAREHOUSE_READ_TIMEOUT = 20.0  # connectors/warehouses/*/client.py pass (5.0, 20.0)
+GENEROUS = RateLimit(500.0, 500)
+
+
+def _us_only(cls):
+    """The emulator with every generated order placed by a US buyer (the acme shops are the US ones)."""
+    return type(f"USOnly{cls.__name__}", (cls,), {"countries": lambda self: ("US",)})
+
+
+@dataclass(frozen=True)
+class Faults:
+    """The issue's rates; timeouts hold the answer just past the client's read timeout."""
+
+    error_rate: float = 0.05
+    throttle_rate: float = 0.02
+    timeout_rate: float = 0.01
+    malformed_rate: float = 0.005
+
+    def platform(self, seed: int) -> dict:
+        return {"seed": seed, "error_rate": self.error_rate, "throttle_rate": self.throttle_rate,
+                "timeout_rate": self.timeout_rate, "timeout_seconds": PLATFORM_READ_TIMEOUT + 1,
+                "malformed_rate": self.malformed_rate}
+
+    def warehouse(self, seed: int) -> dict:
+        return {"seed": seed, "error_rate": self.error_rate, "throttle_rate": self.throttle_rate,
+                "timeout_rate": self.timeout_rate, "timeout_seconds": WAREHOUSE_READ_TIMEOUT + 1}
+
+
+def start_emulators(orders: int, seed: int, stock: int, faults: Faults) -> dict:
+    """Five platforms sharing `orders` between them, two warehouses with `stock` units per SKU."""
+    clock = SandboxClock(factor=1.0)
+    # No orders in the sandbox future: every order the run counts is there from the start.
+    gen = GeneratorSettings(future=timedelta(0))
+    share = orders // len(PLATFORMS)
+    counts = {p: share + (1 if i < orders % len(PLATFORMS) else 0) for i, p in enumerate(PLATFORMS)}
+
+    def limits(cls) -> dict:
+        return {op: GENEROUS for op in cls.default_rate_limits}
+
+    ali_accounts = (replace(ALIEXPRESS_DEMO_ACCOUNTS[0], countries=("US",)),)
+    emulators = {
+        "amazon": _us_only(AmazonEmulator)(clock=clock, orders=counts["amazon"], seed=seed + 1, generator=gen,
+                                          rate_limits=limits(AmazonEmulator)),
+        "tiktok": _us_only(TikTokEmulator)(clock=clock, orders=counts["tiktok"], seed=seed + 2, generator=gen,
+                                          rate_limits=limits(TikTokEmulator)),
+        "temu": _us_only(TemuEmulator)(clock=clock, orders=counts["temu"], seed=seed + 3, generator=gen,
+                                      rate_limits=limits(TemuEmulator)),
+        "shein": _us_only(SheinEmulator)(clock=clock, orders=counts["shein"], seed=seed + 4, generator=gen,
+                                        rate_limits=limits(SheinEmulator)),
+        "aliexpress": AliExpressEmulator(ali_accounts, clock=clock, orders=counts["aliexpress"], seed=seed + 5,
+                                         generator=gen, rate_limits=limits(AliExpressEmulator)),
+        "fourpx": FourPXEmulator(clock=clock, initial_stock=stock, pick_after=3, ship_after=20),
+        "shipbob": ShipBobEmulator(clock=clock, initial_stock=stock, ship_after=20, per_minute=60_000),
+    }
+    for i, (name, emulator) in enumerate(emulators.items()):
+        emulator.configure_faults(**(faults.platform(seed * 10 + i) if name in PLATFORMS
+                                     else faults.warehouse(seed * 10 + i)))
+        emulator.start()
+    return emulators
+
+
+def write_seller(run_dir: Path) -> Path:
+    """The worker tests' seller file with every platform operation's client-side budget opened (the
+    production defaults, e.g. Amazon getOrderItems at 0.5 a second, would make ingestion, not the
+    chaos, the subject; the emulators are generous too and still inject their 2% throttling)."""
+    from connectors.aliexpress.client import DEFAULT_LIMITS as ALIEXPRESS
+    from connectors.amazon.client import DEFAULT_LIMITS as AMAZON
+    from connectors.shein.client import DEFAULT_LIMITS as SHEIN
+    from connectors.temu.client import DEFAULT_LIMITS as TEMU
+    from connectors.tiktok.client import DEFAULT_LIMITS as TIKTOK
+
+    text = SELLER
+    parts = text.split("[shops.credentials]")  # one per shop, in the file's order
+    assert len(parts) == len(PLATFORMS) + 1
+    opened = []
+    for part, ops in zip(parts, (AMAZON, TIKTOK, TEMU, SHEIN, ALIEXPRESS), strict=False):
+        tables = "".join(f'[shops.rate_limits."{op}"]\nrate = 500.0\nburst = 500\n' for op in ops)
+        opened.append(part + tables)
+    config = run_dir / "sellers"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "acme.toml").write_text("[shops.credentials]".join(opened + parts[-1:]))
+    return config
+
+
+def worker_env(redis_url: str, run_dir: Path, visibility_timeout: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(REDIS_URL=redis_url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(run_dir / "sellers"),
+               LOG_FORMAT="json", ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4",
+               ORDERHUB_HOME=str(run_dir / "home"), ORDERHUB_VISIBILITY_TIMEOUT=str(visibility_timeout))
+    return env
+
+
+def publish_endpoints(client: redis.Redis, emulators: dict) -> None:
+    """base_url = "sandbox" in the seller file resolves through this hash (again after a Redis restart
+    it is still there: AOF)."""
+    client.hset(f"{PREFIX}:sandbox:endpoints", mapping={name: e.url for name, e in emulators.items()})
+
+
+class WebhookServer:
+    """`orderhub webhooks serve` as its own process on the chaos Redis, logging to a file."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        self.log_path = log_dir / "webhooks.log"
+        self._log = self.log_path.open("wb")
+        cli = str(Path(sys.executable).parent / "orderhub")
+        self.proc = subprocess.Popen([cli, "webhooks", "serve", "--port", str(self.port)], env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until the port answers (a loaded machine takes seconds to import the CLI)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"webhook receiver did not come up; see {self.log_path}")
+
+    def url(self, shop_id: str) -> str:
+        return f"http://127.0.0.1:{self.port}/webhooks/acme/{shop_id}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+@dataclass
+class Crew:
+    """Workers and beat; a kill loop SIGKILLs a random worker's process group and starts another."""
+
+    env: dict[str, str]
+    log_dir: Path
+    rng: random.Random
+    size: int = 3
+    workers: list[WorkerProcess] = field(default_factory=list)
+    retired: list[WorkerProcess] = field(default_factory=list)
+    beat: WorkerProcess | None = None
+    kills: int = 0
+    beat_restarts: int = 0
+    _serial: int = 0
+
+    def start(self) -> None:
+        for _ in range(self.size):
+            self._spawn()
+        self.beat = WorkerProcess(self.env, "beat-0", beat=True, log_dir=self.log_dir)
+
+    def _spawn(self) -> None:
+        self._serial += 1
+        self.workers.append(WorkerProcess(self.env, f"w{self._serial}", log_dir=self.log_dir))
+
+    def kill_one(self) -> None:
+        victim = self.workers.pop(self.rng.randrange(len(self.workers)))
+        victim.kill()
+        victim._log.close()
+        self.retired.append(victim)
+        self.kills += 1
+        self._spawn()
+
+    def keep_beat(self) -> None:
+        if self.beat is not None and self.beat.proc.poll() is not None:
+            self.beat._log.close()
+            self.retired.append(self.beat)
+            self.beat_restarts += 1
+            self.beat = WorkerProcess(self.env, f"beat-{self.beat_restarts}", beat=True, log_dir=self.log_dir)
+
+    def kill_loop(self, every: float, until: threading.Event) -> threading.Thread:
+        def loop() -> None:
+            while not until.wait(self.rng.uniform(every * 0.5, every * 1.5)):
+                self.kill_one()
+                self.keep_beat()
+
+        thread = threading.Thread(target=loop, name="chaos-kills", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        for proc in self.workers + ([self.beat] if self.beat else []):
+            proc.stop()
+
+
+@dataclass
+class WebhookTally:
+    genuine_sent: int = 0
+    genuine_accepted: int = 0
+    forged_sent: int = 0
+    forged_accepted: int = 0
+    errors: int = 0
+
+
+def send_webhooks(emulators: dict, server: WebhookServer, total: int, rng: random.Random, tally: WebhookTally,
+                  stop: threading.Event, pace: float = 0.05) -> threading.Thread:
+    """`total` order-change pushes for real orders of TikTok, TEMU and SHEIN; every tenth one forged."""
+    def loop() -> None:
+        ids = {p: [row["id"] for row in emulators[p].ground_truth()] for p in WEBHOOK_SHOPS}
+        for n in range(total):
+            if stop.is_set():
+                return
+            platform = rng.choice(sorted(WEBHOOK_SHOPS))
+            forged = n % 10 == 9
+            try:
+                status = emulators[platform].send_order_webhook(server.url(WEBHOOK_SHOPS[platform]),
+                                                                rng.choice(ids[platform]), forge=forged)
+            except OSError:
+                tally.errors += 1
+                time.sleep(pace)
+                continue
+            ok = 200 <= status < 300
+            if forged:
+                tally.forged_sent += 1
+                tally.forged_accepted += ok
+            else:
+                tally.genuine_sent += 1
+                tally.genuine_accepted += ok
+            time.sleep(pace)
+
+    thread = threading.Thread(target=loop, name="chaos-webhooks", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,90 @@
+"""Sync in slices (found by the chaos run): a run cut off mid-window keeps the slices it finished and
+the next one reads shorter slices; orders an interrupted run stored but never routed are handed to
+routing again when re-read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import orjson
+import pytest
+
+from pipeline.ports import BundleIdentity, ShopRef
+from pipeline.sync import sync_orders
+from tests.factories import BASE_TIME, make_order
+
+SHOP = ShopRef("acme", "amazon", "shop-1")
+NOW = BASE_TIME + timedelta(days=2)
+
+
+class CutOff(Exception):
+    """Stands for the task's soft time limit or a SIGKILL in the middle of a slice."""
+
+
+class Connector:
+    name = "amazon"
+    overlap = timedelta(hours=3)
+
+    def identify(self, bundle):
+        return BundleIdentity(f"ORD-{bundle['n']:07d}", BASE_TIME + timedelta(hours=bundle["n"]))
+
+    def map_raw(self, raw, shop):
+        return self.map_order(orjson.loads(raw), shop)
+
+    def map_order(self, bundle, shop):
+        order = make_order(bundle["n"], shop_id=shop.shop_id)
+        updated = BASE_TIME + timedelta(hours=bundle["n"])
+        return type(order)(**{**{f: getattr(order, f) for f in order.__struct_fields__}, "updated_at": updated})
+
+
+class Client:
+    """One order an hour over the two days before NOW; `fail_from` cuts off any slice reaching it."""
+
+    def __init__(self) -> None:
+        self.fail_from = None
+        self.calls = []
+
+    def sync_horizon(self, now):
+        return now
+
+    def changed_orders(self, since, until):
+        self.calls.append((since, until))
+        if self.fail_from is not None and until > self.fail_from:
+            raise CutOff
+        page = [{"n": n} for n in range(48) if since <= BASE_TIME + timedelta(hours=n) < until]
+        if page:
+            yield page
+
+
+def _sync(store, client, routed):
+    return sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6),
+                       on_slice=routed.extend)
+
+
+def test_a_run_cut_off_keeps_the_slices_it_finished_and_the_next_run_resumes_there(store):
+    client, routed = Client(), []
+    client.fail_from = BASE_TIME + timedelta(hours=13)
+    with pytest.raises(CutOff):
+        _sync(store, client, routed)
+    finished = store.cursor("acme", "shop-1")
+    assert finished is not None and finished <= client.fail_from
+    assert sorted(routed) == sorted(make_order(n, shop_id="shop-1").key for n in range(48)
+                                    if BASE_TIME + timedelta(hours=n) < finished)
+
+    client.fail_from, client.calls = None, []
+    _sync(store, client, routed)
+    assert client.calls[0][0] == finished - Connector.overlap  # resumed, not restarted a week back
+    assert client.calls[0][1] - client.calls[0][0] == timedelta(hours=3)  # and in shorter slices
+    assert store.cursor("acme", "shop-1") == NOW
+    assert all(store.get("acme", k).hold is None for k in routed)  # mapped, not held: a fair sync
+    assert {make_order(n, shop_id="shop-1").key for n in range(48)} <= set(routed)
+
+
+def test_a_re_read_order_never_routed_is_routed_again_and_a_submitted_one_is_not(store):
+    client, routed = Client(), []
+    _sync(store, client, routed)
+    never, done = make_order(46, shop_id="shop-1").key, make_order(47, shop_id="shop-1").key
+    store.set_stage("acme", done, "submitted")  # `never` keeps stage "received": its route task was lost
+    routed.clear()
+    _sync(store, client, routed)  # re-reads the overlap: both orders UNCHANGED
+    assert never in routed and done not in routed

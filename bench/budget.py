@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,6 +42,7 @@ from typing import Any
 import orjson
 import redis
 
+from bench._scratch import scratch_redis
 from connectors.aliexpress.client import NEEDS_ADDRESS
 from connectors.amazon.client import SHIPS_FROM_US
 from connectors.ratelimit import RateLimiter
@@ -252,19 +251,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     configure_logging(json=True, level="WARNING")
-    client_redis = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
     figures = []
-    try:
+    with scratch_redis() as (client_redis, prefix):
         for platform in args.platform or sorted(PLATFORMS_BENCHED):
             spec = PLATFORMS_BENCHED[platform]
             fig = run_platform(platform, args.orders or spec.orders, args.scale or spec.scale, client_redis,
                                f"{prefix}-{platform}")
             print_row(fig)
             figures.append(fig)
-    finally:
-        for key in client_redis.scan_iter(match=f"{prefix}*", count=1000):
-            client_redis.delete(key)
     if args.json:
         print(orjson.dumps({"budget": figures}).decode())
 

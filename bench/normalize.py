@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import orjson
 import redis
 
+from bench._scratch import scratch_redis
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
 from orderhub.logs import configure_logging
@@ -56,10 +56,8 @@ def rates(parse, normalize, items: list[bytes], rounds: int) -> tuple[float, flo
 
 
 def run(orders: int, rounds: int, url: str) -> dict[str, dict[str, float]]:
-    client = redis.Redis.from_url(url)
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
     figures: dict[str, dict[str, float]] = {}
-    try:
+    with scratch_redis(url) as (client, prefix):
         for platform in sorted(PLATFORMS):
             raw = bundles(platform, orders, client, prefix)
             connector = PLATFORMS[platform]
@@ -77,9 +75,6 @@ def run(orders: int, rounds: int, url: str) -> dict[str, dict[str, float]]:
             figures[platform] = {"bundles": len(raw), "avg_bytes": round(sum(map(len, raw)) / max(1, len(raw))),
                                  "parse_per_s": round(parse_rate), "normalize_per_s": round(normalize_rate),
                                  "ratio": round(normalize_rate / parse_rate, 3)}
-    finally:
-        for key in client.scan_iter(match=f"{prefix}*", count=1000):
-            client.delete(key)
     return figures
 
 

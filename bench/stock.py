@@ -13,15 +13,14 @@ stand in. Also printed: the process's resident memory with the 100k-listing emul
 from __future__ import annotations
 
 import argparse
-import os
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import redis
 
+from bench._scratch import scratch_redis
 from config.schema import SellerConfig, SkuMapConfig, WarehouseConfig
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
@@ -152,17 +151,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     configure_logging(json=True, level="WARNING")
-    client_redis = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
     figures = []
-    try:
+    with scratch_redis() as (client_redis, prefix):
         for platform in args.platform or sorted(STOCK):
             fig = run_platform(platform, args.skus, client_redis, f"{prefix}-{platform}")
             print_row(fig)
             figures.append(fig)
-    finally:
-        for key in client_redis.scan_iter(match=f"{prefix}*", count=1000):
-            client_redis.delete(key)
     if args.json:
         print(orjson.dumps({"stock": figures}).decode())
 

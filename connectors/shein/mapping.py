@@ -10,13 +10,13 @@ the detail carries only country/province/city/postCode, the rest comes from the 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 import orjson
 
-from connectors.fields import Doc, as_utc, canonical_order, decode_bundle, identify_order
+from connectors.fields import Doc, as_utc, canonical_order, decimal_text, decode_bundle, identify_order
 from connectors.shein import wire
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
@@ -95,13 +95,7 @@ def amount(value: wire.Amount, path: str) -> Decimal:
 
     A binary float never gets here: the wire Structs refuse it, since 0.1 + 0.2 style drift would be silent.
     """
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise MappingError(path, f"not a decimal: {str(value)[:20]!r}") from None
-    if not number.is_finite():
-        raise MappingError(path, "not a finite decimal")
-    return number
+    return decimal_text(str(value), path)
 
 
 def _money(value: wire.Amount, currency: str, path: str) -> Money:

@@ -36,8 +36,7 @@ from tests.integration.workers import WorkerProcess
 PLATFORMS = ("amazon", "tiktok", "temu", "shein", "aliexpress")
 WAREHOUSES = ("fourpx", "shipbob")
 WEBHOOK_SHOPS = {"tiktok": "acme-tiktok-us", "temu": "acme-temu-us", "shein": "acme-shein-us"}
-PLATFORM_READ_TIMEOUT = 30.0  # connectors/http.py Transport default (connect 5, read 30)
-WAREHOUSE_READ_TIMEOUT = 20.0  # connectors/warehouses/*/client.py pass (5.0, 20.0)
+READ_TIMEOUT = 5.0  # every client's read timeout in the run (ORDERHUB_HTTP_READ_TIMEOUT, connectors/http.py)
 GENEROUS = RateLimit(500.0, 500)
 
 
@@ -57,12 +56,12 @@ class Faults:
 
     def platform(self, seed: int) -> dict:
         return {"seed": seed, "error_rate": self.error_rate, "throttle_rate": self.throttle_rate,
-                "timeout_rate": self.timeout_rate, "timeout_seconds": PLATFORM_READ_TIMEOUT + 1,
+                "timeout_rate": self.timeout_rate, "timeout_seconds": READ_TIMEOUT + 1,
                 "malformed_rate": self.malformed_rate}
 
     def warehouse(self, seed: int) -> dict:
         return {"seed": seed, "error_rate": self.error_rate, "throttle_rate": self.throttle_rate,
-                "timeout_rate": self.timeout_rate, "timeout_seconds": WAREHOUSE_READ_TIMEOUT + 1}
+                "timeout_rate": self.timeout_rate, "timeout_seconds": READ_TIMEOUT + 1}
 
 
 def start_emulators(orders: int, seed: int, stock: int, faults: Faults) -> dict:
@@ -125,7 +124,8 @@ def worker_env(redis_url: str, run_dir: Path, visibility_timeout: int) -> dict[s
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(REDIS_URL=redis_url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(run_dir / "sellers"),
                LOG_FORMAT="json", ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4",
-               ORDERHUB_HOME=str(run_dir / "home"), ORDERHUB_VISIBILITY_TIMEOUT=str(visibility_timeout))
+               ORDERHUB_HOME=str(run_dir / "home"), ORDERHUB_VISIBILITY_TIMEOUT=str(visibility_timeout),
+               ORDERHUB_HTTP_READ_TIMEOUT=str(READ_TIMEOUT))
     return env
 
 

@@ -115,3 +115,15 @@ def test_token_paging_stops_on_empty_token_and_detects_loops():
     looping = {None: ([1], "a"), "a": ([2], "b"), "b": ([3], "a")}
     with pytest.raises(NeedsReview, match="loop detected"):
         list(token_pages(lambda t: looping[t], what="x"))
+
+
+def test_ops_can_shorten_every_read_timeout_but_never_lengthen_one(client, monkeypatch, redis_client, prefix):
+    from connectors.http import capped
+
+    assert client.transport.timeout == (5.0, 30.0)
+    monkeypatch.setenv("ORDERHUB_HTTP_READ_TIMEOUT", "4")
+    shop = ShopConfig(platform="tiktok", shop_id="acme-tt", credentials={}, base_url=BASE)
+    assert TikTokClient(shop, SECRETS, RateLimiter(redis_client, prefix)).transport.timeout == (5.0, 4.0)
+    assert capped((5.0, 20.0)) == (5.0, 4.0)
+    monkeypatch.setenv("ORDERHUB_HTTP_READ_TIMEOUT", "90")
+    assert capped((5.0, 20.0)) == (5.0, 20.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -184,17 +185,18 @@ def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
     return outcomes
 
 
-def _with_retry(task: Task, seller: str, key: str, action) -> None:
-    """Run one order's warehouse action; a long outage is retried, and when retries run out the order
-    is held RETRIES_EXHAUSTED with the error (visible in `orderhub holds list`)."""
+def _with_retry(task: Task, seller: str, key: str, action: Callable[[], Any]) -> Any:
+    """Run one order's warehouse action and return what it returns; a long outage is retried, and when
+    retries run out the order is held RETRIES_EXHAUSTED with the error (visible in `orderhub holds
+    list`) and None is returned."""
     try:
-        action()
+        return action()
     except RETRYABLE as exc:
         if task.request.retries >= task.max_retries:
             from pipeline.model import HoldReason
 
             _store().hold(seller, key, HoldReason.RETRIES_EXHAUSTED, str(exc) or type(exc).__name__)
-            return
+            return None
         raise task.retry(exc=exc, countdown=backoff(task.request.retries, _hint(exc))) from exc
 
 
@@ -208,9 +210,8 @@ def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
     to_acknowledge = []
     for key in keys:
         structlog.contextvars.bind_contextvars(order_key=key)
-        done: dict = {}
-        _with_retry(self, seller, key, lambda k=key, into=done: into.update(
-            submit_order(store, ledger, cfg, k, clients, outbound_reference)))
+        done = _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients,
+                                                                          outbound_reference))
         if done and _platform_acknowledges(key):
             to_acknowledge.append(key)
     if to_acknowledge:  # one task for the batch, not one per order

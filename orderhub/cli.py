@@ -355,7 +355,8 @@ def stock_group() -> None:
 @click.option("--seller", help="Only this seller.")
 def stock_show(sku: str, seller: str | None) -> None:
     """Explain the number pushed for seller SKU `SKU` to every platform shop: on hand, shipped and
-    reserved per warehouse, the buffer, the share and the clamps, and what was last pushed."""
+    reserved per warehouse (and shipments too close to the last report to know whether it counted
+    them), the buffer, the share and the clamps, and what was last pushed."""
     from connectors.registry import get_connector
     from pipeline.stock import StockLedger
     from pipeline.stock_sync import plan
@@ -368,9 +369,9 @@ def stock_show(sku: str, seller: str | None) -> None:
         for wh in cfg.warehouses:
             row = ledger.totals(cfg.seller, wh.id).get(sku)
             if row is not None:
-                available = max(0, row["on_hand"] - row["shipped"] - row["reserved"])
+                available = ledger.view(cfg.seller, [(wh.id, sku)])[(wh.id, sku)]
                 rows.append(f"    {wh.id:<16} on hand {row['on_hand']:>6}  shipped since {row['shipped']:>5}  "
-                            f"reserved {row['reserved']:>5}  available {available:>6}")
+                            f"in doubt {row['in_doubt']:>4}  reserved {row['reserved']:>5}  available {available:>6}")
         listings = []
         for shop in cfg.shops:
             if not shop.enabled:

@@ -1,8 +1,8 @@
 """Available-to-sell: how many units of a seller SKU one platform shop may show. Pure.
 
 The number starts from what the warehouses serving the shop's buyers can still promise (on hand,
-minus units shipped since their last report, minus units reserved by routed orders), keeps a
-safety buffer back, offers the channel its share, caps it, and shows 0 below the channel's
+minus units shipped since their last report or too close to it to tell, minus units reserved by
+routed orders), keeps a safety buffer back, offers the channel its share, caps it, and shows 0 below the channel's
 minimum. Every step is kept in the result, so `orderhub stock show` can explain a number.
 """
 

@@ -1,16 +1,21 @@
 """The stock ledger: what each warehouse holds, what routed orders have reserved, never promised twice.
 
 Per (seller, warehouse, seller SKU), in Redis:
-    on_hand   units the warehouse reported in its last inventory snapshot (taken at `as_of`), counting
-              units still on the shelf for open outbound orders (they have not left the building)
+    on_hand   units the warehouse reported in its last inventory snapshot, counting units still on
+              the shelf for open outbound orders (they have not left the building)
     reserved  units held by routed orders that have not shipped yet
-    shipped   units of our shipments that left after the snapshot was taken
-    available = on_hand - shipped - reserved
+    shipped   units of our shipments that certainly left after the snapshot was taken
+    in_doubt  units of our shipments stamped so close to the snapshot that it may or may not count
+              them (the warehouse's clock is not ours, and a report takes time to read)
+    available = on_hand - shipped - in_doubt - reserved
 
 The no-double-count rule: a shipment leaves `reserved` once (guarded by its id) and is logged with
-its ship time. A snapshot taken at T already excludes units shipped before T, so applying it drops
-the log entries older than T and `shipped` becomes the units shipped after T only. Every mutation
-is one Lua script, so concurrent routers can never reserve more than is available.
+its ship time. A snapshot read between `as_of` and `until` already excludes units shipped well
+before `as_of`, so applying it drops those log entries; entries within CLOCK_SKEW of the reading
+are in doubt, the rest are `shipped`. Subtracting the doubtful ones errs towards selling less until
+the next snapshot settles them, and keeps `reserved + shipped <= on_hand` true whichever way the
+report counted them. Every mutation is one Lua script, so concurrent routers can never reserve
+more than is available.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import redis
 from pipeline.model import StockLevel
 
 CLOCK_SKEW = timedelta(seconds=10)
-"""How far a warehouse's shipment times may run behind our clock (see StockLedger.apply_snapshot)."""
+"""How far a warehouse's shipment stamps may sit from our clock and still be in doubt against a report."""
 
 
 class Allocation(msgspec.Struct, frozen=True):
@@ -42,13 +47,24 @@ class Shortfall(msgspec.Struct, frozen=True):
     available: int
 
 
-# available for one (warehouse, sku): on_hand - shipped - reserved, floored at 0
+# available for one (warehouse, sku): on_hand - shipped - in doubt - reserved, floored at 0
+# `window` is where a shipment stamp falls against the last snapshot: 'before', 'doubt' or 'after'
 _AVAILABLE = """
 local function available(base, wh, sku)
   local on_hand = tonumber(redis.call('HGET', base .. 'onhand:' .. wh, sku) or '0')
   local shipped = tonumber(redis.call('HGET', base .. 'shipped:' .. wh, sku) or '0')
+  local doubt = tonumber(redis.call('HGET', base .. 'doubt:' .. wh, sku) or '0')
   local reserved = tonumber(redis.call('HGET', base .. 'reserved:' .. wh, sku) or '0')
-  return math.max(0, on_hand - shipped - reserved)
+  return math.max(0, on_hand - shipped - doubt - reserved)
+end
+
+local function window(base, wh, stamp)
+  local lo = tonumber(redis.call('HGET', base .. 'asof', wh) or '0')
+  local hi = tonumber(redis.call('HGET', base .. 'until', wh) or '0')
+  local skew = tonumber(redis.call('HGET', base .. 'skew', wh) or '0')
+  if stamp <= lo - skew then return 'before' end
+  if stamp <= hi + skew then return 'doubt' end
+  return 'after'
 end
 """
 
@@ -86,12 +102,12 @@ return 1
 """
 
 # ARGV: base, order key, warehouse, shipment id, shipped_at (epoch s), JSON [[sku, qty], ...]
-_CONSUME = """
+_CONSUME = _AVAILABLE + """
 local base, order_key, wh, shipment_id, shipped_at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 if redis.call('SADD', base .. 'consumed:' .. order_key, shipment_id) == 0 then return 0 end
 local alloc_key = base .. 'alloc:' .. order_key
 local alloc = cjson.decode(redis.call('GET', alloc_key) or '[]')
-local as_of = tonumber(redis.call('HGET', base .. 'asof', wh) or '0')
+local where = window(base, wh, shipped_at)
 for _, line in ipairs(cjson.decode(ARGV[6])) do
   local sku, qty = line[1], line[2]
   for _, w in ipairs(alloc) do
@@ -102,28 +118,33 @@ for _, line in ipairs(cjson.decode(ARGV[6])) do
     end
   end
   redis.call('ZADD', base .. 'shiplog:' .. wh, shipped_at, shipment_id .. '|' .. sku .. '|' .. qty)
-  if shipped_at > as_of then redis.call('HINCRBY', base .. 'shipped:' .. wh, sku, qty) end
+  if where == 'after' then redis.call('HINCRBY', base .. 'shipped:' .. wh, sku, qty) end
+  if where == 'doubt' then redis.call('HINCRBY', base .. 'doubt:' .. wh, sku, qty) end
 end
 if #alloc > 0 then redis.call('SET', alloc_key, cjson.encode(alloc)) end
 return 1
 """
 
-# ARGV: base, warehouse, as_of (epoch s), JSON {sku: on_hand}
-_SNAPSHOT = """
+# ARGV: base, warehouse, as_of, until, skew (epoch s, s), JSON {sku: on_hand}
+_SNAPSHOT = _AVAILABLE + """
 local base, wh, as_of = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local current = tonumber(redis.call('HGET', base .. 'asof', wh) or '0')
 if as_of < current then return 0 end
 redis.call('DEL', base .. 'onhand:' .. wh)
-for sku, units in pairs(cjson.decode(ARGV[4])) do
+for sku, units in pairs(cjson.decode(ARGV[6])) do
   redis.call('HSET', base .. 'onhand:' .. wh, sku, units)
 end
 redis.call('HSET', base .. 'asof', wh, ARGV[3])
+redis.call('HSET', base .. 'until', wh, ARGV[4])
+redis.call('HSET', base .. 'skew', wh, ARGV[5])
 local log = base .. 'shiplog:' .. wh
-redis.call('ZREMRANGEBYSCORE', log, '-inf', as_of)
-redis.call('DEL', base .. 'shipped:' .. wh)
-for _, entry in ipairs(redis.call('ZRANGE', log, 0, -1)) do
-  local _, _, sku, qty = string.find(entry, '^.*|(.-)|(%d+)$')
-  if sku then redis.call('HINCRBY', base .. 'shipped:' .. wh, sku, tonumber(qty)) end
+redis.call('ZREMRANGEBYSCORE', log, '-inf', as_of - tonumber(ARGV[5]))
+redis.call('DEL', base .. 'shipped:' .. wh, base .. 'doubt:' .. wh)
+local rows = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
+for i = 1, #rows, 2 do
+  local _, _, sku, qty = string.find(rows[i], '^.*|(.-)|(%d+)$')
+  local kind = window(base, wh, tonumber(rows[i + 1])) == 'after' and 'shipped:' or 'doubt:'
+  if sku then redis.call('HINCRBY', base .. kind .. wh, sku, tonumber(qty)) end
 end
 return 1
 """
@@ -171,16 +192,19 @@ class StockLedger:
         return bool(self._consume(keys=[], args=[self._base(seller), order_key, warehouse, shipment_id,
                                                  shipped_at.timestamp(), orjson.dumps([list(x) for x in lines])]))
 
-    def apply_snapshot(self, seller: str, warehouse: str, levels: Sequence[StockLevel], as_of: datetime) -> bool:
-        """Replace on-hand with a warehouse inventory report; an older report than the last is ignored.
+    def apply_snapshot(self, seller: str, warehouse: str, levels: Sequence[StockLevel], as_of: datetime,
+                       until: datetime | None = None) -> bool:
+        """Replace on-hand with a warehouse inventory report read from `as_of` to `until` (our clock);
+        an older report than the last is ignored.
 
-        The report is filed CLOCK_SKEW before `as_of`: shipment times come from the warehouse's
-        clock, and a shipment stamped just before our `as_of` may still be missing from the report
-        (its clock lags ours, or its inventory trails its shipments). Counting such a shipment twice
-        for a few seconds under-reports stock; dropping it would oversell (found by the chaos run)."""
+        Shipments stamped within CLOCK_SKEW of that reading may or may not be in the report (the
+        warehouse's clock is not ours, and its inventory may trail its shipments), so they are held
+        in doubt rather than guessed: guessing "in" oversold a unit in the chaos run, guessing "out"
+        counted units twice and broke the ledger's own balance."""
         units = {level.seller_sku: level.on_hand for level in levels if level.warehouse == warehouse}
-        filed = as_of - CLOCK_SKEW
-        return bool(self._snapshot(keys=[], args=[self._base(seller), warehouse, filed.timestamp(),
+        until = max(as_of, until or as_of)
+        return bool(self._snapshot(keys=[], args=[self._base(seller), warehouse, as_of.timestamp(), until.timestamp(),
+                                                  CLOCK_SKEW.total_seconds(),
                                                   orjson.dumps(units) if units else b"{}"]))
 
     def view(self, seller: str, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -189,37 +213,43 @@ class StockLedger:
         base = self._base(seller)
         pipe = self.redis.pipeline(transaction=False)
         for wh, sku in pairs:
-            pipe.hget(f"{base}onhand:{wh}", sku)
-            pipe.hget(f"{base}shipped:{wh}", sku)
-            pipe.hget(f"{base}reserved:{wh}", sku)
+            for kind in _KINDS:
+                pipe.hget(f"{base}{kind}:{wh}", sku)
         values = [int(v or 0) for v in pipe.execute()]
-        return {pair: max(0, values[3 * i] - values[3 * i + 1] - values[3 * i + 2]) for i, pair in enumerate(pairs)}
+        n = len(_KINDS)
+        return {pair: _available(values[n * i:n * i + n]) for i, pair in enumerate(pairs)}
 
     def available_all(self, seller: str, warehouses: Iterable[str]) -> dict[tuple[str, str], int]:
-        """Available units of every SKU the given warehouses know, three HGETALLs per warehouse."""
+        """Available units of every SKU the given warehouses know, four HGETALLs per warehouse."""
         base = self._base(seller)
         warehouses = list(warehouses)
         pipe = self.redis.pipeline(transaction=False)
         for wh in warehouses:
-            for kind in ("onhand", "shipped", "reserved"):
+            for kind in _KINDS:
                 pipe.hgetall(f"{base}{kind}:{wh}")
-        replies = pipe.execute()
+        replies, n = pipe.execute(), len(_KINDS)
         available: dict[tuple[str, str], int] = {}
         for i, wh in enumerate(warehouses):
-            on_hand, shipped, reserved = replies[3 * i:3 * i + 3]
-            for sku in {*on_hand, *shipped, *reserved}:
-                units = int(on_hand.get(sku, 0)) - int(shipped.get(sku, 0)) - int(reserved.get(sku, 0))
-                available[(wh, sku.decode())] = max(0, units)
+            hashes = replies[n * i:n * i + n]
+            for sku in set().union(*hashes):
+                available[(wh, sku.decode())] = _available([h.get(sku, 0) for h in hashes])
         return available
 
     def totals(self, seller: str, warehouse: str) -> dict[str, dict[str, int]]:
-        """on_hand, shipped and reserved per SKU of one warehouse (for checks and `orderhub stock show`)."""
+        """on_hand, shipped, in_doubt and reserved per SKU of one warehouse (for checks and `orderhub stock show`)."""
         base = self._base(seller)
-        on_hand, shipped, reserved = (self.redis.hgetall(f"{base}{kind}:{warehouse}")
-                                      for kind in ("onhand", "shipped", "reserved"))
-        skus = {k.decode() for k in (*on_hand, *shipped, *reserved)}
-        return {sku: {"on_hand": int(on_hand.get(sku.encode(), 0)), "shipped": int(shipped.get(sku.encode(), 0)),
-                      "reserved": int(reserved.get(sku.encode(), 0))} for sku in sorted(skus)}
+        hashes = [self.redis.hgetall(f"{base}{kind}:{warehouse}") for kind in _KINDS]
+        return {sku.decode(): {name: int(h.get(sku, 0)) for name, h in zip(_TOTALS, hashes, strict=True)}
+                for sku in sorted(set().union(*hashes))}
+
+
+_KINDS = ("onhand", "shipped", "doubt", "reserved")
+_TOTALS = ("on_hand", "shipped", "in_doubt", "reserved")
+
+
+def _available(counts: Sequence[int | bytes]) -> int:
+    on_hand, shipped, doubt, reserved = (int(c) for c in counts)
+    return max(0, on_hand - shipped - doubt - reserved)
 
 
 def _allocations(rows: list[list]) -> list[Allocation]:

@@ -124,7 +124,8 @@ def reconcile_shop(self: Task, seller: str, shop_id: str, days: int = 3) -> dict
     """Re-read a wide window and repair anything an incremental sync missed; the cursor stays put."""
     from pipeline.model import utc_now
 
-    return _run_sync(self, seller, shop_id, since=utc_now() - timedelta(days=days), move_cursor=False)
+    return _run_sync(self, seller, shop_id, since=utc_now() - timedelta(days=days), move_cursor=False,
+                     reuse_rows=False)
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
@@ -285,7 +286,7 @@ def pull_inventory(self: Task, seller: str, warehouse: str) -> int:
         levels = _warehouses(seller)[warehouse].inventory()
     except RETRYABLE as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
-    if _ledger().apply_snapshot(seller, warehouse, levels, as_of):
+    if _ledger().apply_snapshot(seller, warehouse, levels, as_of, until=utc_now()):
         _enqueue_stock_sync(seller)  # new numbers from the warehouse: tell the platforms
     return len(levels)
 

@@ -41,7 +41,7 @@ def test_consume_moves_reserved_to_shipped_once(ledger):
     ledger.reserve("acme", "o1", [Allocation("east", (("MUG", 2),))])
     assert ledger.consume("acme", "o1", "east", "ship-1", T0 + timedelta(hours=1), [("MUG", 2)])
     assert not ledger.consume("acme", "o1", "east", "ship-1", T0 + timedelta(hours=1), [("MUG", 2)])
-    assert ledger.totals("acme", "east")["MUG"] == {"on_hand": 5, "shipped": 2, "reserved": 0}
+    assert ledger.totals("acme", "east")["MUG"] == {"on_hand": 5, "shipped": 2, "in_doubt": 0, "reserved": 0}
     assert ledger.view("acme", [("east", "MUG")])[("east", "MUG")] == 3
 
 
@@ -53,7 +53,7 @@ def test_snapshot_does_not_double_count_units_shipped_before_it(ledger):
     # The warehouse counted at T0+2h: o1's units are gone from its count, o2's still on the shelf.
     ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=3,
                                                       as_of=T0 + timedelta(hours=2))], T0 + timedelta(hours=2))
-    assert ledger.totals("acme", "east")["MUG"] == {"on_hand": 3, "shipped": 1, "reserved": 0}
+    assert ledger.totals("acme", "east")["MUG"] == {"on_hand": 3, "shipped": 1, "in_doubt": 0, "reserved": 0}
     assert ledger.view("acme", [("east", "MUG")])[("east", "MUG")] == 2
     # An older report arriving late changes nothing.
     assert not ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=50,
@@ -70,3 +70,36 @@ def test_a_shipment_stamped_just_before_a_snapshot_it_is_missing_from_still_coun
                                                       as_of=taken)], taken)  # still shows o1's unit
     ledger.consume("acme", "o1", "east", "s1", taken - timedelta(seconds=0.5), [("MUG", 1)])
     assert ledger.view("acme", [("east", "MUG")])[("east", "MUG")] == 4  # not 5: that would oversell
+
+
+def test_a_shipment_the_report_already_counts_is_not_counted_twice_once_a_later_report_settles_it(ledger):
+    """The end-to-end run's ledger showed on_hand 1, shipped 3: shipments stamped in the seconds
+    around a report were both gone from its on-hand and counted as shipped after it."""
+    ledger.reserve("acme", "o1", [Allocation("east", (("MUG", 2),))])
+    taken = T0 + timedelta(hours=2)
+    ledger.consume("acme", "o1", "east", "s1", taken + timedelta(seconds=1), [("MUG", 2)])
+    # The report, read over the next 2 s, already shows the 2 units gone (5 - 2).
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=3, as_of=taken)],
+                          taken, until=taken + timedelta(seconds=2))
+    row = ledger.totals("acme", "east")["MUG"]
+    assert row == {"on_hand": 3, "shipped": 0, "in_doubt": 2, "reserved": 0}
+    assert row["reserved"] + row["shipped"] <= row["on_hand"]
+    assert ledger.view("acme", [("east", "MUG")])[("east", "MUG")] == 1  # in doubt: sell less until settled
+    later = taken + timedelta(minutes=5)
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=3, as_of=later)],
+                          later)
+    assert ledger.totals("acme", "east")["MUG"] == {"on_hand": 3, "shipped": 0, "in_doubt": 0, "reserved": 0}
+    assert ledger.available_all("acme", ["east"])[("east", "MUG")] == 3
+
+
+def test_shipments_well_after_a_report_count_as_shipped_and_reserve_against_the_rest(ledger):
+    taken = T0 + timedelta(hours=2)
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=5, as_of=taken)],
+                          taken, until=taken + timedelta(seconds=1))
+    ledger.reserve("acme", "o1", [Allocation("east", (("MUG", 1),))])
+    ledger.consume("acme", "o1", "east", "s1", taken + timedelta(minutes=1), [("MUG", 1)])
+    ledger.reserve("acme", "o2", [Allocation("east", (("MUG", 1),))])
+    ledger.consume("acme", "o2", "east", "s2", taken + timedelta(seconds=5), [("MUG", 1)])  # inside the doubt
+    assert ledger.totals("acme", "east")["MUG"] == {"on_hand": 5, "shipped": 1, "in_doubt": 1, "reserved": 0}
+    _, short, _ = ledger.reserve("acme", "o3", [Allocation("east", (("MUG", 4),))])
+    assert short and short[0].available == 3

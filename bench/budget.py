@@ -49,7 +49,7 @@ from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
 from connectors.shein.client import needs_ship_to
 from orderhub.logs import configure_logging
-from pipeline.ports import Limit, RawBundle, ShopRef
+from pipeline.ports import Limit, ListedRows, RawBundle, ShopRef
 from pipeline.store import OrderStore
 from pipeline.sync import sync_orders
 from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
@@ -132,8 +132,9 @@ class TeeClient:
     def sync_horizon(self, now: datetime) -> datetime:
         return self.client.sync_horizon(now)
 
-    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
-        for page in self.client.changed_orders(since, until):
+    def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
+                       ) -> Iterator[list[RawBundle]]:
+        for page in self.client.changed_orders(since, until, listed):
             for bundle in page:
                 self.bundles[self.connector.identify(bundle).external_id or orjson.dumps(bundle).decode()] = bundle
             self.timeline.append((time.monotonic(), self.probe()))

@@ -77,14 +77,32 @@ class PushOutcome(msgspec.Struct, frozen=True):
     message: str = ""
 
 
+class ListedRows(Protocol):
+    """What the store already holds whole, by the list row it was read from.
+
+    A platform whose order list is a summary (Amazon, TEMU, AliExpress) needs more calls per order
+    to complete a bundle; every sync re-reads an overlap window, and a run cut short re-reads its
+    slice. A list row byte-identical to the one a stored bundle was built from means the order has
+    not changed, so those calls can be skipped: the client asks `known` before making them and
+    calls `remember` once the page it yielded has been stored (a generator resumes only then)."""
+
+    def known(self, rows: Mapping[str, Any]) -> set[str]:
+        """The external ids, of `{external id: list row}`, whose stored bundle came from that row."""
+
+    def remember(self, rows: Mapping[str, Any]) -> None:
+        """The rows of the bundles just yielded (and so stored)."""
+
+
 class PlatformClient(Protocol):
     """One shop's authenticated, rate-limited connection to its platform."""
 
     def sync_horizon(self, now: datetime) -> datetime:
         """The latest `until` this platform accepts for a change query (Amazon: two minutes ago)."""
 
-    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
-        """Pages of raw bundles for orders updated in [since, until), paging to the end."""
+    def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
+                       ) -> Iterator[list[RawBundle]]:
+        """Pages of raw bundles for orders updated in [since, until), paging to the end; rows that
+        `listed` knows are left out (platforms whose list rows are whole orders may ignore it)."""
 
     def fetch_order(self, external_id: str) -> RawBundle:
         """The raw bundle of one order (webhook-triggered fetch, replay)."""

@@ -8,7 +8,7 @@ update never replaces a newer one, and a payload that did not map is kept raw an
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -115,6 +115,14 @@ redis.call('SADD', ARGV[1] .. ':sellers', ARGV[2])
 return results
 """
 
+# KEYS: order hashes; ARGV: the list-row digest of each (only on orders that exist)
+_REMEMBER_ROWS = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('HSET', KEYS[i], 'row', ARGV[i]) end
+end
+return #KEYS
+"""
+
 _HOLD = """
 local okey, base, key = KEYS[1], ARGV[1], ARGV[2]
 local old = redis.call('HGET', okey, 'hold')
@@ -146,6 +154,7 @@ class OrderStore:
         self._upsert = client.register_script(_UPSERT)
         self._hold = client.register_script(_HOLD)
         self._release = client.register_script(_RELEASE)
+        self._remember_rows = client.register_script(_REMEMBER_ROWS)
 
     def _base(self, seller: str) -> str:
         return f"{self.prefix}:{seller}:"
@@ -281,6 +290,18 @@ class OrderStore:
         for key in keys:
             pipe.hget(self._order_key(seller, key), "stage")
         return [key for key, stage in zip(keys, pipe.execute(), strict=True) if stage in (b"received", b"routed")]
+
+    def listed_rows(self, seller: str, keys: Sequence[str]) -> list[tuple[bytes | None, bytes | None, bytes | None]]:
+        """(list-row digest, hold, stage) of each key, in one round trip (see pipeline.sync.StoredRows)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._order_key(seller, key), "row", "hold", "stage")
+        return [tuple(reply) for reply in pipe.execute()]
+
+    def remember_rows(self, seller: str, digests: Mapping[str, str]) -> None:
+        """Note the list row each stored order was built from; a key not stored is left alone."""
+        if digests:
+            self._remember_rows(keys=[self._order_key(seller, key) for key in digests], args=list(digests.values()))
 
     def keys(self, seller: str) -> list[str]:
         """Every stored order key of a seller (a SCAN: for checks and tools, not for hot paths)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 import orjson
@@ -94,6 +95,7 @@ def sync_orders(
     lookback: timedelta = INITIAL_LOOKBACK,
     since: datetime | None = None,
     move_cursor: bool = True,
+    reuse_rows: bool = True,
     slice_length: timedelta | None = None,
     on_slice: Callable[[list[str]], None] | None = None,
 ) -> SyncReport:
@@ -106,6 +108,8 @@ def sync_orders(
     `on_slice(keys)` gets each slice's keys to route before the cursor moves past them: the NEW and
     UPDATED ones, and the re-read ones still unsettled (see `OrderStore.unsettled`), whose routing an
     earlier, interrupted run may have stored but never started.
+    With `reuse_rows` the client skips the per-order calls for list rows the store already holds
+    whole (StoredRows); a reconciliation sweep turns it off to read every order afresh.
     """
     now = now or utc_now()
     cursor = store.cursor(shop.seller, shop.shop_id, stream)
@@ -124,7 +128,8 @@ def sync_orders(
         slices.entering()
         keys: list[str] = []  # NEW and UPDATED, for the report
         unsettled: list[str] = []  # re-read, unchanged, yet never routed to the end
-        for page in client.changed_orders(lower, upper):
+        listed = StoredRows(store, shop) if reuse_rows else None
+        for page in client.changed_orders(lower, upper, listed):
             stored = store_bundles(store, connector, shop, page)
             report.pages += 1
             report.seen += len(page)
@@ -140,6 +145,10 @@ def sync_orders(
                     bound.warning("order.held", order_key=item.key, reason="INVALID_PAYLOAD", detail=item.error)
             unsettled.extend(store.unsettled(shop.seller, rereads))
             bound.debug("sync.page", page=report.pages, size=len(page), **{k.lower(): v for k, v in tally.items()})
+        if listed is not None:
+            report.seen += listed.skipped
+            tally[UpsertResult.UNCHANGED.value] += listed.skipped
+            unsettled.extend(listed.unsettled)
         report.changed.extend(keys)
         if on_slice is not None and (keys or unsettled):
             on_slice(keys + unsettled)
@@ -152,6 +161,45 @@ def sync_orders(
     bound.info("sync.done", since=start.isoformat(), until=until.isoformat(), pages=report.pages,
                seen=report.seen, cursor_moved=advanced, **{k.lower(): v for k, v in tally.items()})
     return report
+
+
+class StoredRows:
+    """`ListedRows` over the order store, for one slice of one shop.
+
+    A row is known when the stored order was built from a byte-identical row and did not fail to
+    map (a fresh read may fetch a good payload). Known orders whose routing never finished are
+    collected, as re-read unchanged ones are, so the slice routes them before the cursor passes."""
+
+    def __init__(self, store: OrderStore, shop: ShopRef) -> None:
+        self.store, self.shop = store, shop
+        self.skipped = 0
+        self.unsettled: list[str] = []
+
+    def _key(self, external_id: str) -> str:
+        return order_key(self.shop.platform, self.shop.shop_id, external_id)
+
+    def known(self, rows: Mapping[str, Any]) -> set[str]:
+        digests = {ext: _digest(row) for ext, row in rows.items()}
+        found = self.store.listed_rows(self.shop.seller, [self._key(ext) for ext in digests])
+        known = set()
+        for (ext, digest), (row, hold, stage) in zip(digests.items(), found, strict=True):
+            if digest is not None and row is not None and row.decode() == digest and hold != b"INVALID_PAYLOAD":
+                known.add(ext)
+                if stage in (b"received", b"routed"):
+                    self.unsettled.append(self._key(ext))
+        self.skipped += len(known)
+        return known
+
+    def remember(self, rows: Mapping[str, Any]) -> None:
+        digests = {self._key(ext): digest for ext, row in rows.items() if (digest := _digest(row)) is not None}
+        self.store.remember_rows(self.shop.seller, digests)
+
+
+def _digest(row: Any) -> str | None:
+    try:
+        return hashlib.blake2b(orjson.dumps(row, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    except TypeError:  # not JSON data: never known, always read
+        return None
 
 
 class SliceHint:

@@ -25,11 +25,12 @@ from config.schema import ShopConfig
 from connectors.aliexpress.mapping import pacific_readings
 from connectors.fields import Doc
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.listed import unlisted_pages
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
 from pipeline.errors import NeedsReview
-from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
 API_HOST = "https://api-sg.aliexpress.com"
 ORDER_LIST = "aliexpress.solution.order.get"
@@ -173,14 +174,16 @@ class AliExpressClient:
     def sync_horizon(self, now: datetime) -> datetime:
         return now
 
-    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+    def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
+                       ) -> Iterator[list[RawBundle]]:
         """Two listings of the modified window: everything open, then FINISH (listed only on request,
-        and where cancellations land)."""
+        and where cancellations land). Rows `listed` knows need no address call."""
         start, end = pacific_window(since, until)
         for status in (None, "FINISH"):
-            yield from self._listing({"modified_date_start": start, "modified_date_end": end}, status)
+            yield from self._listing({"modified_date_start": start, "modified_date_end": end}, status, listed)
 
-    def _listing(self, window: dict[str, str], status: str | None) -> Iterator[list[RawBundle]]:
+    def _listing(self, window: dict[str, str], status: str | None, listed: ListedRows | None = None
+                 ) -> Iterator[list[RawBundle]]:
         query: dict[str, Any] = {**window, "page_size": self.page_size}
         if status:
             query["order_status"] = status
@@ -192,8 +195,8 @@ class AliExpressClient:
             last = page >= int(result.get("total_page") or 0)
             return dtos, 0 if last else 2**62
 
-        for dtos in numbered_pages(fetch, page_size=self.page_size, what="aliexpress order.get"):
-            yield [self._bundle(dto) for dto in dtos]
+        pages = numbered_pages(fetch, page_size=self.page_size, what="aliexpress order.get")
+        yield from unlisted_pages(pages, _order_id, listed, lambda dtos: [self._bundle(dto) for dto in dtos])
 
     def _bundle(self, dto: dict[str, Any]) -> RawBundle:
         address = None
@@ -261,3 +264,8 @@ class AliExpressClient:
             return {"service_name": key}
         site = TRACKING_SITES.get(carrier.strip().lower(), FALLBACK_TRACKING_SITE)
         return {"service_name": "OTHER", "tracking_website": site}
+
+
+def _order_id(dto: Any) -> str | None:
+    oid = dto.get("order_id") if isinstance(dto, dict) else None
+    return str(oid) if isinstance(oid, (int, str)) and not isinstance(oid, bool) and str(oid) else None

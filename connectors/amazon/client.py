@@ -18,10 +18,11 @@ import requests
 
 from config.schema import ShopConfig
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.listed import unlisted_pages
 from connectors.paging import token_pages
 from connectors.ratelimit import RateLimiter
 from pipeline.errors import AuthenticationFailed
-from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
 DEFAULT_LIMITS: dict[str, Limit] = {
     "getOrders": Limit(0.0167, 20),
@@ -129,7 +130,9 @@ class AmazonClient:
     def sync_horizon(self, now: datetime) -> datetime:
         return now - TWO_MINUTES
 
-    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+    def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
+                       ) -> Iterator[list[RawBundle]]:
+        """getOrders pages, each completed with getOrderItems (and the address) per order not in `listed`."""
         first = {"MarketplaceIds": self.marketplace, "LastUpdatedAfter": _iso(since),
                  "LastUpdatedBefore": _iso(until), "MaxResultsPerPage": 100}
 
@@ -138,8 +141,7 @@ class AmazonClient:
             payload = self._sp("getOrders", "GET", "/orders/v0/orders", params=params)["payload"]
             return payload.get("Orders", []), payload.get("NextToken")
 
-        for orders in token_pages(fetch, what="amazon getOrders"):
-            yield self._bundles(orders)
+        yield from unlisted_pages(token_pages(fetch, what="amazon getOrders"), _order_id, listed, self._bundles)
 
     def _bundles(self, orders: list[dict[str, Any]]) -> list[RawBundle]:
         ids = [o.get("AmazonOrderId") for o in orders if isinstance(o.get("AmazonOrderId"), str)]
@@ -232,3 +234,8 @@ class AmazonClient:
             "orderItems": [{"orderItemId": item.line_id, "quantity": item.quantity} for item in push.items]}}
         self._sp("confirmShipment", "POST", f"/orders/v0/orders/{push.external_id}/shipmentConfirmation", json=body)
         return PushOutcome(push.external_id, True)
+
+
+def _order_id(order: Any) -> str | None:
+    oid = order.get("AmazonOrderId") if isinstance(order, dict) else None
+    return oid if isinstance(oid, str) and oid else None

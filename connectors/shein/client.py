@@ -33,7 +33,7 @@ from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
-from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
 API_HOST = "https://openapi.sheincorp.com"
 IV = b"space-station-default-iv"[:16]
@@ -163,8 +163,10 @@ class SheinClient:
     def sync_horizon(self, now: datetime) -> datetime:
         return now
 
-    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
-        """Order numbers by update time, window by window and page by page, then their bundles."""
+    def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
+                       ) -> Iterator[list[RawBundle]]:
+        """Order numbers by update time, window by window and page by page, then their bundles.
+        The list gives numbers only, nothing to tell a changed order by, so `listed` cannot help."""
         seen: set[str] = set()
         for start, end in windows(since, until, self.window):
             for numbers in self._listed(start, end):

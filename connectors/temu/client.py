@@ -20,12 +20,13 @@ import requests
 
 from config.schema import ShopConfig
 from connectors.http import OK, Action, Transport, Verdict
+from connectors.listed import unlisted_pages
 from connectors.listings import by_listing
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
 from pipeline.errors import NeedsReview
-from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
 PRODUCTION_ROUTERS = {"US": "https://openapi-b-us.temu.com/openapi/router",
                       "EU": "https://openapi-b-eu.temu.com/openapi/router",
@@ -122,24 +123,29 @@ class TemuClient:
     def sync_horizon(self, now: datetime) -> datetime:
         return now
 
-    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+    def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
+                       ) -> Iterator[list[RawBundle]]:
         """Pages of bundles for orders updated in [since, until] (TEMU's range is inclusive).
 
         Page numbers over a live sort shift when an order changes mid-walk; if `totalItemNum` moved
         during a walk, the whole window is walked again. A walk again costs only its list pages: an
-        entry listed exactly as already bundled was yielded whole before, so its shipping and amount
-        calls (two per order, the bulk of the app's one 20 QPS budget) are not made a second time.
+        entry listed exactly as already bundled (in this walk, or by `listed` in an earlier sync)
+        was stored whole before, so its shipping and amount calls (two per order, the bulk of the
+        app's one 20 QPS budget) are not made a second time.
         """
         window = {"updateAtStart": int(since.timestamp()), "updateAtEnd": int(until.timestamp()),
                   "sortby": "updateTime"}
         bundled: dict[str, Any] = {}  # parentOrderSn -> the list entry its bundle was built from
+
+        def fresh(page: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            rows = [item for item in page if _parent_sn(item) is None or bundled.get(_parent_sn(item)) != item]
+            bundled.update((_parent_sn(item), item) for item in rows if _parent_sn(item) is not None)
+            return rows
+
         for _ in range(MAX_WALKS):
             totals: set[int] = set()
-            for page in self._walk(window, totals):
-                fresh = [item for item in page if _parent_sn(item) is None or bundled.get(_parent_sn(item)) != item]
-                bundled.update((_parent_sn(item), item) for item in fresh if _parent_sn(item) is not None)
-                if fresh:
-                    yield [self._bundle(item) for item in fresh]
+            pages = (fresh(page) for page in self._walk(window, totals))
+            yield from unlisted_pages(pages, _parent_sn, listed, lambda rows: [self._bundle(r) for r in rows])
             if len(totals) <= 1:
                 return
 

@@ -24,7 +24,7 @@ from connectors.paging import token_pages
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
-from pipeline.ports import Limit, PushOutcome, RawBundle, StockPush, TrackingPush
+from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
 API_HOST = "https://open-api.tiktokglobalshop.com"
 AUTH_HOST = "https://auth.tiktok-shops.com"
@@ -139,7 +139,9 @@ class TikTokClient:
     def sync_horizon(self, now: datetime) -> datetime:
         return now
 
-    def changed_orders(self, since: datetime, until: datetime) -> Iterator[list[RawBundle]]:
+    def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
+                       ) -> Iterator[list[RawBundle]]:
+        """Search pages: each row is a whole order, so there is nothing for `listed` to save."""
         window = {"update_time_ge": int(since.timestamp()), "update_time_lt": int(until.timestamp())}
 
         def fetch(token: str | None) -> tuple[list[dict[str, Any]], str | None]:

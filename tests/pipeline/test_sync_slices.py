@@ -47,7 +47,7 @@ class Client:
     def sync_horizon(self, now):
         return now
 
-    def changed_orders(self, since, until):
+    def changed_orders(self, since, until, listed=None):
         self.calls.append((since, until))
         if self.fail_from is not None and until > self.fail_from:
             raise CutOff

@@ -22,6 +22,7 @@ from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from connectors.warehouses.limits import warehouse_limits
 from connectors.warehouses.outbound import cancel_once, submit_once
+from orderhub.logs import register_secret
 from pipeline.model import StockLevel
 from pipeline.ports import Limit, OutboundLine, OutboundRequest, OutboundStatus
 
@@ -67,6 +68,8 @@ class FourPXClient:
         self.warehouse = warehouse
         self.app_key = secrets["app_key"]
         self._app_secret = secrets["app_secret"]
+        for value in (self.app_key, self._app_secret):  # the key travels in every URL (urllib3 logs those)
+            register_secret(value)
         self.base = (warehouse.base_url or PRODUCTION).rstrip("/")
         self.warehouse_code = warehouse.options.get("warehouse_code", warehouse.id)
         self.logistics_product = warehouse.options.get("logistics_product_code", "")

@@ -18,6 +18,7 @@ from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from connectors.warehouses.limits import warehouse_limits
 from connectors.warehouses.outbound import cancel_once, submit_once
+from orderhub.logs import register_secret
 from pipeline.model import StockLevel
 from pipeline.ports import Limit, OutboundLine, OutboundRequest, OutboundStatus
 
@@ -56,6 +57,7 @@ class ShipBobClient:
     def __init__(self, warehouse: WarehouseConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
         self.warehouse = warehouse
         self._token = secrets["token"]
+        register_secret(self._token)
         self.channel_id = secrets["channel_id"]
         self.base = f"{(warehouse.base_url or PRODUCTION).rstrip('/')}/{warehouse.options.get('api_version', VERSION)}"
         self.location_id = warehouse.options.get("location_id")

@@ -121,6 +121,7 @@ def sync_orders(
         return report
     tally: Counter[str] = Counter()
     advanced = False
+    read_before = cursor  # the slices up to here are the overlap, read again: they earn no longer slices
     slices = SliceHint(store, shop, stream, slice_length)
     lower = start
     while lower < until:
@@ -155,7 +156,7 @@ def sync_orders(
         if move_cursor and (cursor is None or upper > cursor):
             store.set_cursor(shop.seller, shop.shop_id, upper, stream)
             cursor, advanced = upper, True
-        slices.finished()
+        slices.finished(grow=read_before is None or upper > read_before)
         lower = upper
     report.results = dict(tally)
     bound.info("sync.done", since=start.isoformat(), until=until.isoformat(), pages=report.pages,
@@ -204,11 +205,13 @@ def _digest(row: Any) -> str | None:
 
 class SliceHint:
     """How long the next slice of a shop's window is: at most `longest`, halved (down to MIN_SLICE)
-    when a run died inside a slice, doubled again after each slice that finished.
+    when a run died inside a slice, doubled again after each slice of new ground that finished.
 
     The halving is written before a slice is read and undone after it, so a run that never comes
     back (time limit, SIGKILL) leaves the shorter length for the next one. A shop whose window reads
     in one go keeps reading it in one go; only a window that cannot be read within one task is cut.
+    A finished slice of the overlap (read again, cheap) does not double the length: it did in the
+    chaos run, so every run read the overlap, doubled, and died again in the same long slice.
     """
 
     def __init__(self, store: OrderStore, shop: ShopRef, stream: str, longest: timedelta | None) -> None:
@@ -221,9 +224,10 @@ class SliceHint:
         if self.longest:
             self.redis.set(self.key, max(MIN_SLICE, self.length / 2).total_seconds())
 
-    def finished(self) -> None:
+    def finished(self, grow: bool = True) -> None:
         if self.longest:
-            self.length = min(self.longest, self.length * 2)
+            if grow:
+                self.length = min(self.longest, self.length * 2)
             self.redis.set(self.key, self.length.total_seconds())
 
 

@@ -88,3 +88,30 @@ def test_a_re_read_order_never_routed_is_routed_again_and_a_submitted_one_is_not
     routed.clear()
     _sync(store, client, routed)  # re-reads the overlap: both orders UNCHANGED
     assert never in routed and done not in routed
+
+
+class SlowNewGround(Client):
+    """Any slice longer than 30 minutes that reaches past `busy_from` is cut off (too much new work)."""
+
+    busy_from = NOW - timedelta(hours=1)
+
+    def changed_orders(self, since, until, listed=None):
+        if until > self.busy_from and until - since > timedelta(minutes=30):
+            self.calls.append((since, until))
+            raise CutOff
+        yield from super().changed_orders(since, until, listed)
+
+
+def test_slices_keep_shrinking_when_only_the_overlap_finishes(store):
+    """Found by the chaos run: the overlap slice finished and doubled the length back, so TEMU's
+    next slice was as long as the one that had just died, run after run."""
+    client, routed = SlowNewGround(), []
+    store.set_cursor("acme", "shop-1", client.busy_from)
+    for _ in range(12):
+        try:
+            _sync(store, client, routed)
+            break
+        except CutOff:
+            continue
+    assert store.cursor("acme", "shop-1") == NOW
+    assert make_order(47, shop_id="shop-1").key in routed

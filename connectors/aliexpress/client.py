@@ -23,6 +23,7 @@ import requests
 
 from config.schema import ShopConfig
 from connectors.aliexpress.mapping import pacific_readings
+from connectors.fanout import each
 from connectors.fields import Doc
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
 from connectors.listed import unlisted_pages
@@ -196,7 +197,7 @@ class AliExpressClient:
             return dtos, 0 if last else 2**62
 
         pages = numbered_pages(fetch, page_size=self.page_size, what="aliexpress order.get")
-        yield from unlisted_pages(pages, _order_id, listed, lambda dtos: [self._bundle(dto) for dto in dtos])
+        yield from unlisted_pages(pages, _order_id, listed, lambda dtos: each(self._bundle, dtos))
 
     def _bundle(self, dto: dict[str, Any]) -> RawBundle:
         address = None

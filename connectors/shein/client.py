@@ -28,7 +28,9 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from config.schema import ShopConfig
+from connectors.fanout import each
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.listed import unlisted_pages
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
@@ -165,15 +167,19 @@ class SheinClient:
 
     def changed_orders(self, since: datetime, until: datetime, listed: ListedRows | None = None
                        ) -> Iterator[list[RawBundle]]:
-        """Order numbers by update time, window by window and page by page, then their bundles.
-        The list gives numbers only, nothing to tell a changed order by, so `listed` cannot help."""
+        """Order numbers by update time, window by window and page by page, then their details in
+        batches, then the address of each (the per-order call `listed` spares for details it knows)."""
         seen: set[str] = set()
-        for start, end in windows(since, until, self.window):
-            for numbers in self._listed(start, end):
-                fresh = [n for n in dict.fromkeys(numbers) if n not in seen]
-                seen.update(fresh)
-                for i in range(0, len(fresh), DETAIL_BATCH):
-                    yield self._bundles(fresh[i:i + DETAIL_BATCH])
+
+        def details() -> Iterator[list[dict[str, Any]]]:
+            for start, end in windows(since, until, self.window):
+                for numbers in self._listed(start, end):
+                    fresh = [n for n in dict.fromkeys(numbers) if n not in seen]
+                    seen.update(fresh)
+                    for i in range(0, len(fresh), DETAIL_BATCH):
+                        yield self._details(fresh[i:i + DETAIL_BATCH])
+
+        yield from unlisted_pages(details(), _order_no, listed, self._with_addresses)
 
     def _listed(self, start: datetime, end: datetime) -> Iterator[list[str]]:
         """Order numbers updated in [start, end] (whole seconds, both ends inclusive).
@@ -216,12 +222,14 @@ class SheinClient:
             "queryType": 2, "startTime": request_time(start), "endTime": request_time(end),
             "page": page, "pageSize": PAGE_SIZE}) or {}
 
-    def _bundles(self, numbers: list[str]) -> list[RawBundle]:
+    def _details(self, numbers: list[str]) -> list[dict[str, Any]]:
         if not numbers:
             return []
-        details = self._call("orderDetail", "/open-api/order/order-detail", {"orderNoList": numbers}) or []
-        return [{"order": order, "address": self._address(order) if needs_ship_to(order) else None}
-                for order in details]
+        return self._call("orderDetail", "/open-api/order/order-detail", {"orderNoList": numbers}) or []
+
+    def _with_addresses(self, details: list[dict[str, Any]]) -> list[RawBundle]:
+        return each(lambda order: {"order": order, "address": self._address(order) if needs_ship_to(order) else None},
+                    details)
 
     def _address(self, order: dict[str, Any]) -> dict[str, Any] | None:
         """The ship-to, exported with handleType 1 (export only).
@@ -236,7 +244,7 @@ class SheinClient:
         return found[0] if found else None
 
     def fetch_order(self, external_id: str) -> RawBundle:
-        bundles = self._bundles([external_id])
+        bundles = self._with_addresses(self._details([external_id]))
         if not bundles:
             raise NeedsReview(f"shein order {external_id} not found")
         return bundles[0]
@@ -345,3 +353,8 @@ def verify_webhook(app_id: str, app_secret: str, path: str, timestamp: str, sig:
     if not (app_id and timestamp and sig) or len(sig) <= 5:
         return False
     return hmac.compare_digest(signature(app_id, app_secret, path, timestamp, sig[:5]), sig)
+
+
+def _order_no(order: Any) -> str | None:
+    number = order.get("orderNo") if isinstance(order, dict) else None
+    return str(number) if isinstance(number, (int, str)) and not isinstance(number, bool) and str(number) else None

@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from config.schema import ShopConfig
+from connectors.fanout import each
 from connectors.http import OK, Action, Transport, Verdict
 from connectors.listed import unlisted_pages
 from connectors.listings import by_listing
@@ -145,7 +146,7 @@ class TemuClient:
         for _ in range(MAX_WALKS):
             totals: set[int] = set()
             pages = (fresh(page) for page in self._walk(window, totals))
-            yield from unlisted_pages(pages, _parent_sn, listed, lambda rows: [self._bundle(r) for r in rows])
+            yield from unlisted_pages(pages, _parent_sn, listed, lambda rows: each(self._bundle, rows))
             if len(totals) <= 1:
                 return
 

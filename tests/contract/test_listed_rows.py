@@ -1,5 +1,6 @@
-"""Re-reading a window costs list pages only: the per-order calls of Amazon, TEMU and AliExpress are
-made again only for orders whose list row changed, that failed to map, or on a reconciliation.
+"""Re-reading a window costs list pages only: the per-order calls of Amazon, TEMU, SHEIN and
+AliExpress are made again only for orders whose list row (SHEIN: detail) changed, that failed to
+map, or on a reconciliation.
 
 Found by the chaos run: every sync re-reads a 30-minute overlap, and TEMU spends two calls per
 order there; with workers killed every few seconds its first sync never finished once.
@@ -20,7 +21,8 @@ from tests.contract.test_sync_contract import wire
 
 DETAIL_CALLS = {"amazon": ("getOrderItems", "getOrderAddress"),
                 "temu": ("bg.order.shippinginfo.v2.get", "bg.order.amount.query"),
-                "aliexpress": ("aliexpress.solution.order.receiptinfo.get",)}
+                "aliexpress": ("aliexpress.solution.order.receiptinfo.get",),
+                "shein": ("exportAddress",)}
 
 
 def detail_calls(emulator, platform: str) -> int:

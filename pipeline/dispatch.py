@@ -71,6 +71,19 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
     order = stored.order
     done = submissions(store, seller.seller, order_key)
     bound = log.bind(seller=seller.seller, platform=order.platform, shop=order.shop_id, order_key=order_key)
+    if not done and order.status not in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
+        # Shipped (or delivered) on the platform between routing and now, with no warehouse involved:
+        # sending it now would ship it twice.
+        ledger.release(seller.seller, order_key)
+        store.set_stage(seller.seller, order_key, "ignored")
+        store.append_event(seller.seller, order_key, EventKind.IGNORED,
+                           f"{order.status.value} on the platform before any warehouse had it: nothing sent")
+        bound.info("order.not_submitted", status=order.status.value)
+        return {}
+    if order.ship_to is None:
+        hold_unsubmitted(store, ledger, seller.seller, order_key, HoldReason.ADDRESS_INCOMPLETE,
+                         "no ship-to address on the latest copy of the order")
+        return done
     wrote_stage = False
     allocations = ledger.allocation(seller.seller, order_key)
     for i, allocation in enumerate(allocations):
@@ -85,10 +98,8 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
         try:
             status = clients[allocation.warehouse].submit(request)
         except NeedsReview as exc:
-            ledger.release(seller.seller, order_key)
-            store.hold(seller.seller, order_key, HoldReason.WAREHOUSE_REJECTED, f"{allocation.warehouse}: {exc}")
-            store.set_stage(seller.seller, order_key, "held")
-            bound.warning("order.held", reason="WAREHOUSE_REJECTED", warehouse=allocation.warehouse)
+            hold_unsubmitted(store, ledger, seller.seller, order_key, HoldReason.WAREHOUSE_REJECTED,
+                             f"{allocation.warehouse}: {exc}")
             return done
         sub = Submission(allocation.warehouse, request.reference, status.remote_id, status.state)
         _record(store, seller.seller, order_key, sub,
@@ -100,6 +111,15 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
     if done and not wrote_stage and stored.stage != "submitted":  # submitted in an earlier run
         store.set_stage(seller.seller, order_key, "submitted")
     return done
+
+
+def hold_unsubmitted(store: OrderStore, ledger: StockLedger, seller: str, order_key: str, reason: HoldReason,
+                     detail: str) -> None:
+    """Hold an order that cannot go to (more) warehouses and free what it reserved; replay routes it again."""
+    ledger.release(seller, order_key)
+    store.hold(seller, order_key, reason, detail)
+    store.set_stage(seller, order_key, "held")
+    log.warning("order.held", seller=seller, order_key=order_key, reason=reason.value)
 
 
 def cancel_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, order_key: str,

@@ -46,6 +46,7 @@ class HoldReason(enum.StrEnum):
     WAREHOUSE_REJECTED = "WAREHOUSE_REJECTED"
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     CANCEL_TOO_LATE = "CANCEL_TOO_LATE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"  # our code failed on this order: the detail names the error
 
 
 class EventKind(enum.StrEnum):

@@ -26,7 +26,8 @@ from pipeline.store import OrderStore
 log = structlog.get_logger()
 
 REPLAYABLE = (HoldReason.UNKNOWN_SKU, HoldReason.INSUFFICIENT_STOCK, HoldReason.NO_WAREHOUSE_FOR_COUNTRY,
-              HoldReason.ADDRESS_INCOMPLETE, HoldReason.WAREHOUSE_REJECTED, HoldReason.RETRIES_EXHAUSTED)
+              HoldReason.ADDRESS_INCOMPLETE, HoldReason.WAREHOUSE_REJECTED, HoldReason.RETRIES_EXHAUSTED,
+              HoldReason.INTERNAL_ERROR)
 
 
 class Outcome(enum.StrEnum):

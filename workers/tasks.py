@@ -14,14 +14,14 @@ from typing import Any
 
 import structlog
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun
 
 from orderhub.redisconn import get_redis
 from orderhub.settings import key_prefix
 from pipeline.errors import AuthenticationFailed, NeedsReview, RetryableError
 from pipeline.locks import Lease, lease
-from pipeline.model import EventKind
+from pipeline.model import EventKind, HoldReason
 from pipeline.store import OrderStore
 from pipeline.sync import fetch_and_store, sync_orders
 from workers.app import Timings, app
@@ -194,7 +194,6 @@ def _with_retry(task: Task, seller: str, key: str, action: Callable[[], Any]) ->
         return action()
     except RETRYABLE as exc:
         if task.request.retries >= task.max_retries:
-            from pipeline.model import HoldReason
 
             _store().hold(seller, key, HoldReason.RETRIES_EXHAUSTED, str(exc) or type(exc).__name__)
             return None
@@ -204,15 +203,23 @@ def _with_retry(task: Task, seller: str, key: str, action: Callable[[], Any]) ->
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
     from connectors.warehouses.outbound import outbound_reference
-    from pipeline.dispatch import submit_order
+    from pipeline.dispatch import hold_unsubmitted, submit_order
 
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger, clients = seller_config(seller), _store(), _ledger(), _warehouses(seller)
     to_acknowledge = []
     for key in keys:
         structlog.contextvars.bind_contextvars(order_key=key)
-        done = _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients,
-                                                                          outbound_reference))
+        try:
+            done = _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients,
+                                                                              outbound_reference))
+        except Retry:
+            raise
+        except Exception as exc:  # a bug on one order must not strand the rest of the batch
+            log.exception("order.submit_failed")
+            hold_unsubmitted(store, ledger, seller, key, HoldReason.INTERNAL_ERROR,
+                             f"submitting failed: {type(exc).__name__}")
+            continue
         if done and _platform_acknowledges(key):
             to_acknowledge.append(key)
     if to_acknowledge:  # one task for the batch, not one per order

@@ -109,3 +109,35 @@ def test_shipments_and_inventory_come_back_from_the_warehouse(kind, store, redis
         levels = {level.seller_sku: level.on_hand for level in client.inventory()}
         # 200 units seeded; one shipped; the waiting order's unit is still on the shelf.
         assert levels[SKU] == 199 and len(levels) >= 40
+
+
+@pytest.mark.parametrize("kind", sorted(WAREHOUSES))
+def test_an_order_the_platform_shipped_before_submission_is_not_sent_and_frees_its_stock(kind, store, redis_client,
+                                                                                         prefix):
+    """Found by the chaos run: AliExpress showed a routed order shipped (no address on that copy)
+    before its submission ran; submitting it raised and took the rest of the batch down with it."""
+    with _emulator(kind) as emulator:
+        cfg, clients, ledger = _wire(kind, emulator, redis_client, prefix)
+        o = order(3, [(SKU, 2)])
+        store.upsert("acme", [received(o)])
+        assert route_order(store, ledger, cfg, o.key).outcome is Outcome.ROUTED
+        store.upsert("acme", [received(order(3, [(SKU, 2)], address=None, status=OrderStatus.SHIPPED, version=5))])
+        assert submit_order(store, ledger, cfg, o.key, clients, outbound_reference) == {}
+        assert emulator.count_by_reference() == {}
+        stored = store.get("acme", o.key)
+        assert stored.stage == "ignored" and stored.hold is None
+        assert ledger.totals("acme", f"{kind}-1")[SKU]["reserved"] == 0
+
+
+@pytest.mark.parametrize("kind", sorted(WAREHOUSES))
+def test_a_routed_order_whose_address_vanished_is_held_not_sent(kind, store, redis_client, prefix):
+    with _emulator(kind) as emulator:
+        cfg, clients, ledger = _wire(kind, emulator, redis_client, prefix)
+        o = order(4, [(SKU, 1)])
+        store.upsert("acme", [received(o)])
+        assert route_order(store, ledger, cfg, o.key).outcome is Outcome.ROUTED
+        store.upsert("acme", [received(order(4, [(SKU, 1)], address=None, version=5))])
+        assert submit_order(store, ledger, cfg, o.key, clients, outbound_reference) == {}
+        assert emulator.count_by_reference() == {}
+        assert store.get("acme", o.key).hold.reason is HoldReason.ADDRESS_INCOMPLETE
+        assert ledger.totals("acme", f"{kind}-1")[SKU]["reserved"] == 0

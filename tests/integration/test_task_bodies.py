@@ -93,3 +93,29 @@ def test_a_soft_time_limit_is_retried_and_held_when_retries_run_out_never_droppe
     Slow.request.retries = 3
     tasks._with_retry(Slow(), "acme", order.key, cut_off)
     assert store.get("acme", order.key).hold.reason is HoldReason.RETRIES_EXHAUSTED
+
+
+def test_one_order_failing_unexpectedly_is_held_and_the_rest_of_the_batch_still_goes(task_env, monkeypatch):
+    """Found by the chaos run: one order raising AttributeError failed its whole submit batch, and
+    the 53 other routed orders in it were never sent."""
+    _, client = task_env
+    from pipeline import dispatch
+    from workers import tasks
+
+    store = OrderStore(client, PREFIX)
+    orders = [make_order(n) for n in range(10, 15)]
+    store.upsert("acme", [received(o) for o in orders])
+    sent = []
+
+    def submit(store, ledger, cfg, key, clients, reference):
+        if key == orders[1].key:
+            raise AttributeError("'NoneType' object has no attribute 'name'")
+        sent.append(key)
+        return {}
+
+    monkeypatch.setattr(dispatch, "submit_order", submit)
+    assert tasks.submit_orders("acme", [o.key for o in orders]) == len(orders)
+    assert sent == [o.key for i, o in enumerate(orders) if i != 1]
+    hold = store.get("acme", orders[1].key).hold
+    assert hold.reason is HoldReason.INTERNAL_ERROR and "AttributeError" in hold.detail
+    assert "NoneType" not in hold.detail  # the error type only: messages can carry payload values

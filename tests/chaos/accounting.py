@@ -11,7 +11,9 @@ Every figure, precisely (one "order" is one order of the generated book, all of 
 - platform-fulfilled: stored with ``fulfilled_by`` PLATFORM (Amazon AFN, TikTok FBT): left alone.
 - ended before routing: not at a warehouse, not held, never routed, and stored as CANCELLED
   (cancelled), PENDING (unpaid) or SHIPPED (shipped by the platform's own script before Orderhub
-  reached it); "cancelled after routing" is routed, then cancelled before any outbound was created.
+  reached it); "cancelled after routing" is routed, then cancelled before any outbound was created;
+  "shipped by platform after routing" is routed, then shown SHIPPED before its submission ran, and
+  recorded so by Orderhub (stage "ignored", reservation freed) rather than sent to a warehouse.
 - lost: seen orders that are none of the above: never stored, stored unmapped without a hold, or
   stored READY/PARTIALLY_SHIPPED yet neither at a warehouse nor held; also an order whose stored copy
   is older than the platform's by more than ``STALE_GRACE`` (an update the sync never picked up).
@@ -116,6 +118,8 @@ def classify(store: OrderStore, key: str, row: dict, outbounds: int) -> str:
         return "ended:unpaid"
     if order.status is OrderStatus.SHIPPED and not routed:
         return "ended:shipped by platform"
+    if order.status is OrderStatus.SHIPPED and stored.stage == "ignored":
+        return "ended:shipped by platform after routing, before submission (stock freed)"
     return f"lost:{order.status.value} stage={stored.stage or '-'}"
 
 

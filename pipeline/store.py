@@ -303,6 +303,29 @@ class OrderStore:
         if digests:
             self._remember_rows(keys=[self._order_key(seller, key) for key in digests], args=list(digests.values()))
 
+    def stalled(self, seller: str, quiet_since: datetime) -> list[str]:
+        """READY or PARTIALLY_SHIPPED orders, not held, whose routing never finished (stage "received"
+        or "routed") and whose timeline has not moved since `quiet_since`: the ones whose message was
+        lost on the way (a worker killed between the broker's pop and its unacked record, a Redis
+        restart) and that no re-read will bring back, their platform copy being unchanged."""
+        base = self._base(seller)
+        keys = [k.decode() for status in ("READY", "PARTIALLY_SHIPPED")
+                for idx in self.redis.scan_iter(match=f"{base}idx:*:{status}", count=500)
+                for k in self.redis.smembers(idx)]
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._order_key(seller, key), "stage", "hold")
+            pipe.lindex(self._timeline_key(seller, key), -1)
+        replies = pipe.execute()
+        stalled = []
+        for i, key in enumerate(keys):
+            (stage, hold), last = replies[2 * i], replies[2 * i + 1]
+            if hold or stage not in (b"received", b"routed") or not last:
+                continue
+            if datetime.fromisoformat(orjson.loads(last)["at"]) <= quiet_since:
+                stalled.append(key)
+        return stalled
+
     def keys(self, seller: str) -> list[str]:
         """Every stored order key of a seller (a SCAN: for checks and tools, not for hot paths)."""
         base = self._order_key(seller, "")

@@ -108,6 +108,7 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
 
 
 RECONCILE_EVERY = 24 * 3600
+RESUME_EVERY = 300  # and how long an unfinished routing must sit still before it is taken up again
 DRIFT_EVERY = 6 * 3600  # platforms' own numbers drift slowly (manual edits in seller centre, their bugs)
 
 
@@ -120,7 +121,8 @@ def _seconds(name: str, default: float) -> float:
 
 
 def beat_schedule() -> dict[str, dict[str, Any]]:
-    """One sync entry per enabled shop at its configured interval, plus a daily reconciliation sweep.
+    """One sync entry per enabled shop at its configured interval, plus a daily reconciliation sweep,
+    and per seller a sweep for routings that stalled (see OrderStore.stalled).
 
     Each entry expires after its own interval, so a backlog after an outage never runs the same
     shop's sync many times over. A seller file with errors is logged and left out, not fatal.
@@ -162,6 +164,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
             schedule[f"stock-drift:{cfg.seller}:{shop.shop_id}"] = {
                 "task": "workers.tasks.check_stock_drift", "schedule": float(DRIFT_EVERY), "args": args,
                 "options": {"expires": 3600.0, "queue": "stock"}}
+        resume = _seconds("ORDERHUB_RESUME_SECONDS", RESUME_EVERY)
+        schedule[f"resume:{cfg.seller}"] = {
+            "task": "workers.tasks.resume_stalled", "schedule": resume, "args": (cfg.seller, resume),
+            "options": {"expires": resume, "queue": "route"}}
         for wh in cfg.warehouses:
             if not wh.enabled:
                 continue

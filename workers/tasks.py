@@ -128,6 +128,21 @@ def reconcile_shop(self: Task, seller: str, shop_id: str, days: int = 3) -> dict
                      reuse_rows=False)
 
 
+@app.task(acks_late=True)
+def resume_stalled(seller: str, quiet_seconds: float) -> int:
+    """Route again the orders whose routing stalled with no message left to finish it (routing and
+    submission are idempotent, so one still on its way is merely routed twice)."""
+    from pipeline.model import utc_now
+
+    structlog.contextvars.bind_contextvars(seller=seller)
+    keys = _store().stalled(seller, utc_now() - timedelta(seconds=quiet_seconds))
+    for start in range(0, len(keys), 200):
+        route_orders.apply_async((seller, keys[start:start + 200]), queue="route")
+    if keys:
+        log.warning("orders.resumed", count=len(keys))
+    return len(keys)
+
+
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def fetch_order(self: Task, seller: str, shop_id: str, external_id: str) -> str:
     """Fetch one order now (a webhook said it changed); polling stays the safety net."""

@@ -124,6 +124,7 @@ def worker_env(redis_url: str, run_dir: Path, visibility_timeout: int) -> dict[s
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(REDIS_URL=redis_url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(run_dir / "sellers"),
                LOG_FORMAT="json", ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4",
+               ORDERHUB_RESUME_SECONDS="5",
                ORDERHUB_HOME=str(run_dir / "home"), ORDERHUB_VISIBILITY_TIMEOUT=str(visibility_timeout),
                ORDERHUB_HTTP_READ_TIMEOUT=str(READ_TIMEOUT))
     return env

@@ -144,6 +144,7 @@ def start_world(tmp_path: Path, redis_url: str, *, generator: GeneratorSettings 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(REDIS_URL=url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(tmp_path / "sellers"), LOG_FORMAT="json",
                ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4",
+               ORDERHUB_RESUME_SECONDS="5",
                ORDERHUB_HOME=str(tmp_path / "home"),
                ORDERHUB_VISIBILITY_TIMEOUT="60")  # a SIGKILLed worker's message comes back within ~70 s
     env.update(env_extra or {})

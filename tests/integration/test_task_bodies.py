@@ -119,3 +119,26 @@ def test_one_order_failing_unexpectedly_is_held_and_the_rest_of_the_batch_still_
     hold = store.get("acme", orders[1].key).hold
     assert hold.reason is HoldReason.INTERNAL_ERROR and "AttributeError" in hold.detail
     assert "NoneType" not in hold.detail  # the error type only: messages can carry payload values
+
+
+def test_routings_that_stalled_with_no_message_left_are_taken_up_again(task_env, monkeypatch):
+    """Found by the reduced chaos run under load: a worker SIGKILLed between the broker's pop of a
+    submit message and its unacked record loses the message (kombu's known window); the order sat
+    "routed" for good, its platform copy unchanged, so no re-read would bring it back."""
+    _, client = task_env
+    from workers import tasks
+
+    store = OrderStore(client, PREFIX)
+    stuck_received, stuck_routed, submitted, held = (make_order(n) for n in range(20, 24))
+    store.upsert("acme", [received(o) for o in (stuck_received, stuck_routed, submitted, held)])
+    store.set_stage("acme", stuck_routed.key, "routed")
+    store.set_stage("acme", submitted.key, "submitted")
+    store.hold("acme", held.key, HoldReason.INSUFFICIENT_STOCK, "0 of 1 free")
+    routed = []
+    monkeypatch.setattr(tasks.route_orders, "apply_async", lambda args, queue: routed.append((args, queue)))
+
+    assert tasks.resume_stalled("acme", 3600) == 0  # all moved within the hour: still on their way
+    assert tasks.resume_stalled("acme", 0) == 2
+    ((seller, keys), queue), = routed
+    assert seller == "acme" and queue == "route"
+    assert sorted(keys) == sorted([stuck_received.key, stuck_routed.key])

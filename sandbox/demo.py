@@ -203,7 +203,7 @@ class ShipBobCredentials:
 
 
 FOURPX_DEMO = FourPXCredentials("orderhub-demo-4px-app-key", "orderhub-demo-4px-app-secret-000001")
-SHIPBOB_DEMO = ShipBobCredentials("orderhub-demo-shipbob-personal-access-token", "736215")
+SHIPBOB_DEMO = ShipBobCredentials("orderhub-demo-shipbob-personal-access-token", "736215904")
 
 
 @dataclass(frozen=True)

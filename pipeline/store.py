@@ -265,9 +265,7 @@ class OrderStore:
 
     def oldest_unsubmitted(self, seller: str) -> tuple[str, datetime] | None:
         """The oldest READY order that has not reached a warehouse (nor been held): what ops chase first."""
-        base = self._base(seller)
-        keys = [k.decode() for idx in self.redis.scan_iter(match=f"{base}idx:*:READY", count=500)
-                for k in self.redis.smembers(idx)]
+        keys = self._with_status(seller, ("READY",))
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.hmget(self._order_key(seller, key), "stage", "hold", "doc")
@@ -308,10 +306,7 @@ class OrderStore:
         or "routed") and whose timeline has not moved since `quiet_since`: the ones whose message was
         lost on the way (a worker killed between the broker's pop and its unacked record, a Redis
         restart) and that no re-read will bring back, their platform copy being unchanged."""
-        base = self._base(seller)
-        keys = [k.decode() for status in ("READY", "PARTIALLY_SHIPPED")
-                for idx in self.redis.scan_iter(match=f"{base}idx:*:{status}", count=500)
-                for k in self.redis.smembers(idx)]
+        keys = self._with_status(seller, ("READY", "PARTIALLY_SHIPPED"))
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.hmget(self._order_key(seller, key), "stage", "hold")
@@ -325,6 +320,13 @@ class OrderStore:
             if datetime.fromisoformat(orjson.loads(last)["at"]) <= quiet_since:
                 stalled.append(key)
         return stalled
+
+    def _with_status(self, seller: str, statuses: Sequence[str]) -> list[str]:
+        """Keys of the orders stored with one of `statuses`, on any platform (from the status index)."""
+        base = self._base(seller)
+        return [k.decode() for status in statuses
+                for idx in self.redis.scan_iter(match=f"{base}idx:*:{status}", count=500)
+                for k in self.redis.smembers(idx)]
 
     def keys(self, seller: str) -> list[str]:
         """Every stored order key of a seller (a SCAN: for checks and tools, not for hot paths)."""

@@ -10,18 +10,27 @@ from pipeline.ports import ListedRows, RawBundle
 Row = dict[str, Any]
 
 
+CHUNK = 25
+
+
 def unlisted_pages(pages: Iterable[list[Row]], external_id: Callable[[Any], str | None],
                    listed: ListedRows | None, bundles: Callable[[list[Row]], list[RawBundle]]
                    ) -> Iterator[list[RawBundle]]:
     """Bundles for the rows of each page that `listed` does not know yet; a row without an id is
-    always bundled (it will be held, raw kept). The rows are remembered when the consumer asks for
-    the next page, that is after it stored this one: a run killed in between only re-reads them."""
+    always bundled (it will be held, raw kept).
+
+    A page's rows are completed `CHUNK` at a time, each chunk handed on (and stored) before the
+    next one's calls start: a sync killed mid-page (a deploy, a crash) loses one chunk's calls, not
+    a whole page's, and the next run skips what was stored. The rows are remembered when the
+    consumer asks for the next chunk, that is after it stored this one: a run killed in between
+    only re-reads them."""
     for rows in pages:
-        ids = {key: row for row in rows if (key := external_id(row))}
+        keyed = [(external_id(row), row) for row in rows]
+        ids = {key: row for key, row in keyed if key}
         known = listed.known(ids) if listed is not None and ids else set()
-        todo = [row for row in rows if external_id(row) not in known]
-        if not todo:
-            continue
-        yield bundles(todo)
-        if listed is not None:
-            listed.remember({key: row for key, row in ids.items() if key not in known})
+        todo = [(key, row) for key, row in keyed if key not in known]
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start:start + CHUNK]
+            yield bundles([row for _, row in chunk])
+            if listed is not None:
+                listed.remember({key: row for key, row in chunk if key})

@@ -7,6 +7,7 @@ the shared bucket. `*Before` must be two minutes in the past, so a sync never as
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 import requests
 
 from config.schema import ShopConfig
+from connectors.fanout import each
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
 from connectors.listed import unlisted_pages
 from connectors.paging import token_pages
@@ -153,19 +155,21 @@ class AmazonClient:
 
     def _items_and_addresses(self, ids: list[str], need_address: list[str]
                              ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
-        """Items and addresses of one page, read side by side.
+        """Items and addresses of one page, read side by side, a few calls of each side in flight.
 
-        They are metered by two separate buckets (0.5 rps each): read one after the other, the items
-        bucket would sit full while the addresses drain theirs, and a page would take the sum of both
-        times instead of the longer one. Each side stays sequential, so each bucket sees one caller.
+        They are metered by two separate buckets: read one after the other, the items bucket would
+        sit full while the addresses drain theirs, and a page would take the sum of both times instead
+        of the longer one. Within a side, `fanout.each` keeps a few calls going so that one slow or
+        timed-out answer does not hold up the rest; the shared limiter still meters every call, so at
+        the published 0.5 rps this only keeps the bucket busy.
         """
         if not need_address:
-            return {oid: self._items(oid) for oid in ids}, {}
-        self.access_token()  # refreshed once here, not raced by the two readers
+            return dict(zip(ids, each(self._items, ids), strict=True)), {}
+        self.access_token()  # refreshed once here, not raced by the readers
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="amazon-addresses") as pool:
-            pending = pool.submit(self._addresses, need_address)
+            pending = pool.submit(contextvars.copy_context().run, self._addresses, need_address)
             try:
-                items = {oid: self._items(oid) for oid in ids}
+                items = dict(zip(ids, each(self._items, ids), strict=True))
             except BaseException:
                 pending.cancel()
                 raise
@@ -197,10 +201,11 @@ class AmazonClient:
             batch = order_ids[start:start + RDT_BATCH]
             paths = [f"/orders/v0/orders/{oid}/address" for oid in batch]
             rdt = self._restricted_token(paths)
-            for oid, path in zip(batch, paths, strict=True):
-                payload = self._sp("getOrderAddress", "GET", path, token=rdt).get("payload") or {}
-                if payload.get("ShippingAddress"):
-                    found[oid] = payload["ShippingAddress"]
+            payloads = each(lambda path, rdt=rdt: self._sp("getOrderAddress", "GET", path, token=rdt), paths)
+            for oid, body in zip(batch, payloads, strict=True):
+                address = (body.get("payload") or {}).get("ShippingAddress")
+                if address:
+                    found[oid] = address
         return found
 
     def fetch_order(self, external_id: str) -> RawBundle:

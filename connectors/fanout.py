@@ -16,7 +16,7 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-IN_FLIGHT = 4
+IN_FLIGHT = 8
 
 
 def each(call: Callable[[T], R], items: Sequence[T], in_flight: int = IN_FLIGHT) -> list[R]:

@@ -46,8 +46,12 @@ class Options:
     orders: int = 100_000
     seed: int = 7
     kill_every: float = 5.0
-    workers: int = 3
-    visibility_timeout: int = 60
+    # Six workers, so that a kill every few seconds still leaves each one half a minute on average,
+    # and a visibility timeout long enough for a sync to finish a few chunks before its soft limit
+    # (the task time limit is a quarter of it, workers/app.py); with 3 and 60, Amazon and TEMU syncs
+    # were cut every 12 s and the 2,500-order run took 2.6x as long to ingest.
+    workers: int = 6
+    visibility_timeout: int = 120
     webhooks: int | None = None  # default: one per 20 orders, at least 60
     quiet_seconds: float = 20.0
     deadline_seconds: float = 4 * 3600

@@ -36,7 +36,7 @@ from tests.integration.workers import WorkerProcess
 PLATFORMS = ("amazon", "tiktok", "temu", "shein", "aliexpress")
 WAREHOUSES = ("fourpx", "shipbob")
 WEBHOOK_SHOPS = {"tiktok": "acme-tiktok-us", "temu": "acme-temu-us", "shein": "acme-shein-us"}
-READ_TIMEOUT = 5.0  # every client's read timeout in the run (ORDERHUB_HTTP_READ_TIMEOUT, connectors/http.py)
+READ_TIMEOUT = 3.0  # every client's read timeout in the run (ORDERHUB_HTTP_READ_TIMEOUT, connectors/http.py)
 GENEROUS = RateLimit(500.0, 500)
 
 

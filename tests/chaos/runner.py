@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 import redis
@@ -33,6 +34,7 @@ from tests.chaos.world import (
     WebhookTally,
     publish_endpoints,
     send_webhooks,
+    settle_platforms,
     start_emulators,
     worker_env,
     write_seller,
@@ -137,13 +139,23 @@ def _fingerprint(client: redis.Redis, emulators: dict) -> tuple:
     return events, creates, pushes
 
 
-def wait_for_quiet(client: redis.Redis, emulators: dict, quiet: float, deadline: float, log: Log) -> bool:
-    """Queues and `unacked` empty, no open outbound, and nothing changing for `quiet` seconds."""
+def _behind(client: redis.Redis, cut: datetime) -> list[str]:
+    """Shops whose sync cursor has not passed the cut yet (Amazon's trails now by two minutes)."""
+    store = OrderStore(client, PREFIX)
+    return [shop for shop in accounting.SHOPS.values()
+            if (cursor := store.cursor(accounting.SELLER, shop)) is None or cursor <= cut]
+
+
+def wait_for_quiet(client: redis.Redis, emulators: dict, quiet: float, deadline: float, log: Log,
+                   cut: datetime) -> bool:
+    """Every shop synced past the cut, queues and `unacked` empty, no open outbound, and nothing
+    changing for `quiet` seconds."""
     last, since = None, time.monotonic()
     while time.monotonic() < deadline:
         try:
             now = _fingerprint(client, emulators)
-            busy = _busy(client, emulators)
+            behind = _behind(client, cut)
+            busy = _busy(client, emulators) or bool(behind)
         except redis.RedisError:
             time.sleep(1)
             continue
@@ -154,7 +166,7 @@ def wait_for_quiet(client: redis.Redis, emulators: dict, quiet: float, deadline:
             return True
         time.sleep(1)
         if int(time.monotonic()) % 15 == 0:
-            log(f"waiting for quiet: busy={busy} unacked={client.hlen('unacked')} "
+            log(f"waiting for quiet: busy={busy} behind the cut={behind} unacked={client.hlen('unacked')} "
                 f"queued={sum(client.llen(q) for q in QUEUES)} open outbounds={_open(emulators)}")
     return False
 
@@ -216,8 +228,10 @@ def _run_world(opts: Options, run_dir: Path, log: Log, rng: random.Random, serve
             time.sleep(5)
         stop_kills.set()
         timings["ingested_s"] = round(time.monotonic() - started, 1)
-        log(f"all {seen} orders stored after {timings['ingested_s']}s; kills {crew.kills}; waiting for quiet")
-        quiet = wait_for_quiet(client, emulators, opts.quiet_seconds, deadline, log)
+        cut = settle_platforms(emulators[p] for p in PLATFORMS)
+        log(f"all {seen} orders stored after {timings['ingested_s']}s; kills {crew.kills}; platforms' own "
+            f"changes stopped at {cut.isoformat()}; waiting for quiet")
+        quiet = wait_for_quiet(client, emulators, opts.quiet_seconds, deadline, log, cut)
         timings["quiet_s"] = round(time.monotonic() - started, 1)
         log(f"quiet={quiet} after {timings['quiet_s']}s")
         stop_hooks.set()

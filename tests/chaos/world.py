@@ -15,8 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import redis
@@ -95,6 +96,25 @@ def start_emulators(orders: int, seed: int, stock: int, faults: Faults) -> dict:
                                      else faults.warehouse(seed * 10 + i)))
         emulator.start()
     return emulators
+
+
+def settle_platforms(platforms: Iterable) -> datetime:
+    """Stop the platforms' own scripted changes now; returns the moment of the cut.
+
+    The generated book keeps paying, shipping and cancelling its orders in real time (about one
+    change a second per 100,000 orders), so a run waiting for nothing to change would never settle,
+    and a change of the last two minutes (Amazon lists only up to two minutes ago) would count as an
+    update never synced. Each order keeps the generated events already visible; events caused by
+    Orderhub's own pushes (tracking) still happen. The runner cuts only after every order was stored,
+    so faults and kills have met the whole book by then."""
+    cut = datetime.now(UTC)
+    for emulator in platforms:
+        now = emulator.clock.now()
+        cut = min(cut, now)
+        with emulator.lock:
+            for order in emulator.orders.values():
+                order.events = [e for e in order.events if e.source != "generated" or e.visible_at <= now]
+    return cut
 
 
 def write_seller(run_dir: Path) -> Path:

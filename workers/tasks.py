@@ -82,6 +82,16 @@ def _auth_flag(seller: str, shop_id: str) -> str:
     return f"{key_prefix()}:{seller}:shop:{shop_id}:auth_failed"
 
 
+ROUTE_BATCH = 200
+
+
+def _route_in_batches(seller: str, keys: list[str]) -> None:
+    """One routing task per ROUTE_BATCH orders: a task short enough to finish well inside its time
+    limit, long enough that Celery's per-task cost stays small beside the work."""
+    for start in range(0, len(keys), ROUTE_BATCH):
+        route_orders.apply_async((seller, keys[start:start + ROUTE_BATCH]), queue="route")
+
+
 def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict[str, Any]:
     from workers.clients import platform_client
 
@@ -97,8 +107,7 @@ def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict
         if not held:
             return {"skipped": "another sync of this shop is running"}
         def route(keys: list[str]) -> None:  # each slice routed before the cursor passes it
-            for start in range(0, len(keys), 200):
-                route_orders.apply_async((seller, keys[start:start + 200]), queue="route")
+            _route_in_batches(seller, keys)
 
         try:
             connector, client, ref = platform_client(cfg, shop, client_redis, key_prefix())
@@ -136,8 +145,7 @@ def resume_stalled(seller: str, quiet_seconds: float) -> int:
 
     structlog.contextvars.bind_contextvars(seller=seller)
     keys = _store().stalled(seller, utc_now() - timedelta(seconds=quiet_seconds))
-    for start in range(0, len(keys), 200):
-        route_orders.apply_async((seller, keys[start:start + 200]), queue="route")
+    _route_in_batches(seller, keys)
     if keys:
         log.warning("orders.resumed", count=len(keys))
     return len(keys)

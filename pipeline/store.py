@@ -345,10 +345,24 @@ class OrderStore:
         value = self.redis.get(self._cursor_key(seller, shop_id, stream))
         return datetime.fromisoformat(value.decode()) if value else None
 
-    def set_cursor(self, seller: str, shop_id: str, moment: datetime, stream: str = "orders") -> None:
-        if moment.tzinfo is None:
+    def cursor_read_at(self, seller: str, shop_id: str, stream: str = "orders") -> datetime | None:
+        """When the run that moved the cursor last started (None: unknown, e.g. set by hand)."""
+        value = self.redis.get(self._cursor_key(seller, shop_id, stream) + ":read_at")
+        return datetime.fromisoformat(value.decode()) if value else None
+
+    def set_cursor(self, seller: str, shop_id: str, moment: datetime, stream: str = "orders",
+                   read_at: datetime | None = None) -> None:
+        """Move the cursor; `read_at` is when the run that read up to it started (see sync_orders)."""
+        if moment.tzinfo is None or (read_at is not None and read_at.tzinfo is None):
             raise ValueError("cursor must be timezone-aware")
-        self.redis.set(self._cursor_key(seller, shop_id, stream), moment.astimezone(UTC).isoformat())
+        key = self._cursor_key(seller, shop_id, stream)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(key, moment.astimezone(UTC).isoformat())
+        if read_at is None:
+            pipe.delete(key + ":read_at")
+        else:
+            pipe.set(key + ":read_at", read_at.astimezone(UTC).isoformat())
+        pipe.execute()
 
 
 _EVENT_DECODER = msgspec.json.Decoder(TimelineEvent)

@@ -73,7 +73,9 @@ def test_a_run_cut_off_keeps_the_slices_it_finished_and_the_next_run_resumes_the
 
     client.fail_from, client.calls = None, []
     _sync(store, client, routed)
-    assert client.calls[0][0] == finished - Connector.overlap  # resumed, not restarted a week back
+    # Resumed at the cursor, not a week back, and with no overlap: that ground was read at NOW, long
+    # after anything stamped before NOW - overlap had shown.
+    assert client.calls[0][0] == finished
     assert client.calls[0][1] - client.calls[0][0] == timedelta(hours=3)  # and in shorter slices
     assert store.cursor("acme", "shop-1") == NOW
     assert all(store.get("acme", k).hold is None for k in routed)  # mapped, not held: a fair sync
@@ -115,3 +117,29 @@ def test_slices_keep_shrinking_when_only_the_overlap_finishes(store):
             continue
     assert store.cursor("acme", "shop-1") == NOW
     assert make_order(47, shop_id="shop-1").key in routed
+
+
+def test_a_caught_up_shop_re_reads_the_whole_overlap_and_a_backlog_only_what_late_updates_could_hide(store):
+    """Found by the 100,000-order chaos run: SHEIN, hours behind, re-read 30 minutes of details at
+    the start of every run and spent its time limit there; the overlap is for late updates only."""
+    client, routed = Client(), []
+    _sync(store, client, routed)  # caught up: cursor NOW, read at NOW
+    client.calls = []
+    sync_orders(store, Connector(), client, SHOP, now=NOW + timedelta(minutes=10), slice_length=timedelta(hours=6))
+    assert client.calls[0][0] == NOW - Connector.overlap
+
+    behind = NOW - timedelta(hours=20)
+    store.set_cursor("acme", "shop-1", behind, read_at=NOW - timedelta(hours=10))  # read well after it
+    client.calls = []
+    sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
+    assert client.calls[0][0] == behind
+
+    store.set_cursor("acme", "shop-1", behind, read_at=behind + timedelta(hours=1))  # read soon after it
+    client.calls = []
+    sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
+    assert client.calls[0][0] == behind + timedelta(hours=1) - Connector.overlap
+
+    store.set_cursor("acme", "shop-1", behind)  # by hand: read time unknown, the whole overlap again
+    client.calls = []
+    sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
+    assert client.calls[0][0] == behind - Connector.overlap

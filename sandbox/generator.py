@@ -96,6 +96,18 @@ class OrderState:
         return sum(1 for (line, _unit) in self.shipped if line == line_no)
 
 
+@dataclass(frozen=True)
+class _Fold:
+    """A folded state, valid while ``events`` is the same list of ``count`` events and the clock is
+    in [since, until): no event turns visible in between, so the fold cannot differ."""
+
+    events: list[OrderEvent]
+    count: int
+    since: datetime
+    until: datetime
+    state: OrderState
+
+
 @dataclass
 class GeneratedOrder:
     serial: str  # 14 random digits; emulators build their platform ids from it
@@ -110,6 +122,9 @@ class GeneratedOrder:
     address: Address
     express: bool
     events: list[OrderEvent] = field(default_factory=list)
+    # The last fold and the span of sandbox time it holds for: every list call folds every order, so
+    # without it a list over a large book costs a full fold per order per call.
+    _memo: _Fold | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ship_by(self) -> datetime:
@@ -132,6 +147,20 @@ class GeneratedOrder:
         return self.created_at <= now
 
     def state(self, now: datetime) -> OrderState:
+        """The fold of the events visible at ``now``, reused while the same events are visible."""
+        memo = self._memo
+        if memo is not None and memo.events is self.events and memo.count == len(self.events) \
+                and memo.since <= now < memo.until:
+            return memo.state
+        state = self._fold(now)
+        seen = [e.visible_at for e in self.events if e.visible_at <= now]
+        ahead = [e.visible_at for e in self.events if e.visible_at > now]
+        since = max(seen, default=datetime.min.replace(tzinfo=now.tzinfo))
+        until = min(ahead, default=datetime.max.replace(tzinfo=now.tzinfo))
+        self._memo = _Fold(self.events, len(self.events), since, until, state)
+        return state
+
+    def _fold(self, now: datetime) -> OrderState:
         """Fold the events visible at ``now`` in update-time order.
 
         Events that no longer apply are skipped without touching the update time: a generated

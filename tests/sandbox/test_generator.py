@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 from sandbox.generator import EventKind, Status, generate_orders
@@ -81,3 +82,21 @@ def test_about_three_percent_of_updates_are_late():
     after = order.state(event.visible_at)
     assert before.updated_at < event.at
     assert after.updated_at == event.at < event.visible_at
+
+
+def test_a_reused_fold_always_equals_a_fresh_one():
+    """state() keeps its last fold; whatever the clock does and however the events change, what it
+    answers must be what folding from scratch answers."""
+    orders = generate_orders(7, 300, START, COUNTRIES)
+    moments = sorted({e.visible_at + timedelta(seconds=d) for o in orders for e in o.events for d in (-1, 0)})
+    walk = moments[::7] + moments[::-11] + moments[::5]  # forwards, backwards, forwards again
+    for now in walk:
+        for order in orders:
+            assert order.state(now) == order._fold(now)
+    order = next(o for o in orders if o.state(walk[-1]).status is Status.READY)
+    now = walk[-1]
+    order.add_event(replace(order.events[-1], kind=EventKind.CANCELLED, at=now, visible_at=now,
+                            initiator="SELLER", shipment=None, address=None))
+    assert order.state(now).status is Status.CANCELLED == order._fold(now).status
+    order.events = [e for e in order.events if e.kind is not EventKind.CANCELLED]
+    assert order.state(now) == order._fold(now) and order.state(now).status is Status.READY

@@ -2,11 +2,14 @@
 
 `SET key token NX PX ttl` takes it; a Lua compare-and-delete gives it back only if the token still
 matches, so a holder whose lease ran out cannot release the next holder's. The lease expires by
-itself when a worker dies, so nothing stays locked forever.
+itself when a worker dies, so nothing stays locked forever. `live_lease` keeps a short lease renewed
+while its holder runs, so a SIGKILLed holder stops blocking the work within seconds, not after the
+whole task time limit.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,3 +56,37 @@ def lease(client: redis.Redis, key: str, ttl_seconds: float) -> Iterator[bool]:
     finally:
         if acquired:
             held.release()
+
+
+LIVE_TTL_SECONDS = 15.0
+
+
+@contextmanager
+def live_lease(client: redis.Redis, key: str, ttl_seconds: float = LIVE_TTL_SECONDS) -> Iterator[bool]:
+    """Like `lease`, with a short ttl renewed every third of it from a thread for as long as the block
+    runs. A killed process renews nothing, so its lease lapses within `ttl_seconds`; a hung one is
+    ended by the task time limit. A renewal that finds the lease gone (Redis lost it for longer than
+    the ttl) stops renewing: the holder cannot be stopped from here, and the work it guards is
+    idempotent, as it must be for any lease that can lapse."""
+    held = Lease(client, key, ttl_seconds)
+    if not held.acquire():
+        yield False
+        return
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl_seconds / 3):
+            try:
+                if not held.extend():
+                    return
+            except redis.RedisError:
+                continue  # Redis is restarting: try again at the next beat, the lease may still be there
+
+    renewer = threading.Thread(target=renew, name=f"lease-renewal:{key}", daemon=True)
+    renewer.start()
+    try:
+        yield True
+    finally:
+        stop.set()
+        renewer.join()
+        held.release()

@@ -20,7 +20,7 @@ from celery.signals import task_postrun, task_prerun
 from orderhub.redisconn import get_redis
 from orderhub.settings import key_prefix
 from pipeline.errors import AuthenticationFailed, NeedsReview, RetryableError
-from pipeline.locks import Lease, lease
+from pipeline.locks import Lease, live_lease
 from pipeline.model import EventKind, HoldReason
 from pipeline.store import OrderStore
 from pipeline.sync import fetch_and_store, sync_orders
@@ -103,7 +103,7 @@ def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict
     shop = cfg.shop(shop_id)
     if not shop.enabled:
         return {"skipped": "shop disabled"}
-    with lease(client_redis, f"{key_prefix()}:lock:sync:{seller}:{shop_id}", Timings().task_time_limit) as held:
+    with live_lease(client_redis, f"{key_prefix()}:lock:sync:{seller}:{shop_id}") as held:
         if not held:
             return {"skipped": "another sync of this shop is running"}
         def route(keys: list[str]) -> None:  # each slice routed before the cursor passes it

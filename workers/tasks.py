@@ -83,6 +83,7 @@ def _auth_flag(seller: str, shop_id: str) -> str:
 
 
 ROUTE_BATCH = 200
+STOCK_QUEUED_SECONDS = 60
 
 
 def _route_in_batches(seller: str, keys: list[str]) -> None:
@@ -324,15 +325,48 @@ def pull_inventory(self: Task, seller: str, warehouse: str) -> int:
 def _enqueue_stock_sync(seller: str, skus: list[str] | None = None, urgent: bool = False) -> None:
     for shop in seller_config(seller).shops:
         if shop.enabled:
-            sync_stock.apply_async((seller, shop.shop_id, skus, urgent), queue="stock")
+            _request_stock_push(seller, shop.shop_id, skus if urgent else None)
+
+
+def _stock_keys(seller: str, shop_id: str) -> tuple[str, str, str]:
+    """(a full push is wanted, the SKUs an urgent push wants, a push task is queued and not started)."""
+    base = f"{key_prefix()}:stock"
+    return (f"{base}:pending_full:{seller}:{shop_id}", f"{base}:pending_skus:{seller}:{shop_id}",
+            f"{base}:queued:{seller}:{shop_id}")
+
+
+def _note_stock_request(seller: str, shop_id: str, skus: list[str] | None) -> None:
+    full_key, skus_key, _ = _stock_keys(seller, shop_id)
+    if skus:
+        get_redis().sadd(skus_key, *skus)
+    else:
+        get_redis().set(full_key, 1, ex=3600)
+
+
+def _request_stock_push(seller: str, shop_id: str, skus: list[str] | None = None) -> None:
+    """Note the request, and queue a push task only if none is queued already: that one takes it on
+    when it starts. Every routing batch asks for a push of every shop; one task each was thousands of
+    queued messages under load (the chaos run), all but the first with nothing left to do.
+
+    The queued mark expires, so a message lost on its way (kombu's pop-before-unacked window) stops
+    holding new ones back after STOCK_QUEUED_SECONDS; beat's periodic full push covers the gap."""
+    _note_stock_request(seller, shop_id, skus)
+    _queue_stock_push(seller, shop_id)
+
+
+def _queue_stock_push(seller: str, shop_id: str) -> None:
+    if get_redis().set(_stock_keys(seller, shop_id)[2], 1, nx=True, ex=STOCK_QUEUED_SECONDS):
+        sync_stock.apply_async((seller, shop_id, None, False, True), queue="stock")
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = None, urgent: bool = False) -> dict:
+def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = None, urgent: bool = False,
+               noted: bool = False) -> dict:
     """Push one shop's changed stock numbers; one run per shop at a time, so pushes never cross.
 
-    A request first notes itself in Redis (a full push, or the SKUs of an urgent one), then takes the
-    shop's lease; one that finds a push running just returns. The holder goes round again for every
+    A request is noted in Redis (a full push, or the SKUs of an urgent one) by whoever asks, or by the
+    task itself for beat's periodic push; the task then takes the shop's lease, and one that finds a
+    push running just returns. The holder goes round again for every
     request noted meanwhile and looks once more after letting go, so a newer number is never dropped
     and no task sits in a countdown waiting for the lease."""
     from pipeline.stock_sync import sync_shop_stock
@@ -342,12 +376,10 @@ def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = N
     structlog.contextvars.bind_contextvars(seller=seller, shop=shop_id)
     cfg = seller_config(seller)
     shop = cfg.shop(shop_id)
-    full_key = f"{key_prefix()}:stock:pending_full:{seller}:{shop_id}"
-    skus_key = f"{key_prefix()}:stock:pending_skus:{seller}:{shop_id}"
-    if urgent and skus:
-        client_redis.sadd(skus_key, *skus)
-    else:
-        client_redis.set(full_key, 1, ex=3600)
+    full_key, skus_key, queued_key = _stock_keys(seller, shop_id)
+    if not noted:  # beat's periodic push (and messages queued before requests were noted by the sender)
+        _note_stock_request(seller, shop_id, skus if urgent else None)
+    client_redis.delete(queued_key)  # from here on a new request needs a new task
     pushed = 0
     held = Lease(client_redis, f"{key_prefix()}:lock:stock:{seller}:{shop_id}", Timings().task_time_limit)
     if not held.acquire():
@@ -371,7 +403,7 @@ def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = N
     finally:
         held.release()
     if client_redis.exists(full_key) or client_redis.scard(skus_key):  # noted meanwhile, or left over
-        sync_stock.apply_async((seller, shop_id, None, False), queue="stock")
+        _queue_stock_push(seller, shop_id)
     return {"pushed": pushed}
 
 
@@ -389,7 +421,7 @@ def check_stock_drift(self: Task, seller: str, shop_id: str) -> int:
     except RETRYABLE as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
     if drifted:
-        sync_stock.apply_async((seller, shop_id, None, False), queue="stock")  # the drifted ones count as changed
+        _request_stock_push(seller, shop_id)  # the drifted ones count as changed
     return len(drifted)
 
 

@@ -142,3 +142,26 @@ def test_routings_that_stalled_with_no_message_left_are_taken_up_again(task_env,
     ((seller, keys), queue), = routed
     assert seller == "acme" and queue == "route"
     assert sorted(keys) == sorted([stuck_received.key, stuck_routed.key])
+
+
+def test_stock_push_requests_share_one_queued_task_per_shop_until_it_starts(task_env, monkeypatch):
+    """Every routing batch asks every shop for a stock push; under load that was thousands of queued
+    tasks. Requests made while one is queued are noted for it instead."""
+    _, client = task_env
+    from workers import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.sync_stock, "apply_async", lambda args, queue: queued.append((args, queue)))
+    for skus in (["MUG-01"], ["LAMP-02"], ["MUG-01", "RUG-03"]):
+        tasks._enqueue_stock_sync("acme", skus, urgent=True)
+    shops = [s.shop_id for s in tasks.seller_config("acme").shops if s.enabled]
+    assert sorted(args[1] for args, _ in queued) == sorted(shops) and {q for _, q in queued} == {"stock"}
+    _, skus_key, queued_key = tasks._stock_keys("acme", shops[0])
+    assert {s.decode() for s in client.smembers(skus_key)} == {"MUG-01", "LAMP-02", "RUG-03"}
+
+    args, _ = next(q for q in queued if q[0][1] == shops[0])
+    tasks.sync_stock(*args)  # takes on all three requests: nothing left noted, nothing queued
+    assert not client.exists(skus_key) and not client.exists(queued_key)
+    queued.clear()
+    tasks._enqueue_stock_sync("acme", ["MUG-01"], urgent=True)
+    assert [a[1] for a, _ in queued] == [shops[0]]  # the others still have theirs queued

@@ -39,6 +39,7 @@ WAREHOUSES = ("fourpx", "shipbob")
 WEBHOOK_SHOPS = {"tiktok": "acme-tiktok-us", "temu": "acme-temu-us", "shein": "acme-shein-us"}
 READ_TIMEOUT = 3.0  # every client's read timeout in the run (ORDERHUB_HTTP_READ_TIMEOUT, connectors/http.py)
 GENEROUS = RateLimit(500.0, 500)
+WAREHOUSE_PACE = 'rate_limit = "500", rate_burst = "500"'  # warehouse options (connectors/warehouses/limits.py)
 
 
 def _us_only(cls):
@@ -118,9 +119,11 @@ def settle_platforms(platforms: Iterable) -> datetime:
 
 
 def write_seller(run_dir: Path) -> Path:
-    """The worker tests' seller file with every platform operation's client-side budget opened (the
-    production defaults, e.g. Amazon getOrderItems at 0.5 a second, would make ingestion, not the
-    chaos, the subject; the emulators are generous too and still inject their 2% throttling)."""
+    """The worker tests' seller file with every platform operation's and warehouse's client-side
+    budget opened (the production defaults, e.g. Amazon getOrderItems at 0.5 a second, ShipBob's 150
+    requests a minute, would make ingestion and submission, not the chaos, the subject; the emulators
+    are generous too and still inject their 2% throttling). The 100,000-order run of 2026-12-03
+    submitted 2 orders a second with the warehouse defaults, 28 once they were opened."""
     from connectors.aliexpress.client import DEFAULT_LIMITS as ALIEXPRESS
     from connectors.amazon.client import DEFAULT_LIMITS as AMAZON
     from connectors.shein.client import DEFAULT_LIMITS as SHEIN
@@ -136,7 +139,13 @@ def write_seller(run_dir: Path) -> Path:
         opened.append(part + tables)
     config = run_dir / "sellers"
     config.mkdir(parents=True, exist_ok=True)
-    (config / "acme.toml").write_text("[shops.credentials]".join(opened + parts[-1:]))
+    text = "[shops.credentials]".join(opened + parts[-1:])
+    fourpx = 'logistics_product_code = "F4PX-US-STD" }'
+    shipbob = 'priority = 2\n[warehouses.credentials]'
+    assert text.count(fourpx) == 1 and text.count(shipbob) == 1
+    text = text.replace(fourpx, fourpx[:-1] + f", {WAREHOUSE_PACE} }}").replace(
+        shipbob, f"priority = 2\noptions = {{ {WAREHOUSE_PACE} }}\n[warehouses.credentials]")
+    (config / "acme.toml").write_text(text)
     return config
 
 

@@ -70,6 +70,7 @@ class FourPXEmulator(Emulator):
                                                     for item in CATALOGUE}
         self.pending: Counter[tuple[str, str]] = Counter()
         self.outbounds: dict[str, Outbound] = {}
+        self.moving: set[str] = set()  # outbounds that may still move on their own: every call advances them
         self.by_ref: dict[str, str] = {}
         self.creates: Counter[str] = Counter()  # accepted creates per ref_no (must stay 1)
         self.cancellations: list[str] = []
@@ -120,11 +121,14 @@ class FourPXEmulator(Emulator):
     # --- time ----------------------------------------------------------------------------------
     def _advance(self) -> None:
         now = self.clock.now()
-        for out in self.outbounds.values():
+        for number in list(self.moving):
+            out = self.outbounds[number]
             if out.status == "S" and now >= out.created_at + timedelta(seconds=self.pick_after):
                 out.status = "P"
             if out.status == "P" and now >= out.created_at + timedelta(seconds=self.ship_after):
                 self._ship(out, out.created_at + timedelta(seconds=self.ship_after))
+            if out.status not in ("S", "P"):
+                self.moving.discard(number)
 
     def _ship(self, out: Outbound, when: datetime) -> None:
         out.status, out.completed_at = "C", when
@@ -158,6 +162,7 @@ class FourPXEmulator(Emulator):
             for sku, qty in skus:
                 self.pending[(wh, sku)] += qty
         self.outbounds[number], self.by_ref[ref] = out, number
+        self.moving.add(number)
         self.creates[ref] += 1
         return _ok({"consignment_no": number, "4px_tracking_no": "4PX" + number[2:]})
 
@@ -175,7 +180,8 @@ class FourPXEmulator(Emulator):
         if start is not None or end is not None:
             rows = [o for o in rows if o.completed_at and (start is None or _ms(o.completed_at) >= int(start))
                     and (end is None or _ms(o.completed_at) <= int(end))]
-        return _ok(_page(body, [self._render(o) for o in rows], default=50, maximum=500))
+        page = _page(body, rows, default=50, maximum=500)
+        return _ok(page | {"data": [self._render(o) for o in page["data"]]})
 
     def _cancel(self, request: Request) -> Response:
         self._advance()

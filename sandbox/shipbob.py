@@ -57,7 +57,8 @@ class ShipBobEmulator(Emulator):
         self.on_hand: dict[str, int] = {item.sku: initial_stock for item in CATALOGUE}
         self.committed: Counter[str] = Counter()
         self.sb_orders: dict[int, ShipBobOrder] = {}
-        self.creates: Counter[str] = Counter()
+        self.creates: Counter[str] = Counter()  # accepted creates per reference_id (must stay 1)
+        self.processing: set[int] = set()  # orders that may still ship on their own: every call advances them
         self.cancellations: list[str] = []
         self.ship_after, self.per_minute = ship_after, per_minute
         self._window: deque[float] = deque()
@@ -106,9 +107,12 @@ class ShipBobEmulator(Emulator):
     # --- time ----------------------------------------------------------------------------------
     def _advance(self) -> None:
         now = self.clock.now()
-        for order in self.sb_orders.values():
+        for order_id in list(self.processing):
+            order = self.sb_orders[order_id]
             if order.status == "Processing" and now >= order.created_at + timedelta(seconds=self.ship_after):
                 self._ship(order, order.created_at + timedelta(seconds=self.ship_after))
+            if order.status != "Processing":
+                self.processing.discard(order_id)
 
     def _ship(self, order: ShipBobOrder, when: datetime) -> None:
         order.status, order.shipped_at, order.carrier = "Completed", when, "USPS"
@@ -127,7 +131,7 @@ class ShipBobEmulator(Emulator):
         if missing:
             return Response.json(400, {"message": "Validation failed", "errors": {k: ["required"] for k in missing}})
         ref = str(body["reference_id"])
-        if any(o.reference_id == ref for o in self.sb_orders.values()):
+        if ref in self.creates:
             return Response.json(422, {"message": f"An order with reference_id {ref} already exists."})
         products = [{"reference_id": str(p.get("reference_id")), "name": p.get("name", ""), "quantity": int(p.get("quantity", 0))}
                     for p in body["products"]]
@@ -139,6 +143,7 @@ class ShipBobEmulator(Emulator):
             for p in products:
                 self.committed[p["reference_id"]] += p["quantity"]
         self.sb_orders[order.id] = order
+        self.processing.add(order.id)
         self.creates[ref] += 1
         return Response.json(201, self._render(order))
 

@@ -145,8 +145,15 @@ def resume_stalled(seller: str, quiet_seconds: float) -> int:
     from pipeline.model import utc_now
 
     structlog.contextvars.bind_contextvars(seller=seller)
-    keys = _store().stalled(seller, utc_now() - timedelta(seconds=quiet_seconds))
+    pace = f"{key_prefix()}:resume:resting:{seller}"
+    if get_redis().exists(pace):
+        return 0
+    started = time.monotonic()
+    platforms = [shop.platform for shop in seller_config(seller).shops]
+    keys = _store().stalled(seller, utc_now() - timedelta(seconds=quiet_seconds), platforms)
     _route_in_batches(seller, keys)
+    # A sweep reads every open order: however often beat asks, it rests ten times as long as it took.
+    get_redis().set(pace, 1, px=max(1, int((time.monotonic() - started) * 10_000)))
     if keys:
         log.warning("orders.resumed", count=len(keys))
     return len(keys)

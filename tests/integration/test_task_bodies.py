@@ -4,6 +4,7 @@ retries leave behind. The broker path itself is covered by the end-to-end test."
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,12 @@ def test_routings_that_stalled_with_no_message_left_are_taken_up_again(task_env,
     monkeypatch.setattr(tasks.route_orders, "apply_async", lambda args, queue: routed.append((args, queue)))
 
     assert tasks.resume_stalled("acme", 3600) == 0  # all moved within the hour: still on their way
+    resting = f"{PREFIX}:resume:resting:acme"
+    assert client.pttl(resting) > 0  # a sweep rests ten times as long as it took...
+    assert tasks.resume_stalled("acme", 0) == 0  # ...so one asked for at once does nothing
+    deadline = time.monotonic() + 10
+    while client.exists(resting) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert tasks.resume_stalled("acme", 0) == 2
     ((seller, keys), queue), = routed
     assert seller == "acme" and queue == "route"

@@ -116,8 +116,8 @@ def sync_orders(
     """
     now = now or utc_now()
     cursor = store.cursor(shop.seller, shop.shop_id, stream)
-    start = since or (_resume_from(cursor, store.cursor_read_at(shop.seller, shop.shop_id, stream),
-                                   connector.overlap) if cursor else now - lookback)
+    read_at = store.cursor_read_at(shop.seller, shop.shop_id, stream)
+    start = since or (_resume_from(cursor, read_at, connector.overlap) if cursor else now - lookback)
     until = client.sync_horizon(now)
     report = SyncReport(shop=shop, since=start, until=until)
     bound = log.bind(seller=shop.seller, platform=shop.platform, shop=shop.shop_id)
@@ -160,12 +160,27 @@ def sync_orders(
         if move_cursor and (cursor is None or upper > cursor):
             store.set_cursor(shop.seller, shop.shop_id, upper, stream, read_at=now)
             cursor, advanced = upper, True
+        elif move_cursor and since is None and (settled := _settled_through(upper, now, connector.overlap, read_at)):
+            # A slice of the overlap, read again for good: a run cut off later must not read it again.
+            store.set_cursor(shop.seller, shop.shop_id, cursor, stream, read_at=settled)
+            read_at = settled
         slices.finished(grow=read_before is None or upper > read_before)
         lower = upper
     report.results = dict(tally)
     bound.info("sync.done", since=start.isoformat(), until=until.isoformat(), pages=report.pages,
                seen=report.seen, cursor_moved=advanced, **{k.lower(): v for k, v in tally.items()})
     return report
+
+
+def _settled_through(upper: datetime, now: datetime, overlap: timedelta, read_at: datetime | None) -> datetime | None:
+    """The read time to note once the overlap has been read again up to `upper` at `now`: updates
+    stamped before `upper` show by `upper + overlap`, so if that is past, none is left to hide there
+    (else, none before `now - overlap`). None when it would not move the noted one forward.
+
+    Without it, a run that could not finish re-reading the overlap within its time limit started
+    over the next time: SHEIN's cursor in the 100,000-order chaos run stood still for good."""
+    settled = min(now, upper + overlap)
+    return settled if read_at is None or settled > read_at else None
 
 
 def _resume_from(cursor: datetime, read_at: datetime | None, overlap: timedelta) -> datetime:

@@ -143,3 +143,22 @@ def test_a_caught_up_shop_re_reads_the_whole_overlap_and_a_backlog_only_what_lat
     client.calls = []
     sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
     assert client.calls[0][0] == behind - Connector.overlap
+
+
+def test_a_run_cut_off_inside_the_overlap_does_not_read_the_part_it_finished_again(store):
+    """Found by the 100,000-order chaos run: SHEIN's overlap could not be read again within one task,
+    and every run started it over, so the cursor never moved again."""
+    client = Client()
+    behind = NOW - timedelta(hours=20)
+    store.set_cursor("acme", "shop-1", behind, read_at=behind + timedelta(hours=1))  # overlap: 2 h before it
+    client.fail_from = behind - timedelta(minutes=30)
+    with pytest.raises(CutOff):
+        sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=1))
+    assert client.calls[0] == (behind - timedelta(hours=2), behind - timedelta(hours=1))
+    assert store.cursor("acme", "shop-1") == behind  # the overlap moves no cursor...
+    assert store.cursor_read_at("acme", "shop-1") == behind + timedelta(hours=2)  # ...but is settled up to there
+
+    client.fail_from, client.calls = None, []
+    sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=1))
+    assert client.calls[0][0] == behind - timedelta(hours=1)
+    assert store.cursor("acme", "shop-1") == NOW

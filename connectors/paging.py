@@ -40,3 +40,27 @@ def numbered_pages(fetch: Callable[[int], tuple[Page, int]], *, page_size: int, 
             return
         number += 1
     raise NeedsReview(f"{what}: more than {max_pages} pages")
+
+
+def steady_walks(walk: Callable[[set[int]], Iterator[Page]], key: Callable[[Any], str | None], *,
+                 max_walks: int) -> Iterator[Page]:
+    """Pages of one window, walked again (at most `max_walks` times) while its total moved mid-walk.
+
+    Page numbers over a live sort have no snapshot: an order that changes during a walk leaves the
+    window or moves within it, and every row behind it shifts by one, so the row at the next page's
+    edge is read by neither page. A total that differs between pages of one walk is the sign; the
+    walk then starts over. `walk(totals)` adds each page's total to `totals`. A row already yielded
+    exactly as listed now is dropped from later walks, so a walk again costs only its list pages.
+    """
+    yielded: dict[str, Any] = {}
+
+    def fresh(page: Page) -> Page:
+        rows = [row for row in page if key(row) is None or yielded.get(key(row)) != row]
+        yielded.update((key(row), row) for row in rows if key(row) is not None)
+        return rows
+
+    for _ in range(max_walks):
+        totals: set[int] = set()
+        yield from (fresh(page) for page in walk(totals))
+        if len(totals) <= 1:
+            return

@@ -27,7 +27,7 @@ from connectors.fanout import each
 from connectors.fields import Doc
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
 from connectors.listed import unlisted_pages
-from connectors.paging import numbered_pages
+from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
 from pipeline.errors import NeedsReview
@@ -44,6 +44,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     ORDER_LIST: Limit(10.0, 10), ORDER_DETAIL: Limit(10.0, 10), ORDER_ADDRESS: Limit(20.0, 20),
     STOCK_UPDATE: Limit(5.0, 5), FULFIL: Limit(5.0, 5),
 }
+MAX_WALKS = 3  # page-number paging has no snapshot: walk again (bounded) when the total moves
 PAGE_SIZE = 50  # the largest page we assume order.get serves (the reference found no maximum)
 MAX_PRODUCTS_PER_CALL, MAX_SKUS_PER_PRODUCT = 20, 200
 MAX_INVENTORY = 999_999
@@ -189,15 +190,21 @@ class AliExpressClient:
         if status:
             query["order_status"] = status
 
-        def fetch(page: int) -> tuple[list[dict[str, Any]], int]:
-            result = self._call(ORDER_LIST, {"param0": {**query, "current_page": page}})
-            dtos = ((result.get("target_list") or {}).get("order_dto")) or []
-            # Pages end on total_page: with an order repeated across a page edge, rows outnumber orders.
-            last = page >= int(result.get("total_page") or 0)
-            return dtos, 0 if last else 2**62
+        def walk(totals: set[int]) -> Iterator[list[dict[str, Any]]]:
+            def fetch(page: int) -> tuple[list[dict[str, Any]], int]:
+                result = self._call(ORDER_LIST, {"param0": {**query, "current_page": page}})
+                dtos = ((result.get("target_list") or {}).get("order_dto")) or []
+                totals.add(int(result.get("total_count") or 0))
+                # Pages end on total_page: with an order repeated across a page edge, rows outnumber orders.
+                last = page >= int(result.get("total_page") or 0)
+                return dtos, 0 if last else 2**62
 
-        pages = numbered_pages(fetch, page_size=self.page_size, what="aliexpress order.get")
-        yield from unlisted_pages(pages, _order_id, listed, lambda dtos: each(self._bundle, dtos))
+            return numbered_pages(fetch, page_size=self.page_size, what="aliexpress order.get")
+
+        # Sorted by creation, filtered by modification: an order modified mid-walk leaves the window
+        # and shifts every row behind it, so a walk whose total_count moved is walked again.
+        walks = steady_walks(walk, _order_id, max_walks=MAX_WALKS)
+        yield from unlisted_pages(walks, _order_id, listed, lambda dtos: each(self._bundle, dtos))
 
     def _bundle(self, dto: dict[str, Any]) -> RawBundle:
         address = None

@@ -23,7 +23,7 @@ from connectors.fanout import each
 from connectors.http import OK, Action, Transport, Verdict
 from connectors.listed import unlisted_pages
 from connectors.listings import by_listing
-from connectors.paging import numbered_pages
+from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
 from pipeline.errors import NeedsReview
@@ -136,19 +136,8 @@ class TemuClient:
         """
         window = {"updateAtStart": int(since.timestamp()), "updateAtEnd": int(until.timestamp()),
                   "sortby": "updateTime"}
-        bundled: dict[str, Any] = {}  # parentOrderSn -> the list entry its bundle was built from
-
-        def fresh(page: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            rows = [item for item in page if _parent_sn(item) is None or bundled.get(_parent_sn(item)) != item]
-            bundled.update((_parent_sn(item), item) for item in rows if _parent_sn(item) is not None)
-            return rows
-
-        for _ in range(MAX_WALKS):
-            totals: set[int] = set()
-            pages = (fresh(page) for page in self._walk(window, totals))
-            yield from unlisted_pages(pages, _parent_sn, listed, lambda rows: each(self._bundle, rows))
-            if len(totals) <= 1:
-                return
+        walks = steady_walks(lambda totals: self._walk(window, totals), _parent_sn, max_walks=MAX_WALKS)
+        yield from unlisted_pages(walks, _parent_sn, listed, lambda rows: each(self._bundle, rows))
 
     def _walk(self, window: dict[str, Any], totals: set[int]) -> Iterator[list[dict[str, Any]]]:
         seen: set[str] = set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from pipeline.errors import NeedsReview
+from pipeline.errors import ListingMoved, NeedsReview
 
 Page = list[Any]
 
@@ -43,7 +43,7 @@ def numbered_pages(fetch: Callable[[int], tuple[Page, int]], *, page_size: int, 
 
 
 def steady_walks(walk: Callable[[set[int]], Iterator[Page]], key: Callable[[Any], str | None], *,
-                 max_walks: int) -> Iterator[Page]:
+                 max_walks: int, what: str) -> Iterator[Page]:
     """Pages of one window, walked again (at most `max_walks` times) while its total moved mid-walk.
 
     Page numbers over a live sort have no snapshot: an order that changes during a walk leaves the
@@ -51,6 +51,9 @@ def steady_walks(walk: Callable[[set[int]], Iterator[Page]], key: Callable[[Any]
     edge is read by neither page. A total that differs between pages of one walk is the sign; the
     walk then starts over. `walk(totals)` adds each page's total to `totals`. A row already yielded
     exactly as listed now is dropped from later walks, so a walk again costs only its list pages.
+
+    A window still moving after `max_walks` raises ListingMoved rather than end: the sync retries,
+    and its window shrinks after each unfinished run until a walk is one page, which cannot shift.
     """
     yielded: dict[str, Any] = {}
 
@@ -64,3 +67,4 @@ def steady_walks(walk: Callable[[set[int]], Iterator[Page]], key: Callable[[Any]
         yield from (fresh(page) for page in walk(totals))
         if len(totals) <= 1:
             return
+    raise ListingMoved(f"{what}: the listing's total moved during each of {max_walks} walks")

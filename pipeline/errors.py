@@ -41,6 +41,10 @@ class UpstreamUnavailable(RetryableError):
     """The platform or warehouse failed transiently (5xx, timeout, connection error)."""
 
 
+class ListingMoved(RetryableError):
+    """A paged listing kept changing under every walk of its window; a shorter window settles it."""
+
+
 class FatalError(OrderhubError):
     """Retrying cannot help; a person must act."""
 

@@ -203,7 +203,7 @@ class AliExpressClient:
 
         # Sorted by creation, filtered by modification: an order modified mid-walk leaves the window
         # and shifts every row behind it, so a walk whose total_count moved is walked again.
-        walks = steady_walks(walk, _order_id, max_walks=MAX_WALKS)
+        walks = steady_walks(walk, _order_id, max_walks=MAX_WALKS, what="aliexpress order.get")
         yield from unlisted_pages(walks, _order_id, listed, lambda dtos: each(self._bundle, dtos))
 
     def _bundle(self, dto: dict[str, Any]) -> RawBundle:

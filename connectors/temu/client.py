@@ -136,7 +136,8 @@ class TemuClient:
         """
         window = {"updateAtStart": int(since.timestamp()), "updateAtEnd": int(until.timestamp()),
                   "sortby": "updateTime"}
-        walks = steady_walks(lambda totals: self._walk(window, totals), _parent_sn, max_walks=MAX_WALKS)
+        walks = steady_walks(lambda totals: self._walk(window, totals), _parent_sn, max_walks=MAX_WALKS,
+                             what="temu bg.order.list.v2.get")
         yield from unlisted_pages(walks, _parent_sn, listed, lambda rows: each(self._bundle, rows))
 
     def _walk(self, window: dict[str, Any], totals: set[int]) -> Iterator[list[dict[str, Any]]]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 
 CELERY = str(Path(sys.executable).parent / "celery")
-QUEUES = "ingest,route,dispatch,tracking,stock"
+from workers.app import QUEUES  # a tuple of queue names: `llen` each, `-Q` takes them joined
 
 
 def free_db(redis_url: str) -> str:
@@ -46,7 +46,7 @@ class WorkerProcess:
                  log_dir: Path | None = None) -> None:
         args = [CELERY, "-A", "workers", "beat" if beat else "worker", "-l", "info"]
         if not beat:
-            args += ["-Q", QUEUES, "-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip",
+            args += ["-Q", ",".join(QUEUES), "-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip",
                      "--without-mingle", "-O", "fair"]
         else:
             args += ["-s", str((log_dir or Path("/tmp")) / f"beat-{name}.db"), "--max-interval", "1"]

@@ -125,12 +125,11 @@ def sync_orders(
         return report
     tally: Counter[str] = Counter()
     advanced = False
-    read_before = cursor  # the slices up to here are the overlap, read again: they earn no longer slices
-    slices = SliceHint(store, shop, stream, slice_length)
+    slices = SliceHint(store, shop, stream, slice_length, cursor)
     lower = start
     while lower < until:
-        upper = min(until, lower + slices.length) if slice_length else until
-        slices.entering()
+        upper = slices.end(lower, until)
+        slices.entering(lower, upper)
         keys: list[str] = []  # NEW and UPDATED, for the report
         unsettled: list[str] = []  # re-read, unchanged, yet never routed to the end
         listed = StoredRows(store, shop) if reuse_rows else None
@@ -164,8 +163,9 @@ def sync_orders(
             # A slice of the overlap, read again for good: a run cut off later must not read it again.
             store.set_cursor(shop.seller, shop.shop_id, cursor, stream, read_at=settled)
             read_at = settled
-        slices.finished(grow=read_before is None or upper > read_before)
+        slices.finished(lower)
         lower = upper
+    slices.window_read()
     report.results = dict(tally)
     bound.info("sync.done", since=start.isoformat(), until=until.isoformat(), pages=report.pages,
                seen=report.seen, cursor_moved=advanced, **{k.lower(): v for k, v in tally.items()})
@@ -244,25 +244,56 @@ class SliceHint:
     The halving is written before a slice is read and undone after it, so a run that never comes
     back (time limit, SIGKILL) leaves the shorter length for the next one. A shop whose window reads
     in one go keeps reading it in one go; only a window that cannot be read within one task is cut.
-    A finished slice of the overlap (read again, cheap) does not double the length: it did in the
-    chaos run, so every run read the overlap, doubled, and died again in the same long slice.
+
+    The overlap (before the cursor, read again) has a length of its own, and its slices stop at the
+    cursor. It halves to half the slice a run died in, is never doubled within a run, and is
+    forgotten once a run reads its whole window. Sharing one length went wrong both ways in the
+    chaos runs: a finished overlap slice doubled the length, and TEMU's next slice of new ground
+    died as long as before, run after run; a caught-up AliExpress whose runs died in slow new ground
+    re-read its 30-minute overlap in 5 s slices, a list call each, hit its time limit there, halved
+    the length again with each death, and hung ~28 minutes behind the present.
     """
 
-    def __init__(self, store: OrderStore, shop: ShopRef, stream: str, longest: timedelta | None) -> None:
-        self.redis, self.longest = store.redis, longest or timedelta(0)
+    def __init__(self, store: OrderStore, shop: ShopRef, stream: str, longest: timedelta | None,
+                 cursor: datetime | None) -> None:
+        self.redis, self.longest, self.cursor = store.redis, longest or timedelta(0), cursor
         self.key = f"{store.prefix}:{shop.seller}:cursor:{shop.shop_id}:{stream}:slice"
-        saved = self.redis.get(self.key) if longest else None
-        self.length = min(self.longest, timedelta(seconds=float(saved))) if saved else self.longest
+        self.length, self.reread = self._saved(self.key), self._saved(self.key + ":overlap")
 
-    def entering(self) -> None:
-        if self.longest:
+    def _saved(self, key: str) -> timedelta:
+        saved = self.redis.get(key) if self.longest else None
+        return min(self.longest, timedelta(seconds=float(saved))) if saved else self.longest
+
+    def _rereading(self, lower: datetime) -> bool:
+        return self.cursor is not None and lower < self.cursor
+
+    def end(self, lower: datetime, until: datetime) -> datetime:
+        if not self.longest:
+            return until
+        if self._rereading(lower):
+            return min(until, self.cursor, lower + self.reread)
+        return min(until, lower + self.length)
+
+    def entering(self, lower: datetime, upper: datetime) -> None:
+        if not self.longest:
+            return
+        if self._rereading(lower):
+            self.redis.set(self.key + ":overlap", max(MIN_SLICE, (upper - lower) / 2).total_seconds())
+        else:
             self.redis.set(self.key, max(MIN_SLICE, self.length / 2).total_seconds())
 
-    def finished(self, grow: bool = True) -> None:
-        if self.longest:
-            if grow:
-                self.length = min(self.longest, self.length * 2)
+    def finished(self, lower: datetime) -> None:
+        if not self.longest:
+            return
+        if self._rereading(lower):
+            self.redis.set(self.key + ":overlap", self.reread.total_seconds())
+        else:
+            self.length = min(self.longest, self.length * 2)
             self.redis.set(self.key, self.length.total_seconds())
+
+    def window_read(self) -> None:
+        if self.longest:
+            self.redis.delete(self.key + ":overlap")
 
 
 def fetch_and_store(store: OrderStore, connector: PlatformConnector, client: PlatformClient, shop: ShopRef,

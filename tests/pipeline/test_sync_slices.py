@@ -162,3 +162,31 @@ def test_a_run_cut_off_inside_the_overlap_does_not_read_the_part_it_finished_aga
     sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=1))
     assert client.calls[0][0] == behind - timedelta(hours=1)
     assert store.cursor("acme", "shop-1") == NOW
+
+
+
+def test_the_overlap_has_a_slice_length_of_its_own_and_stops_at_the_cursor(store):
+    """Found by the fourth 100,000-order chaos run: AliExpress, caught up, its runs dying in slow new
+    ground, re-read its overlap in the 5 s slices new ground had shrunk to, a list call each, and
+    its cursor hung ~28 minutes behind."""
+    client, hint = Client(), f"{store.prefix}:acme:cursor:shop-1:orders:slice"
+    cursor = NOW - timedelta(minutes=10)
+    store.set_cursor("acme", "shop-1", cursor, read_at=cursor)
+    store.redis.set(hint, 60)  # new ground left short by earlier runs
+    sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
+    assert client.calls[0] == (cursor - Connector.overlap, cursor)  # the overlap in one slice, up to the cursor
+    assert client.calls[1] == (cursor, cursor + timedelta(seconds=60))  # new ground at its own length
+    assert store.cursor("acme", "shop-1") == NOW
+
+    # A run dying in the overlap halves the overlap's length (to half the slice it died in), not new ground's.
+    store.redis.set(hint, 60)
+    client.calls, client.fail_from = [], NOW - timedelta(hours=1)
+    with pytest.raises(CutOff):
+        sync_orders(store, Connector(), client, SHOP, now=NOW + timedelta(minutes=30), slice_length=timedelta(hours=6))
+    assert client.calls == [(NOW - Connector.overlap, NOW)]  # read at NOW: the overlap is the 3 h before it
+    assert float(store.redis.get(hint + ":overlap")) == 1.5 * 3600 and float(store.redis.get(hint)) == 60
+    client.calls, client.fail_from = [], None
+    sync_orders(store, Connector(), client, SHOP, now=NOW + timedelta(minutes=30), slice_length=timedelta(hours=6))
+    assert client.calls[:2] == [(NOW - timedelta(hours=3), NOW - timedelta(hours=1.5)),
+                                (NOW - timedelta(hours=1.5), NOW)]
+    assert store.redis.get(hint + ":overlap") is None  # the whole window read: forgotten

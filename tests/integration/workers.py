@@ -17,8 +17,9 @@ from pathlib import Path
 
 import redis
 
-CELERY = str(Path(sys.executable).parent / "celery")
 from workers.app import QUEUES  # a tuple of queue names: `llen` each, `-Q` takes them joined
+
+CELERY = str(Path(sys.executable).parent / "celery")
 
 
 def free_db(redis_url: str) -> str:

@@ -50,8 +50,9 @@ def steady_walks(walk: Callable[[set[int]], Iterator[Page]], key: Callable[[Any]
     the window shifts every row behind it by one, so the row at the next page's edge is read by
     neither page. A total that differs between pages of one walk is the sign; the walk then starts
     over. (A move within the window that keeps the total, one order out and another in, goes unseen
-    here; a caught-up shop's next sync re-reads the overlap and finds it, a shop catching up does not.) `walk(totals)` adds each page's total to `totals`. A row already yielded
-    exactly as listed now is dropped from later walks, so a walk again costs only its list pages.
+    here; a caught-up shop's next sync re-reads the overlap and finds it, a shop catching up does
+    not.) `walk(totals)` adds each page's total to `totals`. A row already yielded exactly as listed
+    now is dropped from later walks, so a walk again costs only its list pages.
 
     A window still moving after `max_walks` raises ListingMoved rather than end: the sync retries,
     and its window shrinks after each unfinished run until a walk is one page, which cannot shift.

@@ -191,8 +191,13 @@ class WarehouseClient(Protocol):
     def cancel(self, reference: str) -> OutboundStatus:
         """Cancel if not shipped; the returned state says what happened (SHIPPED = too late)."""
 
-    def shipments_since(self, since: datetime) -> list[OutboundStatus]:
-        """Outbound orders that shipped (with carrier and tracking) or failed since `since`."""
+    bounds_shipment_reads: bool
+    """Whether `shipments_since` honours `until` (the WMS filters on an end time too), so the
+    shipment poll can read a long window in slices and move its cursor after each one."""
+
+    def shipments_since(self, since: datetime, until: datetime | None = None) -> list[OutboundStatus]:
+        """Outbound orders that shipped (with carrier and tracking) or failed since `since`, up to
+        `until` where the warehouse can bound it (None: as far ahead as the warehouse allows)."""
 
     def inventory(self) -> list[Any]:
         """pipeline.model.StockLevel per seller SKU held in this warehouse."""

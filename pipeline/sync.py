@@ -21,17 +21,13 @@ from pipeline.errors import HoldError
 from pipeline.model import order_key, utc_now
 from pipeline.ports import PlatformClient, PlatformConnector, RawBundle, ShopRef
 from pipeline.store import OrderStore, Received, UpsertResult
+from pipeline.windows import Cursor, SliceHint
 
 log = structlog.get_logger()
 
 INITIAL_LOOKBACK = timedelta(days=7)
 """How far back the first sync of a new shop reads (the reconciliation sweep reads wider)."""
 
-MIN_SLICE = timedelta(seconds=5)
-"""The shortest slice a sync window is cut into after interrupted runs (see SliceHint). A minute was
-too long: in the 100,000-order run the minute after the busiest submissions held 85 SHEIN updates,
-whose list calls alone (a part per 20 orders, each a call to a loaded emulator, some timing out)
-took 25 s, past the task's soft limit, so SHEIN's cursor stood still for good."""
 
 
 class SyncReport(msgspec.Struct, kw_only=True):
@@ -107,7 +103,7 @@ def sync_orders(
     `since` overrides the cursor (reconciliation sweeps read a wide window; they do not move it back).
     With `slice_length` the window is read in slices of at most that length and the cursor moves
     after each one, so a run cut short (time limit, killed worker) resumes where it stopped instead
-    of re-reading a window it can never finish; slices shrink after such runs (SliceHint).
+    of re-reading a window it can never finish; slices shrink after such runs (pipeline/windows.py).
     `on_slice(keys)` gets each slice's keys to route before the cursor moves past them: the NEW and
     UPDATED ones, and the re-read ones still unsettled (see `OrderStore.unsettled`), whose routing an
     earlier, interrupted run may have stored but never started.
@@ -115,9 +111,8 @@ def sync_orders(
     whole (StoredRows); a reconciliation sweep turns it off to read every order afresh.
     """
     now = now or utc_now()
-    cursor = store.cursor(shop.seller, shop.shop_id, stream)
-    read_at = store.cursor_read_at(shop.seller, shop.shop_id, stream)
-    start = since or (_resume_from(cursor, read_at, connector.overlap) if cursor else now - lookback)
+    cursor = Cursor(store, shop.seller, shop.shop_id, stream, connector.overlap, now)
+    start = since or cursor.resume_from() or now - lookback
     until = client.sync_horizon(now)
     report = SyncReport(shop=shop, since=start, until=until)
     bound = log.bind(seller=shop.seller, platform=shop.platform, shop=shop.shop_id)
@@ -125,7 +120,7 @@ def sync_orders(
         return report
     tally: Counter[str] = Counter()
     advanced = False
-    slices = SliceHint(store, shop, stream, slice_length, cursor)
+    slices = SliceHint(store, shop.seller, shop.shop_id, stream, slice_length, cursor.at)
     lower = start
     while lower < until:
         upper = slices.end(lower, until)
@@ -156,13 +151,8 @@ def sync_orders(
         report.changed.extend(keys)
         if on_slice is not None and (keys or unsettled):
             on_slice(keys + unsettled)
-        if move_cursor and (cursor is None or upper > cursor):
-            store.set_cursor(shop.seller, shop.shop_id, upper, stream, read_at=now)
-            cursor, advanced = upper, True
-        elif move_cursor and since is None and (settled := _settled_through(upper, now, connector.overlap, read_at)):
-            # A slice of the overlap, read again for good: a run cut off later must not read it again.
-            store.set_cursor(shop.seller, shop.shop_id, cursor, stream, read_at=settled)
-            read_at = settled
+        if move_cursor:
+            advanced = cursor.passed(upper, settle=since is None) or advanced
         slices.finished(lower)
         lower = upper
     slices.window_read()
@@ -170,32 +160,6 @@ def sync_orders(
     bound.info("sync.done", since=start.isoformat(), until=until.isoformat(), pages=report.pages,
                seen=report.seen, cursor_moved=advanced, **{k.lower(): v for k, v in tally.items()})
     return report
-
-
-def _settled_through(upper: datetime, now: datetime, overlap: timedelta, read_at: datetime | None) -> datetime | None:
-    """The read time to note once the overlap has been read again up to `upper` at `now`: updates
-    stamped before `upper` show by `upper + overlap`, so if that is past, none is left to hide there
-    (else, none before `now - overlap`). None when it would not move the noted one forward.
-
-    Without it, a run that could not finish re-reading the overlap within its time limit started
-    over the next time: SHEIN's cursor in the 100,000-order chaos run stood still for good."""
-    settled = min(now, upper + overlap)
-    return settled if read_at is None or settled > read_at else None
-
-
-def _resume_from(cursor: datetime, read_at: datetime | None, overlap: timedelta) -> datetime:
-    """Where a sync resumes: the overlap before the cursor, but only the part a late update could
-    have been hiding in when it was read.
-
-    An update stamped at t shows within `overlap` of t, so a run that started at `read_at` saw every
-    update stamped before `read_at - overlap`. Caught up (cursor near its read time), that is the
-    whole overlap; catching up a backlog (cursor hours behind), nothing before the cursor needs a
-    second read. Re-reading the full overlap on every run made SHEIN's backlog in the 100,000-order
-    chaos run quadratic: each run spent its time limit re-reading details before reaching new ground.
-    Without a known read time (a cursor set by hand), the whole overlap is read again."""
-    if read_at is None:
-        return cursor - overlap
-    return min(cursor, read_at - overlap)
 
 
 class StoredRows:
@@ -235,65 +199,6 @@ def _digest(row: Any) -> str | None:
         return hashlib.blake2b(orjson.dumps(row, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
     except TypeError:  # not JSON data: never known, always read
         return None
-
-
-class SliceHint:
-    """How long the next slice of a shop's window is: at most `longest`, halved (down to MIN_SLICE)
-    when a run died inside a slice, doubled again after each slice of new ground that finished.
-
-    The halving is written before a slice is read and undone after it, so a run that never comes
-    back (time limit, SIGKILL) leaves the shorter length for the next one. A shop whose window reads
-    in one go keeps reading it in one go; only a window that cannot be read within one task is cut.
-
-    The overlap (before the cursor, read again) has a length of its own, and its slices stop at the
-    cursor. It halves to half the slice a run died in, is never doubled within a run, and is
-    forgotten once a run reads its whole window. Sharing one length went wrong both ways in the
-    chaos runs: a finished overlap slice doubled the length, and TEMU's next slice of new ground
-    died as long as before, run after run; a caught-up AliExpress whose runs died in slow new ground
-    re-read its 30-minute overlap in 5 s slices, a list call each, hit its time limit there, halved
-    the length again with each death, and hung ~28 minutes behind the present.
-    """
-
-    def __init__(self, store: OrderStore, shop: ShopRef, stream: str, longest: timedelta | None,
-                 cursor: datetime | None) -> None:
-        self.redis, self.longest, self.cursor = store.redis, longest or timedelta(0), cursor
-        self.key = f"{store.prefix}:{shop.seller}:cursor:{shop.shop_id}:{stream}:slice"
-        self.length, self.reread = self._saved(self.key), self._saved(self.key + ":overlap")
-
-    def _saved(self, key: str) -> timedelta:
-        saved = self.redis.get(key) if self.longest else None
-        return min(self.longest, timedelta(seconds=float(saved))) if saved else self.longest
-
-    def _rereading(self, lower: datetime) -> bool:
-        return self.cursor is not None and lower < self.cursor
-
-    def end(self, lower: datetime, until: datetime) -> datetime:
-        if not self.longest:
-            return until
-        if self._rereading(lower):
-            return min(until, self.cursor, lower + self.reread)
-        return min(until, lower + self.length)
-
-    def entering(self, lower: datetime, upper: datetime) -> None:
-        if not self.longest:
-            return
-        if self._rereading(lower):
-            self.redis.set(self.key + ":overlap", max(MIN_SLICE, (upper - lower) / 2).total_seconds())
-        else:
-            self.redis.set(self.key, max(MIN_SLICE, self.length / 2).total_seconds())
-
-    def finished(self, lower: datetime) -> None:
-        if not self.longest:
-            return
-        if self._rereading(lower):
-            self.redis.set(self.key + ":overlap", self.reread.total_seconds())
-        else:
-            self.length = min(self.longest, self.length * 2)
-            self.redis.set(self.key, self.length.total_seconds())
-
-    def window_read(self) -> None:
-        if self.longest:
-            self.redis.delete(self.key + ":overlap")
 
 
 def fetch_and_store(store: OrderStore, connector: PlatformConnector, client: PlatformClient, shop: ShopRef,

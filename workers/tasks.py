@@ -32,8 +32,12 @@ log = structlog.get_logger()
 MAX_RETRIES = 8
 SYNC_SLICE = timedelta(days=1)
 """The longest slice a sync reads before moving its cursor: a run cut off by its time limit resumes
-there, and slices shrink while runs keep being cut off (pipeline/sync.py SliceHint). Without it a
+there, and slices shrink while runs keep being cut off (pipeline/windows.py SliceHint). Without it a
 window too big for one task (a week's first sync, a backlog after an outage) was re-read forever."""
+
+SHIPMENT_SLICE = timedelta(hours=1)
+"""The longest slice of completion time a shipment poll reads before moving its cursor (for
+warehouses that can bound the read); shorter after polls cut off by their time limit."""
 
 RETRYABLE = (RetryableError, SoftTimeLimitExceeded)
 """Retried with backoff. The soft time limit is here because a slow platform (a read timeout and
@@ -435,21 +439,17 @@ def check_stock_drift(self: Task, seller: str, shop_id: str) -> int:
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def poll_shipments(self: Task, seller: str, warehouse: str) -> int:
     """Shipped outbound orders since the warehouse cursor; each new one gets its tracking pushed."""
-    from pipeline.fulfilment import record_shipments
-    from pipeline.model import utc_now
+    from pipeline.fulfilment import poll_shipments as record_polled
 
-    store = _store()
-    since = store.cursor(seller, warehouse, "shipments") or utc_now() - timedelta(days=2)
+    def push(keys: list[str]) -> None:  # each slice's tracking goes out before the cursor passes it
+        for key in keys:
+            push_tracking.apply_async((seller, key, warehouse), queue="tracking")
+
     try:
-        statuses = _warehouses(seller)[warehouse].shipments_since(since - timedelta(minutes=30))
+        keys = record_polled(_store(), _ledger(), seller, warehouse, _warehouses(seller)[warehouse],
+                             slice_length=SHIPMENT_SLICE, on_slice=push)
     except RETRYABLE as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
-    keys = record_shipments(store, _ledger(), seller, warehouse, statuses)
-    latest = max((s.shipped_at for s in statuses if s.shipped_at), default=None)
-    if latest and latest > since:
-        store.set_cursor(seller, warehouse, latest, "shipments")
-    for key in keys:
-        push_tracking.apply_async((seller, key, warehouse), queue="tracking")
     if keys:  # units left the building: re-read the warehouse now, so stock numbers follow the shipments
         pull_inventory.apply_async((seller, warehouse), queue="stock")
     return len(keys)

@@ -6,7 +6,7 @@ the reference up before trying again, so each emulator's own count per reference
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from connectors.ratelimit import RateLimiter
 from connectors.warehouses.outbound import outbound_reference
 from connectors.warehouses.registry import WAREHOUSES
 from pipeline.dispatch import cancel_order, submissions, submit_order
+from pipeline.fulfilment import poll_shipments
 from pipeline.model import HoldReason, OrderStatus, StockLevel
 from pipeline.release import Outcome, route_order
 from pipeline.stock import StockLedger
@@ -141,3 +142,65 @@ def test_a_routed_order_whose_address_vanished_is_held_not_sent(kind, store, red
         assert emulator.count_by_reference() == {}
         assert store.get("acme", o.key).hold.reason is HoldReason.ADDRESS_INCOMPLETE
         assert ledger.totals("acme", f"{kind}-1")[SKU]["reserved"] == 0
+
+
+class CutOff(Exception):
+    """Stands for the task's soft time limit landing in the middle of a poll."""
+
+
+def test_a_shipment_poll_cut_off_keeps_the_slices_it_read_and_the_next_resumes_after_them(store, redis_client, prefix):
+    """Found by the 100,000-order chaos run: after a burst of submissions the 4PX list since the
+    cursor held thousands of outbound orders, every poll hit its time limit before it recorded any,
+    and shipped orders kept their stock reserved and their tracking unpushed for good."""
+    with _emulator("fourpx") as emulator:
+        cfg, clients, ledger = _wire("fourpx", emulator, redis_client, prefix)
+        client = clients["fourpx-1"]
+        start = emulator.clock.now()
+        orders = [_route_and_submit(store, ledger, cfg, clients, n) for n in range(4)]
+        for o, minutes in zip(orders, (10, 70, 130, 190), strict=True):  # shipped an hour apart
+            emulator.clock.advance(minutes * 60 - (emulator.clock.now() - start).total_seconds())
+            emulator.ship_now(outbound_reference(o.key, "fourpx-1"))
+        now = emulator.clock.now() + timedelta(minutes=5)
+        store.set_cursor("acme", "fourpx-1", start, "shipments")
+        # 4PX bounds the completion time on both ends: a slice reads its own shipments only.
+        (first,) = client.shipments_since(start, start + timedelta(hours=1))
+        assert first.reference == outbound_reference(orders[0].key, "fourpx-1")
+
+        windows: list[tuple[datetime, datetime | None]] = []
+        cut_at = [3]
+
+        class Slow:  # the real client, with the time limit striking on the third read of the first poll
+            bounds_shipment_reads = True
+
+            def shipments_since(self, since, until=None):
+                windows.append((since, until))
+                if len(windows) == cut_at[0]:
+                    raise CutOff
+                return client.shipments_since(since, until)
+
+        with pytest.raises(CutOff):
+            poll_shipments(store, ledger, "acme", "fourpx-1", Slow(), now=now, slice_length=timedelta(hours=1))
+        # Read: the overlap before the cursor, then the first hour; the second hour was cut off.
+        assert windows[:2] == [(start - timedelta(minutes=30), start), (start, start + timedelta(hours=1))]
+        assert store.cursor("acme", "fourpx-1", "shipments") == start + timedelta(hours=1)
+        assert store.get("acme", orders[0].key).stage == "shipped"
+        assert [store.get("acme", o.key).stage for o in orders[1:]] == ["submitted"] * 3
+        assert ledger.totals("acme", "fourpx-1")[SKU]["reserved"] == 3  # the first one's unit counted out
+
+        windows.clear()
+        cut_at[0] = 0
+        pushed: list[str] = []
+        keys = poll_shipments(store, ledger, "acme", "fourpx-1", Slow(), now=now, slice_length=timedelta(hours=1),
+                              on_slice=pushed.extend)
+        assert keys == pushed == [o.key for o in orders[1:]]
+        # It resumed where the first poll stopped (catching up, nothing before that is read again),
+        # with the slice it died in halved (and doubled again once one finished), the last left open.
+        assert windows[0] == (start + timedelta(hours=1), start + timedelta(minutes=90))
+        assert all(until - since <= timedelta(hours=1) for since, until in windows[1:-1])
+        assert windows[-1][1] is None
+        assert store.cursor("acme", "fourpx-1", "shipments") == now
+        assert ledger.totals("acme", "fourpx-1")[SKU]["reserved"] == 0
+        assert {store.get("acme", o.key).stage for o in orders} == {"shipped"}
+        # Polled again: nothing new is recorded, nothing counted out twice.
+        assert poll_shipments(store, ledger, "acme", "fourpx-1", client, now=now + timedelta(minutes=1)) == []
+        assert ledger.totals("acme", "fourpx-1")[SKU]["shipped"] == 4

@@ -34,6 +34,7 @@ DEFAULT_LIMITS = {"*": Limit(10.0, 10)}
 AUTH_HINTS = ("sign", "app_key", "appkey", "token", "auth")
 STATE = {"N": "OPEN", "S": "OPEN", "P": "OPEN", "C": "SHIPPED", "X": "CANCELLED", "D": "CANCELLED", "E": "EXCEPTION"}
 PAGE = 200
+OUTBOUND_PAGE = 500  # the outbound list's maximum: a burst of shipments is read in fewer calls
 MAX_RANGE = timedelta(days=29)
 
 
@@ -64,6 +65,7 @@ def _ms(moment: datetime) -> int:
 
 
 class FourPXClient:
+    bounds_shipment_reads = True
     def __init__(self, warehouse: WarehouseConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
         self.warehouse = warehouse
         self.app_key = secrets["app_key"]
@@ -131,17 +133,19 @@ class FourPXClient:
             "fu.wms.outbound.cancel", {"ref_no": reference, "consignment_no": current.remote_id}),
             reference, warehouse="4PX")
 
-    def shipments_since(self, since: datetime) -> list[OutboundStatus]:
-        # 4PX caps a completion-time range at 30 days; bounding by that, not by our clock, also keeps a
-        # warehouse whose clock runs ahead of ours from hiding fresh shipments.
-        query = {"complete_time_start": _ms(since), "complete_time_end": _ms(since + MAX_RANGE), "page_size": PAGE}
+    def shipments_since(self, since: datetime, until: datetime | None = None) -> list[OutboundStatus]:
+        # 4PX caps a completion-time range at 30 days; with no `until`, bounding by that, not by our
+        # clock, also keeps a warehouse whose clock runs ahead of ours from hiding fresh shipments.
+        end = min(until, since + MAX_RANGE) if until else since + MAX_RANGE
+        query = {"complete_time_start": _ms(since), "complete_time_end": _ms(end),
+                 "page_size": OUTBOUND_PAGE}
 
         def fetch(number: int) -> tuple[list[dict[str, Any]], int]:
             data = self._call("fu.wms.outbound.getlist", query | {"page_no": number}) or {}
             return data.get("data", []), int(data.get("total", 0))
 
         # One 4PX account may run several of our warehouses: keep this warehouse's outbound orders only.
-        found = [_status(i) for page in numbered_pages(fetch, page_size=PAGE, what="4PX outbound list") for i in page
+        found = [_status(i) for page in numbered_pages(fetch, page_size=OUTBOUND_PAGE, what="4PX outbound list") for i in page
                  if i.get("warehouse_code", self.warehouse_code) == self.warehouse_code]
         return [s for s in found if s.state in ("SHIPPED", "EXCEPTION")]
 

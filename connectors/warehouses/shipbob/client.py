@@ -54,6 +54,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 class ShipBobClient:
+    bounds_shipment_reads = False
     def __init__(self, warehouse: WarehouseConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
         self.warehouse = warehouse
         self._token = secrets["token"]
@@ -105,7 +106,9 @@ class ShipBobClient:
         return cancel_once(self.find, lambda current: self._call(
             "cancelOrder", "POST", f"/order/{current.remote_id}/cancel"), reference, warehouse="ShipBob")
 
-    def shipments_since(self, since: datetime) -> list[OutboundStatus]:
+    def shipments_since(self, since: datetime, until: datetime | None = None) -> list[OutboundStatus]:
+        # No end to a ShipBob update-time filter that we rely on: `until` is not honoured
+        # (bounds_shipment_reads), so the poll reads its window in one go.
         params = {"HasTracking": "true", "LastUpdateStartDate": since.astimezone(UTC).isoformat(), "Limit": PAGE}
 
         def fetch(number: int) -> tuple[list[dict[str, Any]], int]:

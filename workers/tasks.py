@@ -7,6 +7,8 @@ client. An authentication failure stops that shop's sync and is reported once, n
 from __future__ import annotations
 
 import random
+import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,7 +19,7 @@ from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun
 
-from orderhub.redisconn import get_redis
+from orderhub.redisconn import abandon_connections, get_redis
 from orderhub.settings import key_prefix
 from pipeline.errors import AuthenticationFailed, NeedsReview, RetryableError
 from pipeline.locks import Lease, live_lease
@@ -52,8 +54,28 @@ def _hint(exc: BaseException) -> float | None:
 _started: dict[str, float] = {}
 
 
+def _soft_limit_reached(signum: int, frame: Any) -> None:
+    """The pool's soft time limit handler, and first: this process's Redis connections reconnect,
+    since the limit may have landed between a command and its reply (see abandon_connections)."""
+    abandon_connections()
+    raise SoftTimeLimitExceeded()
+
+
+def _guard_soft_limit() -> None:
+    """Put _soft_limit_reached in place of the handler the pool process installs (after every
+    init hook, so it is swapped on a task's start). Only the main thread may set signal handlers:
+    thread pools (the test worker) keep theirs."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGUSR1"):
+        return
+    from billiard.pool import soft_timeout_sighandler
+
+    if signal.getsignal(signal.SIGUSR1) is soft_timeout_sighandler:
+        signal.signal(signal.SIGUSR1, _soft_limit_reached)
+
+
 @task_prerun.connect
 def _bind_task_context(task_id: str | None = None, task: Task | None = None, args: Any = None, **_: Any) -> None:
+    _guard_soft_limit()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(task_id=task_id, task=getattr(task, "name", None))
     if task_id:

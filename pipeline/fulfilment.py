@@ -26,9 +26,18 @@ than the moment it shows in its list, and its clock is not ours."""
 FIRST_POLL = timedelta(days=2)
 """How far back the first poll of a warehouse reads."""
 
+TRACKING_OVERDUE = timedelta(minutes=15)
+"""A recorded shipment whose tracking is still neither pushed nor refused after this long has lost
+its push (a worker killed between recording the shipment and queueing the push): it is offered again."""
+
 
 def _shipments_key(store: OrderStore, seller: str, order_key: str) -> str:
     return f"{store.prefix}:{seller}:shipments:{order_key}"
+
+
+def _due_key(store: OrderStore, seller: str, warehouse: str) -> str:
+    """Orders with a shipment from `warehouse` whose tracking is not settled yet, scored by when offered."""
+    return f"{store.prefix}:{seller}:tracking_due:{warehouse}"
 
 
 def recorded_shipments(store: OrderStore, seller: str, order_key: str) -> dict[str, Shipment]:
@@ -64,6 +73,7 @@ def record_shipments(store: OrderStore, ledger: StockLedger, seller: str, wareho
         # between counts nothing twice, and never leaves a recorded shipment's units reserved.
         ledger.consume(seller, order_key, warehouse, f"{warehouse}:{status.reference}", status.shipped_at,
                        [(line.seller_sku, line.quantity) for line in shipment.lines])
+        store.redis.zadd(_due_key(store, seller, warehouse), {order_key: utc_now().timestamp()}, nx=True)
         if not store.redis.hsetnx(recorded, warehouse, msgspec.json.encode(shipment)):
             continue
         store.append_event(seller, order_key, EventKind.SHIPPED,
@@ -127,6 +137,7 @@ def tracking_push(order: Order, shipment: Shipment) -> TrackingPush:
 def mark_tracking_pushed(store: OrderStore, seller: str, order_key: str, warehouse: str) -> bool:
     """True the first time only (so a redelivered task pushes once)."""
     first = store.redis.sadd(f"{store.prefix}:{seller}:tracking_pushed:{order_key}", warehouse) == 1
+    store.redis.zrem(_due_key(store, seller, warehouse), order_key)
     if first:
         store.append_event(seller, order_key, EventKind.TRACKING_PUSHED, f"tracking from {warehouse} pushed")
     return first
@@ -136,9 +147,23 @@ def mark_tracking_refused(store: OrderStore, seller: str, order_key: str, wareho
     """The platform refused this shipment's tracking (e.g. the order was already shipped another way):
     recorded once, for an operator to look at; it is not retried."""
     first = store.redis.hset(f"{store.prefix}:{seller}:tracking_refused:{order_key}", warehouse, message) == 1
+    store.redis.zrem(_due_key(store, seller, warehouse), order_key)
     if first:
         store.append_event(seller, order_key, EventKind.NOTE, f"tracking from {warehouse} refused: {message}")
     return first
+
+
+def overdue_tracking(store: OrderStore, seller: str, warehouse: str, now: datetime | None = None,
+                     limit: int = 500) -> list[str]:
+    """Orders whose tracking from `warehouse` has waited TRACKING_OVERDUE since it was recorded or
+    last offered: each is offered again (and not before another TRACKING_OVERDUE)."""
+    now = now or utc_now()
+    due = _due_key(store, seller, warehouse)
+    keys = [k.decode() for k in store.redis.zrangebyscore(due, "-inf", (now - TRACKING_OVERDUE).timestamp(),
+                                                           start=0, num=limit)]
+    if keys:
+        store.redis.zadd(due, dict.fromkeys(keys, now.timestamp()), xx=True)
+    return keys
 
 
 def tracking_was_pushed(store: OrderStore, seller: str, order_key: str, warehouse: str) -> bool:

@@ -461,14 +461,17 @@ def check_stock_drift(self: Task, seller: str, shop_id: str) -> int:
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def poll_shipments(self: Task, seller: str, warehouse: str) -> int:
     """Shipped outbound orders since the warehouse cursor; each new one gets its tracking pushed."""
+    from pipeline.fulfilment import overdue_tracking
     from pipeline.fulfilment import poll_shipments as record_polled
 
     def push(keys: list[str]) -> None:  # each slice's tracking goes out before the cursor passes it
         for key in keys:
             push_tracking.apply_async((seller, key, warehouse), queue="tracking")
 
+    store = _store()
+    push(overdue_tracking(store, seller, warehouse))  # pushes lost with a killed worker
     try:
-        keys = record_polled(_store(), _ledger(), seller, warehouse, _warehouses(seller)[warehouse],
+        keys = record_polled(store, _ledger(), seller, warehouse, _warehouses(seller)[warehouse],
                              slice_length=SHIPMENT_SLICE, on_slice=push)
     except RETRYABLE as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
@@ -499,6 +502,13 @@ def push_tracking(self: Task, seller: str, key: str, warehouse: str) -> bool:
     structlog.contextvars.bind_contextvars(seller=seller, order_key=key)
 
     def push() -> None:
+        with live_lease(get_redis(), f"{key_prefix()}:lock:tracking:{seller}:{key}:{warehouse}") as mine:
+            # One push of a shipment at a time: an overdue one offered again may meet the first still
+            # retrying. The one that gives way is offered again if the first never settles it.
+            if mine and not tracking_was_pushed(store, seller, key, warehouse):
+                send()
+
+    def send() -> None:
         _, client, _ = platform_client(cfg, cfg.shop(stored.order.shop_id), get_redis(), key_prefix())
         try:
             outcome = client.push_tracking(tracking_push(stored.order, shipment))

@@ -15,7 +15,7 @@ from connectors.ratelimit import RateLimiter
 from connectors.warehouses.outbound import outbound_reference
 from connectors.warehouses.registry import WAREHOUSES
 from pipeline.dispatch import cancel_order, submissions, submit_order
-from pipeline.fulfilment import poll_shipments
+from pipeline.fulfilment import TRACKING_OVERDUE, mark_tracking_pushed, overdue_tracking, poll_shipments
 from pipeline.model import HoldReason, OrderStatus, StockLevel
 from pipeline.release import Outcome, route_order
 from pipeline.stock import StockLedger
@@ -204,3 +204,22 @@ def test_a_shipment_poll_cut_off_keeps_the_slices_it_read_and_the_next_resumes_a
         # Polled again: nothing new is recorded, nothing counted out twice.
         assert poll_shipments(store, ledger, "acme", "fourpx-1", client, now=now + timedelta(minutes=1)) == []
         assert ledger.totals("acme", "fourpx-1")[SKU]["shipped"] == 4
+
+
+def test_a_shipment_whose_tracking_push_was_lost_is_offered_again_until_it_is_settled(store, redis_client, prefix):
+    """A worker killed between recording a shipment and queueing its tracking push left the push
+    lost for good: the shipment was recorded, so no later poll returned it again."""
+    with _emulator("fourpx") as emulator:
+        cfg, clients, ledger = _wire("fourpx", emulator, redis_client, prefix)
+        o = _route_and_submit(store, ledger, cfg, clients, 7)
+        emulator.ship_now(outbound_reference(o.key, "fourpx-1"))
+        now = datetime.now(UTC)
+        # Recorded, and the push never queued (no on_slice): the process died right there.
+        assert poll_shipments(store, ledger, "acme", "fourpx-1", clients["fourpx-1"], now=now) == [o.key]
+        assert overdue_tracking(store, "acme", "fourpx-1", now) == []  # its push may still be on its way
+        later = now + TRACKING_OVERDUE + timedelta(seconds=5)
+        assert overdue_tracking(store, "acme", "fourpx-1", later) == [o.key]
+        assert overdue_tracking(store, "acme", "fourpx-1", later + timedelta(minutes=1)) == []  # offered once
+        assert overdue_tracking(store, "acme", "fourpx-1", later + TRACKING_OVERDUE) == [o.key]
+        mark_tracking_pushed(store, "acme", o.key, "fourpx-1")
+        assert overdue_tracking(store, "acme", "fourpx-1", later + 3 * TRACKING_OVERDUE) == []

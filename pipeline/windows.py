@@ -17,6 +17,10 @@ whose list calls alone (a part per 20 orders, each a call to a loaded emulator, 
 took 25 s, past the task's soft limit, so SHEIN's cursor stood still for good."""
 
 
+OVERLAP_MEMORY = timedelta(minutes=10)
+"""How long a shortened overlap slice length is kept (see SliceHint)."""
+
+
 class Cursor:
     """One stream's cursor (read through here) and when the run that moved it started (`read_at`).
 
@@ -79,7 +83,10 @@ class SliceHint:
 
     The overlap (before the cursor, read again) has a length of its own, and its slices stop at the
     cursor. It halves to half the slice a run died in, is never doubled within a run, and is
-    forgotten once a run reads its whole window. Sharing one length went wrong both ways in the
+    forgotten once a run reads its whole window, or OVERLAP_MEMORY after it was first shortened.
+    Without that lapse, a few runs cut off by slow list calls (not by too much to read) left 4PX's
+    shipment poll in the fifth 100,000-order run re-reading its 30-minute overlap in 5 s slices,
+    360 calls a run, and no run ever reached new ground. Sharing one length went wrong both ways in the
     chaos runs: a finished overlap slice doubled the length, and TEMU's next slice of new ground
     died as long as before, run after run; a caught-up AliExpress whose runs died in slow new ground
     re-read its 30-minute overlap in 5 s slices, a list call each, hit its time limit there, halved
@@ -110,7 +117,11 @@ class SliceHint:
         if not self.longest:
             return
         if self._rereading(lower):
-            self.redis.set(self.key + ":overlap", max(MIN_SLICE, (upper - lower) / 2).total_seconds())
+            # Kept for OVERLAP_MEMORY from the first shortening on, never extended: see the class.
+            overlap = self.key + ":overlap"
+            self.redis.set(overlap, max(MIN_SLICE, (upper - lower) / 2).total_seconds(), keepttl=True)
+            if self.redis.ttl(overlap) < 0:
+                self.redis.expire(overlap, int(OVERLAP_MEMORY.total_seconds()))
         else:
             self.redis.set(self.key, max(MIN_SLICE, self.length / 2).total_seconds())
 
@@ -118,7 +129,7 @@ class SliceHint:
         if not self.longest:
             return
         if self._rereading(lower):
-            self.redis.set(self.key + ":overlap", self.reread.total_seconds())
+            self.redis.set(self.key + ":overlap", self.reread.total_seconds(), xx=True, keepttl=True)
         else:
             self.length = min(self.longest, self.length * 2)
             self.redis.set(self.key, self.length.total_seconds())

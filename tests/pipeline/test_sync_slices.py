@@ -190,3 +190,28 @@ def test_the_overlap_has_a_slice_length_of_its_own_and_stops_at_the_cursor(store
     assert client.calls[:2] == [(NOW - timedelta(hours=3), NOW - timedelta(hours=1.5)),
                                 (NOW - timedelta(hours=1.5), NOW)]
     assert store.redis.get(hint + ":overlap") is None  # the whole window read: forgotten
+
+
+def test_a_shortened_overlap_length_lapses_and_runs_cut_off_do_not_extend_it(store):
+    """Found by the fifth 100,000-order chaos run: 4PX's shipment poll, its overlap cut to 5 s
+    slices by a few runs that slow list calls had cut off, re-read the 30 minutes before its cursor
+    in 360 list calls a run and never reached new ground. The short length must lapse."""
+    client, hint = Client(), f"{store.prefix}:acme:cursor:shop-1:orders:slice:overlap"
+    cursor = NOW - timedelta(minutes=10)
+    store.set_cursor("acme", "shop-1", cursor, read_at=cursor)
+    store.redis.set(hint, 5)  # left without an end by an earlier version
+    client.fail_from = cursor - Connector.overlap + timedelta(seconds=30)
+    for _ in range(3):
+        with pytest.raises(CutOff):
+            sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
+    assert float(store.redis.get(hint)) == 5 and 0 < store.redis.ttl(hint) <= 600
+    store.redis.expire(hint, 100)  # ~8 minutes later
+    for _ in range(3):
+        with pytest.raises(CutOff):
+            sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
+    assert 0 < store.redis.ttl(hint) <= 100  # not extended by the runs since
+    store.redis.delete(hint)  # lapsed
+    client.calls, client.fail_from = [], None
+    sync_orders(store, Connector(), client, SHOP, now=NOW, slice_length=timedelta(hours=6))
+    start = client.calls[0][0]
+    assert client.calls[0] == (start, cursor) and start < cursor - timedelta(hours=2)  # the overlap in one slice again

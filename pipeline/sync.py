@@ -29,7 +29,6 @@ INITIAL_LOOKBACK = timedelta(days=7)
 """How far back the first sync of a new shop reads (the reconciliation sweep reads wider)."""
 
 
-
 class SyncReport(msgspec.Struct, kw_only=True):
     shop: ShopRef
     since: datetime

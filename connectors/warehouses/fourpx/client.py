@@ -66,6 +66,7 @@ def _ms(moment: datetime) -> int:
 
 class FourPXClient:
     bounds_shipment_reads = True
+
     def __init__(self, warehouse: WarehouseConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
         self.warehouse = warehouse
         self.app_key = secrets["app_key"]
@@ -145,7 +146,8 @@ class FourPXClient:
             return data.get("data", []), int(data.get("total", 0))
 
         # One 4PX account may run several of our warehouses: keep this warehouse's outbound orders only.
-        found = [_status(i) for page in numbered_pages(fetch, page_size=OUTBOUND_PAGE, what="4PX outbound list") for i in page
+        pages = numbered_pages(fetch, page_size=OUTBOUND_PAGE, what="4PX outbound list")
+        found = [_status(i) for page in pages for i in page
                  if i.get("warehouse_code", self.warehouse_code) == self.warehouse_code]
         return [s for s in found if s.state in ("SHIPPED", "EXCEPTION")]
 

@@ -55,6 +55,7 @@ def _parse_time(value: Any) -> datetime | None:
 
 class ShipBobClient:
     bounds_shipment_reads = False
+
     def __init__(self, warehouse: WarehouseConfig, secrets: Mapping[str, str], limiter: RateLimiter) -> None:
         self.warehouse = warehouse
         self._token = secrets["token"]

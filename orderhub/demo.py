@@ -3,7 +3,13 @@
 Starts the embedded Redis (unless REDIS_URL is set), the platform and warehouse emulators, one
 worker and beat as real processes, with the demo sellers of config/sellers. Orders flow from the
 emulated shops to the emulated warehouses and tracking flows back; a progress line shows the
-counts, and a summary closes the run. Shops of platforms without a connector yet are skipped.
+counts, and a summary closes the run.
+
+Every count comes from the store's and the pipeline's own reads (`pipeline.progress`), never from
+key patterns. Quiet means: no order in an open place (to route, to submit, at a warehouse), no
+shipment whose tracking is neither pushed nor refused, no task queued, and nothing changed for a few
+seconds. The run exits 0 when quiet and every configured platform delivered orders; 1 at
+`--max-seconds` (saying what is still open) or when a platform delivered none.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from orderhub.redisconn import celery_url, redis_url, stop_embedded
 from orderhub.wiring import SANDBOX_ENDPOINTS
 
 QUEUES = ("ingest", "route", "dispatch", "tracking", "stock")
+QUIET_SECONDS = 8.0
+"""How long the counts must stand still, with nothing open, before the run is called quiet."""
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -39,22 +47,22 @@ def _stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _kick_off(config: Path, broker: str, client: redis.Redis, prefix: str) -> None:
+def _kick_off(sellers: list, broker: str, client: redis.Redis, prefix: str) -> None:
     """Beat fires an entry only after its first interval: pull every warehouse's inventory now, and once
     the stock is known (routing before it would hold orders for want of stock), start every shop's sync."""
     from celery import Celery
 
-    from config.loader import load_sellers
     from connectors.registry import PLATFORMS
+    from pipeline.stock import StockLedger
 
     sender = Celery("orderhub-demo", broker=broker)
-    sellers = load_sellers(config)
+    ledger = StockLedger(client, prefix)
     for cfg in sellers:
         for wh in cfg.warehouses:
             sender.send_task("workers.tasks.pull_inventory", (cfg.seller, wh.id), queue="stock")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not all(
-            client.hlen(f"{prefix}:{cfg.seller}:stock:asof") >= len(cfg.warehouses) for cfg in sellers):
+            ledger.reported(cfg.seller) >= {wh.id for wh in cfg.warehouses} for cfg in sellers):
         time.sleep(0.5)
     for cfg in sellers:
         for shop in cfg.shops:
@@ -63,23 +71,38 @@ def _kick_off(config: Path, broker: str, client: redis.Redis, prefix: str) -> No
 
 
 class Tally:
-    """Counts read straight from Redis (what ops would see), for the progress line and the summary."""
+    """Where every order of every demo seller stands (what ops would see), and the broker's backlog."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self.client, self.prefix = client, prefix
+    def __init__(self, client: redis.Redis, prefix: str, sellers: list) -> None:
+        from pipeline.store import OrderStore
 
-    def _count(self, pattern: str) -> int:
-        return sum(1 for _ in self.client.scan_iter(match=f"{self.prefix}:{pattern}", count=1000))
+        self.client, self.sellers = client, sellers
+        self.store = OrderStore(client, prefix)
 
-    def snapshot(self) -> dict[str, int]:
-        return {"stored": self._count("*:o:*"), "submitted": self._count("*:submitted:*"),
-                "shipped": self._count("*:shipments:*"), "tracking": self._count("*:tracking_pushed:*"),
-                "refused": self._count("*:tracking_refused:*"),
-                "queued": sum(self.client.llen(q) for q in QUEUES) + self.client.hlen("unacked")}
+    def snapshot(self) -> tuple[list, int]:
+        from pipeline.progress import progress
+
+        seen = [progress(self.store, cfg.seller, [wh.id for wh in cfg.warehouses]) for cfg in self.sellers]
+        queued = sum(self.client.llen(q) for q in QUEUES) + self.client.hlen("unacked")
+        return seen, queued
+
+
+def _total(seen: list, attribute: str) -> Counter:
+    total: Counter = Counter()
+    for one in seen:
+        total.update(getattr(one, attribute))
+    return total
+
+
+def _line(seen: list, queued: int) -> str:
+    places, due = _total(seen, "places"), sum(p.tracking_due for p in seen)
+    return (f"stored {sum(places.values()):>4}  to route {places['to route']:>3}  to submit {places['to submit']:>3}  "
+            f"at warehouse {places['at warehouse']:>3}  shipped {places['shipped']:>4}  held {places['held']:>3}  "
+            f"tracking due {due:>3}  queued {queued:>3}")
 
 
 def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
-    from pipeline.store import OrderStore
+    from config.loader import load_sellers
     from sandbox import EMULATORS, start_emulators
     from sandbox.clock import SandboxClock
 
@@ -90,6 +113,7 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     client = redis.Redis.from_url(url)
     for queue in QUEUES:  # a previous demo cut short may have left tasks behind
         client.delete(queue)
+    sellers = load_sellers(config)
     clock = SandboxClock()
     emulators = start_emulators(tuple(EMULATORS), seed=seed, orders=orders, clock=clock)
     for name in ("fourpx", "shipbob"):
@@ -107,24 +131,22 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
         _start([celery, "-A", "workers", "beat", "-s", str(home / "demo-beat-schedule"), "--max-interval", "1",
                 "-l", "warning"], env, home / "demo-beat.log"),
     ]
-    _kick_off(config, celery_url(url), client, prefix)
-    tally = Tally(client, prefix)
+    _kick_off(sellers, celery_url(url), client, prefix)
+    tally = Tally(client, prefix, sellers)
     quiet_since, last, timed_out = None, None, False
     click.echo(f"demo: Redis {url.split('@')[-1]}, sandbox {', '.join(f'{n} {e.url}' for n, e in emulators.items())}")
+    click.echo(f"      key prefix {prefix}; logs in {home}/demo-worker.log and {home}/demo-beat.log")
     try:
         while True:
             time.sleep(2)
-            now = tally.snapshot()
+            seen, queued = tally.snapshot()
             elapsed = time.monotonic() - started
-            click.echo(f"  {elapsed:5.0f}s  stored {now['stored']:>4}  submitted {now['submitted']:>4}  "
-                       f"shipped {now['shipped']:>4}  tracking pushed {now['tracking']:>4}  queued {now['queued']:>3}")
-            open_outbounds = any(o.status in ("S", "P") for o in emulators["fourpx"].outbounds.values()) or \
-                any(o.status == "Processing" for o in emulators["shipbob"].sb_orders.values())
-            settled = now["stored"] > 0 and now["queued"] == 0 and not open_outbounds and \
-                now["tracking"] + now["refused"] >= now["shipped"]
+            now = (_line(seen, queued), [p.open for p in seen])
+            click.echo(f"  {elapsed:5.0f}s  {now[0]}")
+            settled = sum(p.stored for p in seen) > 0 and queued == 0 and not any(p.open for p in seen)
             if settled and now == last:
                 quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since >= 8:
+                if time.monotonic() - quiet_since >= QUIET_SECONDS:
                     break
             else:
                 quiet_since = None
@@ -138,30 +160,45 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
         for emulator in emulators.values():
             emulator.stop()
 
-    store = OrderStore(client, prefix)
+    seen, queued = tally.snapshot()
+    missing = _summary(seen, queued, emulators, sellers, time.monotonic() - started, timed_out)
+    where = "" if embedded else f"REDIS_URL={url.split('@')[-1]} "
+    click.echo(f"  look closer: {where}ORDERHUB_PREFIX={prefix} orderhub holds list | order show KEY | "
+               "stock show SKU")
+    if embedded:  # the data stays under .orderhub/; the server itself should not outlive the demo
+        stop_embedded()
+    return 1 if timed_out or missing else 0
+
+
+def _summary(seen: list, queued: int, emulators: dict, sellers: list, elapsed: float, timed_out: bool) -> list[str]:
+    """Print the closing summary; returns the configured platforms that delivered no order."""
     click.echo("")
-    click.echo(f"summary ({time.monotonic() - started:.0f}s{', stopped at --max-seconds' if timed_out else ''})")
-    for seller in store.sellers():
-        per_platform = Counter()
-        for (platform, _status), n in store.status_counts(seller).items():
-            per_platform[platform] += n
-        click.echo(f"  seller {seller}")
-        click.echo("    orders per platform: " + ", ".join(f"{p} {n}" for p, n in sorted(per_platform.items())))
-        per_warehouse = Counter()
-        for key in client.scan_iter(match=f"{prefix}:{seller}:submitted:*"):
-            for wh in client.hkeys(key):
-                per_warehouse[wh.decode()] += 1
-        click.echo("    submitted per warehouse: " + (", ".join(f"{w} {n}" for w, n in sorted(per_warehouse.items()))
-                                                     or "none"))
-        holds = {r.value: len(k) for r, k in store.holds(seller).items() if k}
-        click.echo("    held per reason: " + (", ".join(f"{r} {n}" for r, n in sorted(holds.items())) or "none"))
-    final = tally.snapshot()
-    pushed = sum(1 for e in emulators.values() for p in e.pushed("tracking") if p["accepted"])
-    click.echo(f"  tracking pushed: {final['tracking']} (platforms accepted {pushed}), refused by the platform: "
-               f"{final['refused']} (see `orderhub order show KEY`)")
+    click.echo(f"summary ({elapsed:.0f}s{', stopped at --max-seconds' if timed_out else ', quiet'})")
+    for one in seen:
+        click.echo(f"  seller {one.seller}")
+        click.echo("    orders per platform: " + ", ".join(f"{p} {n}" for p, n in sorted(one.platforms.items())))
+        click.echo("    where they stand: " + ", ".join(f"{p} {n}" for p, n in sorted(one.places.items())))
+        click.echo("    submitted per warehouse: "
+                   + (", ".join(f"{w} {n}" for w, n in sorted(one.warehouses.items())) or "none"))
+        click.echo("    held per reason: " + (", ".join(f"{r} {n}" for r, n in sorted(one.holds.items())) or "none"))
+    platforms = _total(seen, "platforms")
+    click.echo("  platforms: " + ", ".join(f"{p} {n}" for p, n in sorted(platforms.items())))
+    accepted = sum(1 for e in emulators.values() for p in e.pushed("tracking") if p["accepted"])
+    refused = sum(1 for e in emulators.values() for p in e.pushed("tracking") if not p["accepted"])
+    click.echo(f"  tracking pushes the platforms accepted: {accepted}, refused: {refused} "
+               "(see `orderhub order show KEY`)")
     stock = Counter(e.platform for e in emulators.values() for p in e.pushed("stock") if p["accepted"])
     click.echo("  stock numbers accepted by the platforms: "
                + (", ".join(f"{name} {n}" for name, n in sorted(stock.items())) or "none"))
-    if embedded:  # the data stays under .orderhub/; the server itself should not outlive the demo
-        stop_embedded()
-    return 1 if timed_out else 0
+    if timed_out:
+        still: Counter = Counter()
+        for one in seen:
+            still.update(one.open)
+        if queued:
+            still["tasks queued"] = queued
+        click.echo("  still open: " + (", ".join(f"{k} {n}" for k, n in sorted(still.items())) or "nothing"))
+    configured = {shop.platform for cfg in sellers for shop in cfg.shops if shop.enabled}
+    missing = sorted(p for p in configured if not platforms.get(p))
+    if missing:
+        click.echo("  no orders from: " + ", ".join(missing))
+    return missing

@@ -8,7 +8,8 @@ connector's lookup) keeps it to one outbound order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -39,6 +40,14 @@ def _key(store: OrderStore, seller: str, order_key: str) -> str:
 def submissions(store: OrderStore, seller: str, order_key: str) -> dict[str, Submission]:
     raw = store.redis.hgetall(_key(store, seller, order_key))
     return {wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
+
+
+def submitted_per_warehouse(store: OrderStore, seller: str, order_keys: Sequence[str]) -> Counter[str]:
+    """How many of `order_keys` each warehouse was sent (an order split across two counts at both)."""
+    pipe = store.redis.pipeline(transaction=False)
+    for order_key in order_keys:
+        pipe.hkeys(_key(store, seller, order_key))
+    return Counter(wh.decode() for warehouses in pipe.execute() for wh in warehouses)
 
 
 def _record(store: OrderStore, seller: str, order_key: str, sub: Submission, *, submitted: str = "",

@@ -166,6 +166,14 @@ def overdue_tracking(store: OrderStore, seller: str, warehouse: str, now: dateti
     return keys
 
 
+def tracking_unsettled(store: OrderStore, seller: str, warehouses: list[str]) -> int:
+    """How many recorded shipments still wait for their tracking to be pushed or refused."""
+    pipe = store.redis.pipeline(transaction=False)
+    for warehouse in warehouses:
+        pipe.zcard(_due_key(store, seller, warehouse))
+    return sum(pipe.execute())
+
+
 def tracking_was_pushed(store: OrderStore, seller: str, order_key: str, warehouse: str) -> bool:
     return bool(store.redis.sismember(f"{store.prefix}:{seller}:tracking_pushed:{order_key}", warehouse))
 

@@ -235,6 +235,10 @@ class StockLedger:
                 available[(wh, sku.decode())] = _available([h.get(sku, 0) for h in hashes])
         return available
 
+    def reported(self, seller: str) -> set[str]:
+        """The warehouses whose inventory has been read at least once (routing waits for them)."""
+        return {wh.decode() for wh in self.redis.hkeys(f"{self._base(seller)}asof")}
+
     def totals(self, seller: str, warehouse: str) -> dict[str, dict[str, int]]:
         """on_hand, shipped, in_doubt and reserved per SKU of one warehouse (for checks and `orderhub stock show`)."""
         base = self._base(seller)

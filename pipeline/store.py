@@ -145,6 +145,17 @@ return old
 """
 
 
+class OrderState(msgspec.Struct, frozen=True):
+    """Where one stored order stands: its platform status (UNMAPPED for a payload that never mapped),
+    how far Orderhub has taken it (received, routed, submitted, shipped, held, ignored, cancelled)
+    and its hold reason, if any."""
+
+    key: str
+    status: str
+    stage: str
+    hold: str | None
+
+
 class OrderStore:
     """All reads and writes of orders, timelines, holds and cursors for every seller."""
 
@@ -262,6 +273,19 @@ class OrderStore:
             if n:
                 counts[(platform, status)] = n
         return counts
+
+    def states(self, seller: str) -> list[OrderState]:
+        """Every stored order of a seller with its status, stage and hold: the order keys come from the
+        status index sets, the rest from one pipelined read of each order's hash (sized for tools
+        and the demo, not for a hot path)."""
+        base = self._base(seller)
+        indexes = [k.decode() for k in self.redis.scan_iter(match=f"{base}idx:*", count=500)]
+        keys = sorted({k.decode() for idx in indexes for k in self.redis.smembers(idx)})
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._order_key(seller, key), "status", "stage", "hold")
+        return [OrderState(key, (status or b"").decode(), (stage or b"").decode(), hold.decode() if hold else None)
+                for key, (status, stage, hold) in zip(keys, pipe.execute(), strict=True)]
 
     def oldest_unsubmitted(self, seller: str) -> tuple[str, datetime] | None:
         """The oldest READY order that has not reached a warehouse (nor been held): what ops chase first."""

@@ -48,9 +48,11 @@ def needed_units(order: Order) -> dict[str, int]:
 def address_problem(address: Address | None) -> str | None:
     if address is None:
         return "no ship-to address yet (the platform has not released it)"
-    if not address.pii_complete:
-        return "buyer name or street withheld by the platform (PII not fetched yet)"
-    missing = [name for name, value in (("city", address.city), ("line1", address.line1)) if not value]
+    if not (address.name and address.line1):
+        # A warehouse ships with a name and a street line. A masked or missing phone is no reason to
+        # hold: the warehouses take an order without one (the platform's relay number, where given).
+        return "buyer name or street withheld by the platform (not released yet)"
+    missing = [name for name, value in (("city", address.city),) if not value]
     if address.country in POSTCODE_COUNTRIES and not address.postal_code:
         missing.append("postal_code")
     if address.country in REGION_COUNTRIES and not address.region:

@@ -65,6 +65,19 @@ def test_incomplete_or_missing_address_is_held():
     assert d.hold.reason is HoldReason.ADDRESS_INCOMPLETE and "postal_code" in d.hold.detail
 
 
+def test_a_masked_phone_alone_does_not_hold_but_a_withheld_name_or_street_does():
+    """TEMU masks the phone in `shippinginfo` and TikTok in `recipient_address`: a warehouse ships with
+    a name and a street line, so only those being absent holds the order (before this, every masked
+    phone held its order ADDRESS_INCOMPLETE for good)."""
+    stock = {("east", "MUG"): 5, ("west", "MUG"): 5}
+    phone_masked = msgspec.structs.replace(US, phone=None, pii_complete=False)
+    assert route(order(1, [("MUG", 1)], address=phone_masked), seller(), stock).routed
+    for withheld in ({"name": None}, {"line1": None}):
+        address = msgspec.structs.replace(US, pii_complete=False, **withheld)
+        d = route(order(1, [("MUG", 1)], address=address), seller(), stock)
+        assert d.hold.reason is HoldReason.ADDRESS_INCOMPLETE and "withheld" in d.hold.detail
+
+
 def test_a_platform_reported_seller_code_maps_under_identity_but_an_explicit_mapping_wins():
     from config.schema import SkuMapConfig
 

@@ -187,7 +187,7 @@ class Transport:
             raise UpstreamUnavailable(f"{where}: {response.status_code} {verdict.code} {verdict.message}".strip())
         if verdict.action is Action.AUTH:
             raise AuthenticationFailed(self.shop_id, f"{where} refused the credentials: {verdict.code} {verdict.message}")
-        raise NeedsReview(f"{where} refused the request: {verdict.code} {verdict.message}".strip())
+        raise NeedsReview(f"{where} refused the request: {verdict.code} {verdict.message}".strip(), code=verdict.code)
 
 
 def _parse(response: requests.Response) -> Any:

@@ -354,17 +354,24 @@ def stock_group() -> None:
 @click.argument("sku")
 @click.option("--seller", help="Only this seller.")
 def stock_show(sku: str, seller: str | None) -> None:
-    """Explain the number pushed for seller SKU `SKU` to every platform shop: on hand, shipped and
+    """Explain the number pushed for seller SKU `SKU` (or the platform SKU mapped to it) to every platform shop: on hand, shipped and
     reserved per warehouse (and shipments too close to the last report to know whether it counted
-    them), the buffer, the share and the clamps, and what was last pushed."""
+    them), the buffer, the share and the clamps, what was last pushed, and for a listing whose last push
+    was refused, the platform's reason and when the number is tried again."""
     from connectors.registry import get_connector
+    from pipeline.model import utc_now
+    from pipeline.ports import StockPush
     from pipeline.stock import StockLedger
+    from pipeline.stock_refusals import read_refusals
     from pipeline.stock_sync import plan
 
     store = open_store()
     ledger = StockLedger(store.redis, store.prefix)
+    now = utc_now()
     found = False
+    asked = sku
     for cfg in _sellers(seller):
+        sku = _seller_sku(cfg, asked)
         rows = []
         for wh in cfg.warehouses:
             row = ledger.totals(cfg.seller, wh.id).get(sku)
@@ -377,22 +384,40 @@ def stock_show(sku: str, seller: str | None) -> None:
             if not shop.enabled:
                 continue
             needs = bool(getattr(get_connector(shop.platform), "stock_needs_listing", False))
-            for p in plan(cfg, shop, ledger, store.redis, store.prefix, only={sku}, needs_listing_id=needs):
+            planned = plan(cfg, shop, ledger, store.redis, store.prefix, only={sku}, needs_listing_id=needs)
+            refusals = read_refusals(store.redis, store.prefix, cfg.seller, shop.shop_id,
+                                     [p.listing.platform_sku for p in planned])
+            for p in planned:
+                push = StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id)
+                refusal = refusals.get(push.platform_sku)
                 last = "never" if p.last_pushed is None else str(p.last_pushed)
                 flag = "" if not p.changed else "  (changed: pushed at the next sync)"
+                if p.changed and refusal is not None and refusal.waiting(push, now):
+                    flag = "  (changed, but refused: see below)"
                 listings.append(f"    {shop.shop_id:<22} {p.listing.platform_sku:<20} {p.availability.explain()}  "
                                 f"last pushed {last}{flag}")
+                if refusal is not None and p.changed:  # unchanged: the platform shows it; the next sync forgets it
+                    listings.extend(f"      {line}" for line in refusal.explain(push, now))
         if not rows and not listings:
             continue
         found = True
-        click.echo(f"{cfg.seller}  {sku}")
+        click.echo(f"{cfg.seller}  {sku}" + (f" (platform SKU {asked})" if asked != sku else ""))
         click.echo("  warehouses:")
         click.echo("\n".join(rows) if rows else "    (no warehouse reports this SKU)")
         click.echo("  platforms (shop, platform SKU, computation, last pushed):")
         click.echo("\n".join(listings) if listings else "    (no listing of this SKU)")
     if not found:
-        click.echo(f"no seller knows SKU {sku!r}", err=True)
+        click.echo(f"no seller knows SKU {asked!r}", err=True)
         sys.exit(1)
+
+
+def _seller_sku(cfg, sku: str) -> str:
+    """A platform SKU the seller's map names explicitly stands for its seller SKU (what ops see in a
+    platform's refusal is the platform SKU); anything else is taken as a seller SKU."""
+    explicit = dict(cfg.sku_map.skus)
+    for mapping in cfg.sku_map.platforms.values():
+        explicit.update(mapping)
+    return explicit.get(sku, sku)
 
 
 @main.command("demo")

@@ -1,8 +1,9 @@
 """Prometheus metrics, read from Redis at each scrape: `orderhub metrics serve`.
 
 Workers are many processes (Celery prefork) that come and go; the counts they produce already
-live in Redis (orders, holds, timeline events, API calls and throttles, task durations), so one
-small exporter reads them there instead of each process keeping counters of its own.
+live in Redis (orders, holds, timeline events, API calls and throttles, task durations, refused
+stock pushes), so one small exporter reads them there instead of each process keeping counters of
+its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from prometheus_client.registry import Collector
 
 from connectors.ratelimit import RateLimiter
 from pipeline.model import utc_now
+from pipeline.stock_refusals import refused_counts
 from pipeline.store import OrderStore
 
 QUEUES = ("ingest", "route", "dispatch", "tracking", "stock")
@@ -55,6 +57,12 @@ class RedisCollector(Collector):
         for key, n in self.limiter.throttle_counts().items():
             throttles.add_metric(key.split(":", 1), n)
         yield from (calls, throttles)
+
+        refused = GaugeMetricFamily("orderhub_stock_refused", "Listings whose last stock push the platform refused, "
+                                    "by the platform's reason", labels=["platform", "reason"])
+        for (platform, reason), n in sorted(refused_counts(self.client, self.prefix).items()):
+            refused.add_metric([platform, reason], n)
+        yield refused
 
         durations = SummaryMetricFamily("orderhub_task_seconds", "Celery task durations", labels=["task"])
         raw = {k.decode(): float(v) for k, v in self.client.hgetall(f"{self.prefix}:stats:task_seconds").items()}

@@ -93,4 +93,9 @@ class UnknownSku(HoldError):
 
 
 class NeedsReview(OrderhubError):
-    """The remote side refused this exact request; a person must look (message from the remote side)."""
+    """The remote side refused this exact request; a person must look (message from the remote side).
+    `code` is the remote side's own error code when it gave one (a stock refusal is recorded by it)."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code

@@ -70,11 +70,13 @@ class TrackingPush(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PushOutcome(msgspec.Struct, frozen=True):
-    """What the platform said about one pushed item: accepted, or refused with its own message."""
+    """What the platform said about one pushed item: accepted, or refused with its own message and, when
+    it gave one, its own error code (a stable, low-cardinality reason: stock refusals are counted by it)."""
 
     ref: str
     accepted: bool
     message: str = ""
+    code: str = ""
 
 
 class ListedRows(Protocol):

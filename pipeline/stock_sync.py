@@ -6,14 +6,16 @@ and, with the identity default, every seller SKU a warehouse holds under its own
 whose stock API needs no product id). One seller SKU may stand behind several listings.
 
 What was last accepted per listing is kept in Redis, so a run pushes only the listings whose
-number moved (the connector batches them as its API allows) and a refused push is tried again on
-the next run. A drift check compares what a platform shows with what we last pushed and forgets
+number moved (the connector batches them as its API allows). A refused push is recorded with the
+platform's reason (pipeline/stock_refusals.py) and the same number waits out a backoff, while a new
+number goes at once. A drift check compares what a platform shows with what we last pushed and forgets
 the listings that differ, so the next run repairs them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -22,8 +24,10 @@ import structlog
 
 from config.schema import SellerConfig, ShopConfig
 from pipeline.availability import Availability, available_to_sell
-from pipeline.ports import StockPush
+from pipeline.model import utc_now
+from pipeline.ports import PushOutcome, StockPush
 from pipeline.stock import StockLedger
+from pipeline.stock_refusals import Refusal, clear_refusals, read_refusals, record_refusals
 
 log = structlog.get_logger()
 
@@ -49,6 +53,8 @@ class StockReport(msgspec.Struct, kw_only=True):
     listings: int = 0
     pushed: int = 0
     refused: dict[str, str] = {}  # platform SKU -> the platform's message
+    newly_refused: list[str] = []  # of those, the ones refused for the first time at this number
+    waiting: int = 0  # changed listings not pushed: this number was refused and its backoff runs
 
 
 def pushed_key(prefix: str, seller: str, shop_id: str) -> str:
@@ -104,21 +110,27 @@ def plan(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: re
 def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: redis.Redis,
                     prefix: str, connector: Any, platform: Any, *, only: set[str] | None = None,
                     urgent: bool = False, still_mine: Callable[[], bool] | None = None,
-                    chunk: int = 400) -> StockReport:
+                    chunk: int = 400, now: datetime | None = None) -> StockReport:
     """Push every changed listing of one shop through `platform` (a PlatformClient); remember what was
-    accepted. `urgent`: only listings now at or below the seller's push threshold (a reservation just
-    took the last units), the rest waits for the schedule. Pushes go out `chunk` listings at a time
-    and `still_mine()` (extending the caller's lease) is asked before each: a caller that lost its
-    lease stops, so two pushers of one shop never interleave (an older number could land last)."""
+    accepted, and what was refused and why. `urgent`: only listings now at or below the seller's push
+    threshold (a reservation just took the last units), the rest waits for the schedule. A number the
+    platform refused for the same listing waits until its backoff has passed (at `now`). Pushes go out
+    `chunk` listings at a time and `still_mine()` (extending the caller's lease) is asked before each: a
+    caller that lost its lease stops, so two pushers of one shop never interleave (an older number could
+    land last)."""
+    now = now or utc_now()
     needs_listing = bool(getattr(connector, "stock_needs_listing", False))
     planned = plan(seller, shop, ledger, client, prefix, only=only, needs_listing_id=needs_listing)
-    todo = [p for p in planned if p.changed]
+    refusals = _settle_refusals(client, prefix, seller.seller, shop.shop_id, planned, whole_shop=only is None)
+    changed = [StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id)
+               for p in planned if p.changed]
+    pushes = [push for push in changed if push.platform_sku not in refusals
+              or not refusals[push.platform_sku].waiting(push, now)]
+    report = StockReport(shop_id=shop.shop_id, listings=len(planned), waiting=len(changed) - len(pushes))
     if urgent:
-        todo = [p for p in todo if p.availability.quantity <= seller.stock.push_at_or_below]
-    report = StockReport(shop_id=shop.shop_id, listings=len(planned))
-    if not todo:
+        pushes = [push for push in pushes if push.quantity <= seller.stock.push_at_or_below]
+    if not pushes:
         return report
-    pushes = [StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id) for p in todo]
     done = 0
     for batch in listing_chunks(pushes, chunk):
         if still_mine is not None and not still_mine():
@@ -126,21 +138,39 @@ def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger,
             break
         done += len(batch)
         outcomes = {o.ref: o for o in platform.push_stock(batch)}
-        accepted = {}
+        accepted: dict[str, int] = {}
+        refused: dict[str, tuple[StockPush, PushOutcome | None]] = {}
         for push in batch:
             outcome = outcomes.get(push.platform_sku)
             if outcome is not None and outcome.accepted:
                 accepted[push.platform_sku] = push.quantity
             else:
+                refused[push.platform_sku] = (push, outcome)
                 report.refused[push.platform_sku] = outcome.message if outcome is not None else "no answer"
         if accepted:
             client.hset(pushed_key(prefix, seller.seller, shop.shop_id), mapping=accepted)
+            clear_refusals(client, prefix, seller.seller, shop.shop_id, [sku for sku in accepted if sku in refusals])
+        report.newly_refused += record_refusals(client, prefix, seller.seller, shop.shop_id, shop.platform,
+                                                refused, refusals, now)
         report.pushed += len(accepted)
     bound = log.bind(seller=seller.seller, platform=shop.platform, shop=shop.shop_id)
-    bound.info("stock.pushed", pushed=report.pushed, refused=len(report.refused), urgent=urgent)
-    if report.refused:
-        bound.warning("stock.refused", skus=sorted(report.refused)[:20])
+    bound.info("stock.pushed", pushed=report.pushed, refused=len(report.refused), waiting=report.waiting,
+               urgent=urgent)
+    if report.newly_refused:  # once per refused number: a retry refused again is in the count above
+        bound.warning("stock.refused", skus=sorted(report.newly_refused)[:20])
     return report
+
+
+def _settle_refusals(client: redis.Redis, prefix: str, seller: str, shop_id: str, planned: list[PlannedPush], *,
+                     whole_shop: bool) -> dict[str, Refusal]:
+    """The refusals still standing for the planned listings. A listing whose platform number is already
+    the one wanted (an earlier push was accepted) is no longer refused; on a whole-shop run, neither is
+    one that left the SKU map."""
+    skus = {p.listing.platform_sku for p in planned}
+    refusals = read_refusals(client, prefix, seller, shop_id, None if whole_shop else sorted(skus))
+    settled = {p.listing.platform_sku for p in planned if not p.changed} | (set(refusals) - skus)
+    clear_refusals(client, prefix, seller, shop_id, [sku for sku in refusals if sku in settled])
+    return {sku: refusal for sku, refusal in refusals.items() if sku not in settled}
 
 
 def listing_chunks(pushes: list[StockPush], size: int) -> Iterator[list[StockPush]]:

@@ -106,3 +106,73 @@ def test_sandbox_listings_prints_a_sku_map_a_seller_file_accepts():
     (sku_id, seller_sku), *_ = sku_map.platforms["tiktok"].items()
     assert seller_sku.startswith("OH-") and sku_id.isdigit() and sku_map.listings["tiktok"][sku_id].isdigit()
     assert CliRunner().invoke(main, ["sandbox", "listings", "fourpx"]).exit_code == 2
+
+
+STOCK_SELLER_FILE = """
+seller = "acme"
+[[shops]]
+platform = "amazon"
+shop_id = "acme-amazon-us"
+countries = ["US"]
+[shops.credentials]
+client_id = "env:STOCK_SHOW_TEST_SECRET"
+client_secret = "env:STOCK_SHOW_TEST_SECRET"
+refresh_token = "env:STOCK_SHOW_TEST_SECRET"
+seller_id = "env:STOCK_SHOW_TEST_SECRET"
+[sku_map]
+default = "none"
+[sku_map.platforms.amazon]
+"ACME-MUG-01-FBM" = "MUG-01"
+[[warehouses]]
+id = "east"
+kind = "shipbob"
+countries = ["US"]
+[warehouses.credentials]
+token = "env:STOCK_SHOW_TEST_SECRET"
+channel_id = "env:STOCK_SHOW_TEST_SECRET"
+"""
+
+
+def test_stock_show_says_why_the_platform_refused_a_listing_and_when_it_is_tried_again(
+        cli_env, store, tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from connectors.registry import PLATFORMS
+    from pipeline.model import StockLevel, utc_now
+    from pipeline.ports import PushOutcome
+    from pipeline.stock import StockLedger
+    from pipeline.stock_sync import sync_shop_stock
+    from workers.config_cache import all_sellers
+
+    monkeypatch.setenv("STOCK_SHOW_TEST_SECRET", "stock-show-test-value")
+    monkeypatch.setenv("ORDERHUB_CONFIG", str(tmp_path))
+    (tmp_path / "acme.toml").write_text(STOCK_SELLER_FILE)
+    cfg = all_sellers()["acme"]
+    ledger = StockLedger(store.redis, store.prefix)
+    now = utc_now()
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG-01", on_hand=4, as_of=now)],
+                          now)
+
+    class Refusing:
+        def push_stock(self, pushes):
+            return [PushOutcome(p.platform_sku, False, f"The SKU {p.platform_sku} does not exist in the seller's "
+                                "catalogue.", "4000001") for p in pushes]
+
+    sync_shop_stock(cfg, cfg.shops[0], ledger, store.redis, store.prefix, PLATFORMS["amazon"], Refusing(), now=now)
+    result = CliRunner().invoke(main, ["stock", "show", "MUG-01", "--seller", "acme"])
+    assert result.exit_code == 0, result.output
+    retry_at = now + timedelta(seconds=60)
+    assert "ACME-MUG-01-FBM" in result.output and "last pushed never  (changed, but refused: see below)" in result.output
+    assert "refused (4000001): The SKU ACME-MUG-01-FBM does not exist in the seller's catalogue.\n" in result.output
+    assert (f"4 refused at {now:%Y-%m-%d %H:%M:%S}Z, attempt 1; next try after {retry_at:%Y-%m-%d %H:%M:%S}Z, "
+            "or at once when the number changes\n") in result.output
+    by_platform_sku = CliRunner().invoke(main, ["stock", "show", "ACME-MUG-01-FBM", "--seller", "acme"])
+    assert by_platform_sku.exit_code == 0, by_platform_sku.output
+    assert by_platform_sku.output.startswith("acme  MUG-01 (platform SKU ACME-MUG-01-FBM)\n")
+    assert by_platform_sku.output.split("\n", 1)[1] == result.output.split("\n", 1)[1]
+
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG-01", on_hand=6,
+                                                      as_of=now + timedelta(seconds=1))], now + timedelta(seconds=1))
+    changed = CliRunner().invoke(main, ["stock", "show", "MUG-01", "--seller", "acme"])
+    assert "(changed: pushed at the next sync)" in changed.output
+    assert "the number or listing id has changed since: pushed at the next sync" in changed.output

@@ -28,3 +28,29 @@ def test_metrics_expose_orders_holds_events_calls_and_throttles(store):
     assert 'orderhub_api_calls_total{operation="getOrders",platform="amazon"} 2.0' in text
     assert 'orderhub_api_throttled_total{operation="getOrderItems",platform="amazon"} 1.0' in text
     assert 'orderhub_queue_depth{queue="ingest"}' in text
+
+
+def test_stock_refused_counts_listings_refused_now_by_platform_and_reason(store):
+    from datetime import UTC, datetime
+
+    from pipeline.ports import PushOutcome, StockPush
+    from pipeline.stock_refusals import clear_refusals, record_refusals
+
+    now = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+
+    def refuse(seller, shop, platform, skus, code):
+        refused = {sku: (StockPush(sku, 3), PushOutcome(sku, False, "refused", code)) for sku in skus}
+        record_refusals(store.redis, store.prefix, seller, shop, platform, refused, {}, now)
+
+    refuse("acme", "acme-amazon-us", "amazon", ["MUG", "LAMP"], "4000001")
+    refuse("globex", "globex-amazon-de", "amazon", ["RUG"], "4000001")
+    refuse("acme", "acme-tiktok-us", "tiktok", ["1729"], "12052557")
+    refuse("acme", "acme-temu-us", "temu", ["5010"], "")
+    clear_refusals(store.redis, store.prefix, "acme", "acme-temu-us", ["5010"])  # accepted since
+    registry = CollectorRegistry()
+    registry.register(RedisCollector(store.redis, store.prefix))
+    text = generate_latest(registry).decode()
+    assert "# TYPE orderhub_stock_refused gauge" in text
+    assert 'orderhub_stock_refused{platform="amazon",reason="4000001"} 3.0' in text
+    assert 'orderhub_stock_refused{platform="tiktok",reason="12052557"} 1.0' in text
+    assert 'platform="temu"' not in text

@@ -27,6 +27,7 @@ from connectors.fanout import each
 from connectors.fields import Doc
 from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
 from connectors.listed import unlisted_pages
+from connectors.listings import NO_LISTING_ID
 from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
 from orderhub.logs import register_secret
@@ -231,7 +232,7 @@ class AliExpressClient:
     # -- pushes ------------------------------------------------------------------------------
 
     def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
-        outcomes = [PushOutcome(p.platform_sku, False, "no AliExpress product id in the SKU map")
+        outcomes = [PushOutcome(p.platform_sku, False, "no AliExpress product id in the SKU map", NO_LISTING_ID)
                     for p in pushes if p.listing_id is None]
         for call in batches([p for p in pushes if p.listing_id is not None]):
             body = [{"product_id": int(pid) if pid.isdigit() else pid,
@@ -241,12 +242,16 @@ class AliExpressClient:
             try:
                 result = self._call(STOCK_UPDATE, {"mutiple_product_update_list": body})
             except NeedsReview as exc:  # the whole call refused: every SKU in it says why
-                outcomes.extend(PushOutcome(p.platform_sku, False, str(exc)) for _, chunk in call for p in chunk)
+                outcomes.extend(PushOutcome(p.platform_sku, False, str(exc), exc.code)
+                                for _, chunk in call for p in chunk)
                 continue
-            failed = {(str(f.get("product_id")), str(f.get("sku_code"))): str(f.get("error_message", ""))
+            failed = {(str(f.get("product_id")), str(f.get("sku_code"))): f
                       for f in result.get("update_failed_list") or []}
-            outcomes.extend(PushOutcome(p.platform_sku, (pid, p.platform_sku) not in failed,
-                                        failed.get((pid, p.platform_sku), "")) for pid, chunk in call for p in chunk)
+            for pid, chunk in call:
+                for p in chunk:
+                    why = failed.get((pid, p.platform_sku))
+                    outcomes.append(PushOutcome(p.platform_sku, True) if why is None else PushOutcome(
+                        p.platform_sku, False, str(why.get("error_message") or ""), str(why.get("error_code") or "")))
         return outcomes
 
     def push_tracking(self, push: TrackingPush) -> PushOutcome:

@@ -226,8 +226,10 @@ class AmazonClient:
                              f"/listings/2021-08-01/items/{self.seller_id}/{requests.utils.quote(push.platform_sku, safe='')}",
                              params={"marketplaceIds": self.marketplace}, json=body)
             accepted = reply.get("status") == "ACCEPTED"
-            issues = "; ".join(str(i.get("message", "")) for i in reply.get("issues", []) if i.get("severity") == "ERROR")
-            outcomes.append(PushOutcome(push.platform_sku, accepted, issues))
+            errors = [i for i in reply.get("issues", []) if i.get("severity") == "ERROR"]
+            issues = "; ".join(str(i.get("message", "")) for i in errors)
+            code = str(errors[0].get("code") or "") if errors else ("" if accepted else str(reply.get("status") or ""))
+            outcomes.append(PushOutcome(push.platform_sku, accepted, issues, code))
         return outcomes
 
     def push_tracking(self, push: TrackingPush) -> PushOutcome:

@@ -288,14 +288,16 @@ class SheinClient:
                     {"skuCode": code, "warehouseCode": warehouse, "saleInventory": max(0, p.quantity)}
                     for code, p in zip(codes, batch, strict=True)]}) or {}
             succeeded = {str(s.get("skuCode")) for s in info.get("successList") or []}
-            failed = {str(f.get("skuCode")): f"{f.get('code', '')} {f.get('reason', '')}".strip()
-                      for f in info.get("failedList") or []}
+            failed = {str(f.get("skuCode")): f for f in info.get("failedList") or []}
             for code, push in zip(codes, batch, strict=True):
                 if code in failed:
-                    outcomes.append(PushOutcome(push.platform_sku, False, failed[code]))
+                    why = failed[code]
+                    message = f"{why.get('code', '')} {why.get('reason', '')}".strip()
+                    outcomes.append(PushOutcome(push.platform_sku, False, message, str(why.get("code") or "")))
+                elif code in succeeded:
+                    outcomes.append(PushOutcome(push.platform_sku, True))
                 else:
-                    outcomes.append(PushOutcome(push.platform_sku, code in succeeded,
-                                                "" if code in succeeded else "not in SHEIN's reply"))
+                    outcomes.append(PushOutcome(push.platform_sku, False, "not in SHEIN's reply", "not_in_reply"))
         return outcomes
 
     def stock_levels(self, platform_skus: Sequence[str]) -> dict[str, int]:

@@ -193,7 +193,7 @@ class TemuClient:
                 self.call("bg.local.goods.stock.edit", goodsId=goods_id, stockType=0, skuStockTargetList=targets,
                           requestUniqueKey=key)
             except NeedsReview as refused:
-                outcomes.extend(PushOutcome(p.platform_sku, False, str(refused)) for p in group)
+                outcomes.extend(PushOutcome(p.platform_sku, False, str(refused), refused.code) for p in group)
             else:
                 outcomes.extend(PushOutcome(p.platform_sku, True) for p in group)
         return outcomes

@@ -171,9 +171,11 @@ class TikTokClient:
                              for p in group]}
             data = self._call("updateInventory", "POST", f"/product/202309/products/{product_id}/inventory/update",
                               body=body)
-            failed = {str((e.get("detail") or {}).get("sku_id")): str(e.get("message", "")) for e in data.get("errors", [])}
-            outcomes.extend(PushOutcome(p.platform_sku, p.platform_sku not in failed, failed.get(p.platform_sku, ""))
-                            for p in group)
+            failed = {str((e.get("detail") or {}).get("sku_id")): e for e in data.get("errors", [])}
+            for p in group:
+                why = failed.get(p.platform_sku)
+                outcomes.append(PushOutcome(p.platform_sku, True) if why is None else PushOutcome(
+                    p.platform_sku, False, str(why.get("message", "")), str(why.get("code") or "")))
         return outcomes
 
     def shipping_provider_id(self, delivery_option_id: str, carrier: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import orjson
+import pytest
 
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
@@ -69,3 +70,21 @@ def test_tiktok_tracking_names_every_unit_and_stock_is_per_product(store, redis_
         (too_many,) = client.push_stock([StockPush(raw_item["sku_id"], 150_000, listing_id=raw_item["product_id"])])
         assert too_many.accepted  # clamped to TikTok's 99,999 before sending
         assert [p["accepted"] for p in emulator.pushed("stock")] == [True, True]
+
+
+REFUSAL_CODES = {"amazon": "4000001", "tiktok": "12052557", "temu": "3000000", "shein": "msc-update-stock-001",
+                 "aliexpress": "SKU_NOT_EXIST"}
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_a_refused_stock_push_carries_the_platforms_own_error_code(platform, redis_client, prefix):
+    """A SKU the platform does not have, under a listing it does: refused, with the code the platform
+    answered (the reason a refusal is recorded and counted by)."""
+    harness = HARNESSES[platform]
+    with harness.emulator(orders=0) as emulator:
+        shop, secrets = harness.shop(emulator)
+        client = PLATFORMS[platform].client(shop, secrets, RateLimiter(redis_client, prefix))
+        listing_id = emulator.stock_listings()[0]["listing_id"]
+        (outcome,) = client.push_stock([StockPush("GHOST-SKU-1", 3, listing_id=listing_id)])
+        assert not outcome.accepted and outcome.message
+        assert outcome.code == REFUSAL_CODES[platform]

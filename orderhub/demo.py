@@ -125,6 +125,10 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
                ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="5", ORDERHUB_STOCK_SECONDS="5",
                REDIS_URL=url)
     celery = str(Path(sys.executable).parent / "celery")
+    # Beat remembers when each entry last ran; a schedule left by an earlier demo would fire every
+    # shop's sync at once, before the warehouses' stock is known, and hold orders for want of it.
+    for stale in home.glob("demo-beat-schedule*"):
+        stale.unlink()
     procs = [
         _start([celery, "-A", "workers", "worker", "-Q", ",".join(QUEUES), "-c", "2", "-n", f"{prefix}@%h",
                 "--without-gossip", "--without-mingle", "-l", "warning"], env, home / "demo-worker.log"),

@@ -398,8 +398,8 @@ def stock_show(sku: str, seller: str | None) -> None:
                                 f"last pushed {last}{flag}")
                 if refusal is not None and p.changed:  # unchanged: the platform shows it; the next sync forgets it
                     listings.extend(f"      {line}" for line in refusal.explain(push, now))
-        if not rows and not listings:
-            continue
+        if not rows and not _named(cfg, sku):
+            continue  # no warehouse holds it and the seller's map never names it: not this seller's SKU
         found = True
         click.echo(f"{cfg.seller}  {sku}" + (f" (platform SKU {asked})" if asked != sku else ""))
         click.echo("  warehouses:")
@@ -411,13 +411,21 @@ def stock_show(sku: str, seller: str | None) -> None:
         sys.exit(1)
 
 
-def _seller_sku(cfg, sku: str) -> str:
-    """A platform SKU the seller's map names explicitly stands for its seller SKU (what ops see in a
-    platform's refusal is the platform SKU); anything else is taken as a seller SKU."""
+def _explicit_skus(cfg) -> dict[str, str]:
     explicit = dict(cfg.sku_map.skus)
     for mapping in cfg.sku_map.platforms.values():
         explicit.update(mapping)
-    return explicit.get(sku, sku)
+    return explicit
+
+
+def _seller_sku(cfg, sku: str) -> str:
+    """A platform SKU the seller's map names explicitly stands for its seller SKU (what ops see in a
+    platform's refusal is the platform SKU); anything else is taken as a seller SKU."""
+    return _explicit_skus(cfg).get(sku, sku)
+
+
+def _named(cfg, seller_sku: str) -> bool:
+    return seller_sku in _explicit_skus(cfg).values()
 
 
 @main.command("demo")

@@ -17,9 +17,7 @@ def test_metrics_expose_orders_holds_events_calls_and_throttles(store):
     limiter.acquire("amazon", "A1", "getOrders", Limit(100, 100))
     limiter.acquire("amazon", "A1", "getOrders", Limit(100, 100))
     limiter.block("amazon", "A1", "getOrderItems", 0.01)
-    registry = CollectorRegistry()
-    registry.register(RedisCollector(store.redis, store.prefix))
-    text = generate_latest(registry).decode()
+    text = _scrape(store)
     assert 'orderhub_orders{platform="amazon",seller="acme",status="READY"} 3.0' in text
     assert 'orderhub_orders_held{reason="UNKNOWN_SKU",seller="acme"} 1.0' in text
     assert 'orderhub_order_events_total{event="received",seller="acme"} 3.0' in text
@@ -47,10 +45,15 @@ def test_stock_refused_counts_listings_refused_now_by_platform_and_reason(store)
     refuse("acme", "acme-tiktok-us", "tiktok", ["1729"], "12052557")
     refuse("acme", "acme-temu-us", "temu", ["5010"], "")
     clear_refusals(store.redis, store.prefix, "acme", "acme-temu-us", ["5010"])  # accepted since
-    registry = CollectorRegistry()
-    registry.register(RedisCollector(store.redis, store.prefix))
-    text = generate_latest(registry).decode()
+    text = _scrape(store)
     assert "# TYPE orderhub_stock_refused gauge" in text
     assert 'orderhub_stock_refused{platform="amazon",reason="4000001"} 3.0' in text
     assert 'orderhub_stock_refused{platform="tiktok",reason="12052557"} 1.0' in text
     assert 'platform="temu"' not in text
+
+
+def _scrape(store) -> str:
+    """What Prometheus reads from the exporter at one scrape."""
+    registry = CollectorRegistry()
+    registry.register(RedisCollector(store.redis, store.prefix))
+    return generate_latest(registry).decode()

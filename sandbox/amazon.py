@@ -1,7 +1,8 @@
 """Amazon SP-API emulator: LWA tokens, Restricted Data Tokens, Orders v0, listings stock, shipping.
 
 Behaviour follows shared/reference/platforms.md §1: 403 (never 401) for bad access tokens, the
-2-minute rule on ``*Before``, opaque NextTokens carrying only themselves and MarketplaceIds,
+2-minute rule on ``*Before``, opaque NextTokens that carry their own query (filters sent beside one
+are ignored),
 token buckets per (seller, operation) answering 429 QuotaExceeded, and the rate-limit and
 request-id headers on every 2xx/400/404. Pushes live in ``sandbox.amazon_push``.
 """
@@ -245,9 +246,8 @@ class AmazonEmulator(Emulator):
             return invalid(f"Invalid MarketplaceIds: {','.join(marketplaces)}")
         token = request.arg("NextToken")
         if token is not None:
-            others = set(request.query) - {"NextToken", "MarketplaceIds"}
-            if others:
-                return invalid(f"NextToken cannot be combined with {', '.join(sorted(others))}.")
+            # The token carries the query it was issued for; filters sent beside it (the first request
+            # repeated, as python-amazon-sp-api's load_all_pages and many clients do) change nothing.
             query = self._decode_token(token, grant.seller_id, "orders")
             if query is None:
                 return invalid(message=BAD_NEXT_TOKEN)

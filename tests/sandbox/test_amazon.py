@@ -80,15 +80,24 @@ def test_paging_covers_every_order_exactly_once(amazon):
     assert updates == sorted(updates), "sorted by LastUpdateDate"
 
 
-def test_next_token_is_opaque_alone_and_checked(amazon):
+def test_next_token_is_opaque_checked_and_keeps_its_own_filters(amazon):
+    """Orders v0 getOrders: NextToken is "a string token returned in the response of your previous
+    request" (amzn/selling-partner-api-models, models/orders-api-model/ordersV0.json), and nothing there
+    forbids other parameters beside it. Clients repeat the first request's filters with the token
+    (python-amazon-sp-api's load_all_pages; jlevers/selling-partner-api issue #459: "send the exact same
+    request again and add the NextToken"), so the next page must come back, not a 400."""
     client = AmazonClient(amazon)
     first = client.get("/orders/v0/orders", MarketplaceIds=US_MARKETPLACE, CreatedAfter="2024-01-01T00:00:00Z",
                        MaxResultsPerPage=3).json()["payload"]
     token = first["NextToken"]
     assert "CreatedBefore" in first
-    mixed = client.get("/orders/v0/orders", MarketplaceIds=US_MARKETPLACE, NextToken=token,
-                       CreatedAfter="2024-01-01T00:00:00Z")
-    assert mixed.status_code == 400 and mixed.json()["errors"][0]["code"] == "InvalidInput"
+    alone = client.get("/orders/v0/orders", MarketplaceIds=US_MARKETPLACE, NextToken=token)
+    repeated = client.get("/orders/v0/orders", MarketplaceIds=US_MARKETPLACE, NextToken=token,
+                          CreatedAfter="2024-01-01T00:00:00Z", MaxResultsPerPage=3)
+    assert alone.status_code == repeated.status_code == 200, repeated.text
+    ids = [o["AmazonOrderId"] for o in repeated.json()["payload"]["Orders"]]
+    assert ids == [o["AmazonOrderId"] for o in alone.json()["payload"]["Orders"]]
+    assert ids and not set(ids) & {o["AmazonOrderId"] for o in first["Orders"]}
     garbled = client.get("/orders/v0/orders", MarketplaceIds=US_MARKETPLACE, NextToken=token[:-6] + "%2B%2F")
     assert garbled.status_code == 400
     assert garbled.json()["errors"][0]["message"].startswith("We could not decode your NextToken")

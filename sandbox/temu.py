@@ -72,6 +72,7 @@ E_THROTTLED = (4000004, "RATE_LIMIT_EXCEED_EXCEPTION")
 E_SYSTEM = (4000000, "SYSTEM_EXCEPTION")
 E_BUSINESS = 2000000
 E_MS_TIMESTAMP = (140020014, "requires a second level timestamp")
+E_STILL_PRICING = (140020008, "Some amount fields are still undergoing system calculation. Please try again later.")
 
 
 def render_value(value: Any) -> str:
@@ -109,16 +110,19 @@ class TemuEmulator(Emulator):
     def __init__(self, shops: tuple[TemuCredentials, ...] = TEMU_DEMO_SHOPS, *,
                  timestamp_tolerance: int | None = 300, delivered_after: timedelta = timedelta(days=3),
                  throttle_status: int = 200, catalogue: tuple[CatalogueItem, ...] | None = None,
-                 **settings: Any) -> None:
+                 pricing_delay: timedelta = timedelta(0), **settings: Any) -> None:
         """``delivered_after``: when a shipped order turns DELIVERED (5), since TEMU reports delivery and
         the neutral generator does not. ``throttle_status``: the HTTP status of a 4000004 answer, not
         documented (§3.4 assumes 200). ``catalogue``: the goods and skus stock edits accept (default
-        ``world.CATALOGUE``)."""
+        ``world.CATALOGUE``). ``pricing_delay``: how long after an order is placed TEMU is still
+        calculating its amounts and ``bg.order.amount.query`` answers 140020008 (default none: priced at once;
+        how long it really takes is not published)."""
         self.shops = {s.access_token: s for s in shops}
         self.malls = {s.mall_id: s for s in shops}
         self._by_country = {country: s for s in shops for country in s.countries}
         self.timestamp_tolerance, self.delivered_after = timestamp_tolerance, delivered_after
         self.throttle_status = throttle_status
+        self.pricing_delay = pricing_delay
         self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue,
                                      lambda item: sku_id(item.sku), lambda item: goods_id(item.family))
         self.stock: dict[tuple[str, str], int] = {}  # (mall_id, sku id) -> stock
@@ -375,10 +379,14 @@ class TemuEmulator(Emulator):
         return envelope(render_shipping_info(seen.state.address, masked), now=now)
 
     def _amount(self, request: Request) -> Response:
+        """Refused with 140020008 while the order is younger than ``pricing_delay`` (still being priced)."""
         found = self._one_order(request)
         if isinstance(found, Response):
             return found
-        return envelope(render_amount(found[0]), now=self.clock.now())
+        order, now = found[0], self.clock.now()
+        if now < order.created_at + self.pricing_delay:
+            return self.error(E_STILL_PRICING)
+        return envelope(render_amount(order), now=now)
 
     # --- webhooks ------------------------------------------------------------------------------
     def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:

@@ -194,25 +194,36 @@ def money(value: Decimal, currency: str) -> dict[str, Any]:
 
 
 def render_amount(order: GeneratedOrder) -> dict[str, Any]:
-    """``bg.order.amount.query``: parent totals and one entry per child.
+    """``bg.order.amount.query`` ``result``, in the published shape: ``parentOrderMap`` (parent totals),
+    ``orderList`` (one row per child order) and ``warning`` (strings).
 
-    ``taxTotal`` is the tax charged on top of the base prices (US sales tax); in VAT markets the
-    base price already includes VAT and ``taxTotal`` is 0 [INFERRED: the split is not documented].
+    The parent totals keep TEMU's published identities: customerPaid = retailPriceTotal +
+    shippingAmountTotal + taxTotal - refundsTotal + signOnDelivery - totalDiscount, and estimatedRevenue
+    = basePriceTotal + shippingAmountTotal - estimatedRevenueDeduction + signOnDelivery. The buyer never
+    buys signature on delivery here, so ``signOnDelivery`` is null as TEMU documents. ``taxTotal`` is
+    the tax charged on top of the base prices (US sales tax); in VAT markets the base price already
+    includes VAT and ``taxTotal`` is 0 [INFERRED: the split is not documented].
     """
     currency = order.currency
     included = MARKETS[order.country].tax_included
     added_tax = Decimal(0) if included else order.tax_total()
     zero = money(Decimal(0), currency)
     parent = {
+        "parentOrderSn": parent_order_sn(order),
         "basePriceTotal": money(order.subtotal(), currency),
+        "retailPriceTotal": money(order.subtotal(), currency),
         "shippingAmountTotal": money(order.shipping_fee, currency),
         "retailPriceTotalTaxIncl": money(order.subtotal() + added_tax, currency),
         "retailPriceTotalTaxExcl": money(order.subtotal() - (order.tax_total() if included else 0), currency),
         "taxTotal": money(added_tax, currency),
         "discountFromSeller": zero,
         "discountFromTEMU": zero,
+        "totalDiscount": zero,
+        "refundsTotal": zero,
         "customerPaid": money(order.total(), currency),
+        "estimatedRevenueDeduction": zero,
         "estimatedRevenue": money(order.subtotal() + order.shipping_fee, currency),
+        "signOnDelivery": None,
     }
     children = []
     for line in order.lines:
@@ -223,11 +234,14 @@ def render_amount(order: GeneratedOrder) -> dict[str, Any]:
             "quantity": line.quantity,
             "unitBasePrice": money(line.unit_price, currency),
             "basePrice": money(line.unit_price * line.quantity, currency),
+            "unitRetailPrice": money(line.unit_price, currency),
             "unitRetailPriceVatIncl": money(incl, currency),
             "unitRetailPriceVatExcl": money(excl, currency),
             "productTaxAmount": money(line.unit_tax * line.quantity, currency),
+            "discountFromSeller": zero,
+            "discountFromTEMU": zero,
         })
-    return {"parentOrderSn": parent_order_sn(order), "parentOrderAmount": parent, "orderAmountList": children}
+    return {"parentOrderMap": parent, "orderList": children, "warning": []}
 
 
 def render_shipping_info(address: Address, masked_phone: bool) -> dict[str, Any]:

@@ -42,6 +42,7 @@ THROTTLED_CODE = 4000004
 RETRYABLE_CODES = {4000000}
 AUTH_CODES = {3000001, 5000000} | set(range(3000025, 3000035))
 TRACKING_USED_CODE = 2000101  # [INFERRED]: "a tracking number can be used successfully only once"
+STILL_PRICING_CODE = "140020008"  # bg.order.amount.query: "amount fields are still undergoing system calculation"
 
 
 def render_value(value: Any) -> str:
@@ -138,7 +139,10 @@ class TemuClient:
                   "sortby": "updateTime"}
         walks = steady_walks(lambda totals: self._walk(window, totals), _parent_sn, max_walks=MAX_WALKS,
                              what="temu bg.order.list.v2.get")
-        yield from unlisted_pages(walks, _parent_sn, listed, lambda rows: each(self._bundle, rows))
+        unpriced: set[str] = set()
+        priced_only = _PricedOnly(listed, unpriced) if listed is not None else None
+        yield from unlisted_pages(walks, _parent_sn, priced_only, lambda rows: each(
+            lambda row: self._bundle(row, unpriced), rows))
 
     def _walk(self, window: dict[str, Any], totals: set[int]) -> Iterator[list[dict[str, Any]]]:
         seen: set[str] = set()
@@ -158,15 +162,24 @@ class TemuClient:
 
         yield from numbered_pages(fetch, page_size=PAGE_SIZE, what="temu bg.order.list.v2.get")
 
-    def _bundle(self, item: dict[str, Any]) -> RawBundle:
-        """`{"order", "shipping", "amount"}`; shipping stays null while PENDING (TEMU refuses it then)."""
+    def _bundle(self, item: dict[str, Any], unpriced: set[str] | None = None) -> RawBundle:
+        """`{"order", "shipping", "amount"}`; shipping stays null while PENDING (TEMU refuses it then),
+        amount stays null while TEMU is still calculating it (140020008), and the order is noted in
+        `unpriced` so that its list row is not remembered: the next sync that lists it asks again."""
         sn = _parent_sn(item)
         parent = item.get("parentOrderMap") if isinstance(item, dict) else None
         if not sn:
             return {"order": item, "shipping": None, "amount": None}
         status = parent.get("parentOrderStatus") if isinstance(parent, dict) else None
         shipping = None if status == PENDING else self.call("bg.order.shippinginfo.v2.get", parentOrderSn=sn)
-        amount = self.call("bg.order.amount.query", parentOrderSn=sn)
+        try:
+            amount = self.call("bg.order.amount.query", parentOrderSn=sn)
+        except NeedsReview as refused:
+            if refused.code != STILL_PRICING_CODE:
+                raise
+            amount = None
+            if unpriced is not None:
+                unpriced.add(sn)
         return {"order": item, "shipping": shipping, "amount": amount}
 
     def fetch_order(self, external_id: str) -> RawBundle:
@@ -247,6 +260,20 @@ class TemuClient:
         order = self.fetch_order(push.external_id)["order"]
         status = {c.get("orderSn"): c.get("orderStatus") for c in order.get("orderList", []) if isinstance(c, dict)}
         return all(status.get(item.line_id) in (4, 5, 41, 51) for item in push.items)
+
+
+class _PricedOnly:
+    """`ListedRows` that does not remember the rows of orders whose amounts were still being calculated,
+    so a later sync listing them makes the amount call again instead of skipping them as stored whole."""
+
+    def __init__(self, listed: ListedRows, unpriced: set[str]) -> None:
+        self._listed, self._unpriced = listed, unpriced
+
+    def known(self, rows: Mapping[str, Any]) -> set[str]:
+        return self._listed.known(rows)
+
+    def remember(self, rows: Mapping[str, Any]) -> None:
+        self._listed.remember({sn: row for sn, row in rows.items() if sn not in self._unpriced})
 
 
 def _refusal_code(refused: NeedsReview) -> str:

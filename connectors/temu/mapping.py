@@ -1,9 +1,10 @@
 """TEMU raw bundle → canonical Order. Pure: no I/O, one typed error naming the field path.
 
 Bundle: {"order": {parentOrderMap, orderList}, "shipping": shippinginfo result | null,
-"amount": amount-query result | null}. Quirks undone here: numeric statuses, unix seconds, money
-as integer minor units, one child orderSn per SKU (the line), `skuId` on LOCAL malls but
-`productList[].productSkuId` on SEMI malls, and the country given by name in `regionName1`.
+"amount": amount-query result {parentOrderMap, orderList, warning} | null}. Quirks undone here:
+numeric statuses, unix seconds, money as integer minor units, one child orderSn per SKU (the line),
+`skuId` on LOCAL malls but `productList[].productSkuId` on SEMI malls, and the country given by name
+in `regionName1`. A null amount (TEMU still calculating it) maps to no prices at all, never to zero.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ PLATFORM_FULFILLED = "fulfillByCooperativeWarehouse"  # TEMU's partner warehouse
 COUNTRIES = {"United States": "US", "United Kingdom": "GB", "Germany": "DE", "France": "FR", "Japan": "JP",
              "Mexico": "MX", "Spain": "ES", "Italy": "IT", "Canada": "CA", "Australia": "AU",
              "Netherlands": "NL", "Poland": "PL", "Belgium": "BE", "Austria": "AT", "Ireland": "IE"}
+# Only for an order whose amounts are not calculated yet: the currency it will be priced in, from where
+# it ships. regionId 211 is the USA (TEMU's order list doc); other region ids are not published.
+REGION_COUNTRY = {211: "US"}
+COUNTRY_CURRENCY = {"US": "USD", "GB": "GBP", "JP": "JPY", "MX": "MXN", "CA": "CAD", "AU": "AUD", "PL": "PLN",
+                    **dict.fromkeys(("DE", "FR", "ES", "IT", "NL", "BE", "AT", "IE"), "EUR")}
 
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
@@ -67,9 +73,9 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     raw_status = parent.parentOrderStatus
     if raw_status not in STATUS:
         raise MappingError("order.parentOrderMap.parentOrderStatus", f"unknown status {raw_status!r}")
-    parent_amount = bundle.amount.parentOrderAmount
-    currency = parent_amount.customerPaid.currency
-    rows = _amount_rows(bundle.amount)
+    amount = bundle.amount
+    currency = amount.parentOrderMap.customerPaid.currency if amount else _unpriced_currency(parent, bundle.shipping)
+    rows = _amount_rows(amount) if amount else {}
     return canonical_order(
         shop, str(parent.parentOrderSn),
         platform_status=STATUS_NAMES[raw_status],
@@ -82,7 +88,7 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
         currency=currency,
         lines=tuple(_line(i, child, rows, currency) for i, child in enumerate(children)),
         ship_to=_address(bundle.shipping),
-        totals=_totals(parent_amount, currency),
+        totals=_totals(amount.parentOrderMap, currency) if amount else None,
     )
 
 
@@ -101,16 +107,25 @@ def _money(value: wire.Money, currency: str, path: str) -> Money:
         raise MappingError(f"{path}.amount", exc.message) from None
 
 
+def _unpriced_currency(parent: wire.Parent, shipping: wire.Shipping | None) -> str:
+    """The currency of an order TEMU has not priced yet (140020008): the ship-to country's, else the region's."""
+    country = COUNTRIES.get(shipping.regionName1) if shipping is not None else None
+    country = country or REGION_COUNTRY.get(parent.regionId or 0)
+    if country is None or country not in COUNTRY_CURRENCY:
+        raise MappingError("amount", "null (still being calculated) and no known country to tell the currency")
+    return COUNTRY_CURRENCY[country]
+
+
 def _amount_rows(amount: wire.Amount) -> dict[str, tuple[int, wire.ChildAmount]]:
     """Each child's row of the amount document (with its index, for error paths), by its orderSn."""
-    return {str(row.orderSn): (i, row) for i, row in enumerate(amount.orderAmountList)}
+    return {str(row.orderSn): (i, row) for i, row in enumerate(amount.orderList)}
 
 
 def _unit_price(rows: dict[str, tuple[int, wire.ChildAmount]], sn: str, currency: str) -> Money | None:
     if sn not in rows:
         return None
     i, row = rows[sn]
-    path = f"amount.orderAmountList[{i}].unitBasePrice"
+    path = f"amount.orderList[{i}].unitBasePrice"
     if row.unitBasePrice is None:
         raise MappingError(path, "missing")
     return _money(row.unitBasePrice, currency, path)
@@ -151,7 +166,7 @@ def _line(i: int, child: wire.Child, rows: dict[str, tuple[int, wire.ChildAmount
 def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
     def field(name: str) -> Money:
         value = getattr(parent, name)
-        return Money.zero(currency) if value is None else _money(value, currency, f"amount.parentOrderAmount.{name}")
+        return Money.zero(currency) if value is None else _money(value, currency, f"amount.parentOrderMap.{name}")
 
     return Totals(items=field("basePriceTotal"), shipping=field("shippingAmountTotal"), tax=field("taxTotal"),
                   discount=field("discountFromSeller") + field("discountFromTEMU"), total=field("customerPaid"))

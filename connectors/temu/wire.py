@@ -13,6 +13,8 @@ from connectors.fields import Id, Text
 
 
 class Money(msgspec.Struct, gc=False):
+    """TEMU's `{currency, amount}`: `amount` is a LONG of the currency's minor units (docs/platforms/temu.md)."""
+
     currency: Text
     amount: int  # minor units: USD 1999 is 19.99, JPY 1980 is 1980
 
@@ -43,6 +45,7 @@ class Parent(msgspec.Struct, gc=False):
     parentOrderTime: int
     updateTime: int
     expectShipLatestTime: int | None = None
+    regionId: int | None = None  # the currency's only hint while the amounts are still being calculated
 
 
 class Order(msgspec.Struct, gc=False):
@@ -51,11 +54,15 @@ class Order(msgspec.Struct, gc=False):
 
 
 class ChildAmount(msgspec.Struct, gc=False):
+    """One `result.orderList[]` row of bg.order.amount.query: a child order's money."""
+
     orderSn: Id
     unitBasePrice: Money | None = None
 
 
 class ParentAmount(msgspec.Struct, gc=False):
+    """`result.parentOrderMap` of bg.order.amount.query (not the order list's parentOrderMap)."""
+
     customerPaid: Money
     basePriceTotal: Money | None = None
     shippingAmountTotal: Money | None = None
@@ -65,8 +72,11 @@ class ParentAmount(msgspec.Struct, gc=False):
 
 
 class Amount(msgspec.Struct, gc=False):
-    parentOrderAmount: ParentAmount
-    orderAmountList: list[ChildAmount]
+    """`result` of bg.order.amount.query: parent totals, one row per child, and TEMU's warnings."""
+
+    parentOrderMap: ParentAmount
+    orderList: list[ChildAmount]
+    warning: list[str] | None = None
 
 
 class Shipping(msgspec.Struct, gc=False):
@@ -85,5 +95,5 @@ class Shipping(msgspec.Struct, gc=False):
 
 class Bundle(msgspec.Struct, gc=False):
     order: Order
-    amount: Amount
+    amount: Amount | None = None  # null while TEMU is still calculating the amounts (140020008)
     shipping: Shipping | None = None  # not fetched while PENDING

@@ -82,10 +82,61 @@ def test_masked_phone_makes_the_address_incomplete():
     assert address.name == "Maria Garcia" and address.line1 == "845 S Figueroa St"
 
 
+AMOUNT_DOC = ("TEMU Partner docs, 'Get order amount api' (bg.order.amount.query), Response Example and Error Codes: "
+              "https://partner-us.temu.com/documentation?menu_code=fb16b05f7a904765aac4af3a24b87d4a"
+              "&sub_menu_code=ba20da993f7d4605909dd49a5c186c21")
+
+
+def test_published_amount_shape_maps_unit_prices_and_totals():
+    """`result.parentOrderMap` + `result.orderList[]` + `result.warning[]`, every money a `{currency, amount}`
+    with `amount` a LONG of minor units (cents for USD). Keys, nesting and number types follow TEMU's
+    published Response Example for bg.order.amount.query ('Get order amount api', partner.temu.com docs,
+    see AMOUNT_DOC); the values are made up, and keep the documented identity customerPaid =
+    retailPriceTotal + shippingAmountTotal + taxTotal - refundsTotal - totalDiscount."""
+    order = temu("published_amount_shape")
+    bottle, skillet = order.lines
+    assert bottle.unit_price == Money(Decimal("19.99"), "USD")
+    assert skillet.unit_price == Money(Decimal("32.99"), "USD")
+    totals = order.totals
+    assert totals.items == Money(Decimal("72.97"), "USD") and totals.shipping == Money(Decimal("5.99"), "USD")
+    assert totals.tax == Money(Decimal("5.97"), "USD") and totals.discount == Money(Decimal("3.00"), "USD")
+    assert totals.total == Money(Decimal("81.93"), "USD")
+
+
+def test_amount_still_being_calculated_maps_without_prices():
+    """TEMU answers bg.order.amount.query with error 140020008 "Some amount fields are still undergoing
+    system calculation. Please try again later." (Error Codes of 'Get order amount api', AMOUNT_DOC); the
+    client then stores the bundle with `"amount": null`. The order maps with no unit price and no totals,
+    never zero, and stays routable: status, lines, SKUs and address are all there."""
+    order = temu("amount_still_calculating")
+    assert order.status is OrderStatus.READY and order.totals is None
+    assert [line.unit_price for line in order.lines] == [None, None]
+    assert [line.platform_sku for line in order.lines] == ["501009876543210", "501009876543211"]
+    assert order.currency == "USD" and order.ship_to.country == "US" and order.ship_to.pii_complete
+
+
+def test_pending_order_without_amount_or_address_takes_the_currency_from_region_211():
+    """No amount (140020008, AMOUNT_DOC) and no address (PENDING): the currency comes from `regionId` 211,
+    which TEMU's bg.order.list.v2.get request parameters document as the USA ("USA - 211")."""
+    order = temu("pending_amount_still_calculating")
+    assert order.status is OrderStatus.PENDING and order.currency == "USD"
+    assert order.totals is None and all(line.unit_price is None for line in order.lines)
+
+
+def test_unpriced_order_with_no_known_country_is_a_mapping_error_not_a_guess():
+    """Only regionId 211 (USA) is published; with no amount (140020008, AMOUNT_DOC) and no address the
+    currency is unknown, so the bundle is a MappingError at `amount` rather than a guessed currency."""
+    raw = bundle("temu", "pending_amount_still_calculating")
+    raw["order"]["parentOrderMap"]["regionId"] = 104
+    with pytest.raises(MappingError) as err:
+        map_order(raw, shop("temu"))
+    assert err.value.path == "amount"
+
+
 @pytest.mark.parametrize(("name", "path"), [
     ("broken_update_time", "order.parentOrderMap.updateTime"),
     ("broken_child_without_goods_id", "order.orderList[1].goodsId"),
-    ("broken_amount_as_decimal", "amount.parentOrderAmount.customerPaid.amount"),
+    ("broken_amount_as_decimal", "amount.parentOrderMap.customerPaid.amount"),
     ("broken_semi_without_sku", "order.orderList[0].productList[0].productSkuId"),
 ])
 def test_broken_bundles_name_the_field_path(name, path):

@@ -135,7 +135,7 @@ def test_address_refused_while_pending_and_money_in_minor_units(temu):
     assert temu.view(order, temu.clock.now()).status == 1
     refused = client.call("bg.order.shippinginfo.v2.get", parentOrderSn=sn)
     assert refused["errorCode"] == 2000000 and "pending" in refused["errorMsg"]
-    amount = client.call("bg.order.amount.query", parentOrderSn=sn)["result"]["parentOrderAmount"]
+    amount = client.call("bg.order.amount.query", parentOrderSn=sn)["result"]["parentOrderMap"]
     paid = amount["customerPaid"]
     assert isinstance(paid["amount"], int)
     expected = order.total() if order.currency == "JPY" else order.total() * 100

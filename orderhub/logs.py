@@ -73,6 +73,24 @@ def redact(value: Any) -> Any:
     return value
 
 
+# The buyer inside a canonical Address; the rest of it (country, region, city, district, postcode) says
+# where an order goes, which is what an operator needs to see to explain a routing hold.
+PERSON_FIELDS = frozenset({"name", "company", "phone", "email", "line1", "line2", "line3"})
+
+
+def redact_order(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A canonical order (as a dict) for people: `redact` everywhere, except that `ship_to` keeps its
+    place fields and masks only the person (name, company, phone, email, street lines)."""
+    masked = {}
+    for key, value in doc.items():
+        if key == "ship_to" and isinstance(value, Mapping):
+            masked[key] = {k: MASK if k in PERSON_FIELDS and v not in (None, "") else redact(v)
+                           for k, v in value.items()}
+        else:
+            masked[key] = MASK if _is_sensitive(key) and value not in (None, "") else redact(value)
+    return masked
+
+
 def _redact_processor(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
     return {k: (MASK if _is_sensitive(k) and v not in (None, "") else redact(v)) for k, v in event.items()}
 

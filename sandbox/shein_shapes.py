@@ -33,7 +33,8 @@ IV = b"space-station-default-iv"[:16]
 PENDING_PROCESSING, PENDING_SHIPMENT, PENDING_SHEIN_SHIPMENT, SHIPPED, DELIVERED = 1, 2, 3, 4, 5
 USER_REFUNDED, REJECTED = 6, 9
 ALL_STATUSES = frozenset(range(1, 10))
-# performanceType is not explained by the reference [INFERRED]: 1 = the seller ships, 2 = SHEIN ships.
+# performanceType's meaning is unverified (docs/platforms/shein.md): the emulator's own choice is 1 on
+# seller-shipped orders, 2 on SHEIN-shipped ones (which are orderStatus 3, the signal Orderhub reads).
 SELLER_PERFORMANCE, SHEIN_PERFORMANCE = 1, 2
 COUNTRY_NAMES = {"US": "United States", "GB": "United Kingdom", "DE": "Germany", "FR": "France",
                  "JP": "Japan", "MX": "Mexico"}

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from connectors.shein import mapping
-from connectors.shein.client import SheinClient, aes_decrypt, verify_webhook
+from connectors.shein.client import SheinClient, aes_decrypt, decode_exact, verify_webhook
 
 ORDER_EVENTS = {"order_push_notice"}
 
@@ -63,6 +63,10 @@ class SheinConnector:
     webhooks: SheinWebhooks = field(default_factory=SheinWebhooks)
     # Workers call client.acknowledge() once a warehouse accepts an order (see pipeline/ports.py).
     acknowledges: bool = True
+
+    def read_payload(self, content: bytes) -> Any:
+        """Platform JSON as the client reads a response body: every float kept as its decimal text."""
+        return decode_exact(content)
 
     def map_raw(self, raw: bytes, shop: Any):
         return mapping.map_raw(raw, shop)

@@ -33,6 +33,7 @@ from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
 from connectors.listed import unlisted_pages
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
+from connectors.shein.mapping import SELLER_SHIPS_STATUSES
 from orderhub.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
@@ -55,8 +56,6 @@ DEFAULT_LIMITS: dict[str, Limit] = {
 AUTH_CODES = {"40001", "40002", "40003", "40004"}
 THROTTLED_CODES = {"42900"}
 RETRYABLE_CODES = {"50000"}
-SELLER_SHIPS_STATUSES = {1, 2}  # pending processing / pending shipment: a warehouse still needs the ship-to
-SHEIN_PERFORMANCE = 2  # performanceType of orders SHEIN ships itself [INFERRED]
 
 
 def signature(key_id: str, secret: str, path: str, timestamp: str, random_key: str) -> str:
@@ -342,12 +341,15 @@ class SheinClient:
 
 
 def needs_ship_to(order: dict[str, Any]) -> bool:
-    """Seller-fulfilled and still to ship: the only orders whose address a warehouse needs."""
+    """Still ours to ship (status 1 or 2): the only orders whose address a warehouse needs.
+
+    performanceType is not consulted: its meaning is unverified, and an order held for review over it
+    must carry its address, so that releasing it is a replay, not another export."""
     try:
         status = int(order.get("orderStatus"))
     except (TypeError, ValueError):
         return False
-    return order.get("performanceType") != SHEIN_PERFORMANCE and status in SELLER_SHIPS_STATUSES
+    return status in SELLER_SHIPS_STATUSES
 
 
 def verify_webhook(app_id: str, app_secret: str, path: str, timestamp: str, sig: str) -> bool:

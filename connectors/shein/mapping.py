@@ -5,6 +5,7 @@ Quirks undone here: one goods row per unit (collapsed per skuCode, every goodsId
 is pushed per goodsId); times are "2025-07-25T17:22:11.000+0800" strings; amounts are SHEIN floats
 that the client kept as their decimal text (never a binary float); countries are English names;
 the detail carries only country/province/city/postCode, the rest comes from the address export.
+Who ships: orderStatus 3 ("pending SHEIN shipment") is SHEIN's; performanceType decides nothing on its own.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pipeline.ports import BundleIdentity, ShopRef
 STATUS = {
     1: OrderStatus.READY,  # pending processing
     2: OrderStatus.READY,  # pending shipment (PARTIALLY_SHIPPED when some goods rows have a waybill)
-    3: OrderStatus.READY,  # pending SHEIN shipment: SHEIN's to ship, recorded as PLATFORM-fulfilled
+    3: OrderStatus.READY,  # pending SHEIN shipment: SHEIN's to ship, the one PLATFORM-fulfilled signal
     4: OrderStatus.SHIPPED,
     5: OrderStatus.DELIVERED,
     6: OrderStatus.CANCELLED,  # user refunded
@@ -35,7 +36,12 @@ STATUS = {
     8: OrderStatus.DELIVERED,  # reported damage: delivered, now a claim, nothing left to ship
     9: OrderStatus.CANCELLED,  # rejected
 }
-SHEIN_PERFORMANCE = 2  # performanceType of orders SHEIN ships itself [INFERRED]
+SHEIN_SHIPS_STATUS = 3
+SELLER_SHIPS_STATUSES = frozenset({1, 2})  # pending processing / pending shipment: ours to ship, if ours at all
+# performanceType: no public source found says what its values mean (docs/platforms/shein.md). It never
+# makes an order SHEIN's to ship: a wrong guess there would silently leave every order unshipped. 1 is
+# what the seller-shipped orders seen carry; any other value on an order still to ship holds it for review.
+SELLER_PERFORMANCE = 1  # [UNVERIFIED]
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 
 
@@ -61,7 +67,10 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     if raw_status not in STATUS:
         raise MappingError("order.orderStatus", f"unknown status {raw_status}")
     currency = order.orderCurrency
-    by_shein = order.performanceType == SHEIN_PERFORMANCE or raw_status == 3
+    by_shein = raw_status == SHEIN_SHIPS_STATUS
+    if raw_status in SELLER_SHIPS_STATUSES and not _seller_performance(order.performanceType):
+        raise MappingError("order.performanceType", f"{str(order.performanceType)[:12]!r} is not a fulfilment "
+                           "type known from a public source: held for review, neither shipped nor ignored")
     lines = _lines(order.orderGoodsInfoList, currency, _shipped_goods(order), STATUS[raw_status])
     status = STATUS[raw_status]
     if raw_status == 2 and any(line.shipped_quantity for line in lines):
@@ -79,6 +88,10 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
         ship_to=_address(order.receiveMsg, bundle.address),
         totals=_totals(order, currency),
     )
+
+
+def _seller_performance(value: Any) -> bool:
+    return type(value) is int and value == SELLER_PERFORMANCE
 
 
 def shein_time(doc: Doc) -> datetime:

@@ -55,7 +55,7 @@ class Order(msgspec.Struct, gc=False):
     orderMsgUpdateTime: IsoTime
     orderGoodsInfoList: list[Goods]
     requestDeliveryTime: IsoTime | None = None
-    performanceType: Any = None
+    performanceType: Any = None  # meaning unverified: read only by mapping's review hold
     packageWaybillList: list[Package] | None = None
     receiveMsg: Summary | None = None
     productTotalPrice: Amount | None = None

@@ -129,3 +129,39 @@ def test_identify_never_raises():
     assert identify({"order": {"orderNo": "GSH1", "orderMsgUpdateTime": "soon"}}).updated_at is None
     assert identify({"nothing": 1}).external_id is None
     assert identify([]).external_id is None
+
+
+def _with(name: str, **order_fields) -> dict:
+    bundle = decode_exact(raw(name))
+    bundle["order"].update(order_fields)
+    return bundle
+
+
+@pytest.mark.parametrize("status", [1, 2])
+@pytest.mark.parametrize("performance", [2, 3, None, "1"])
+def test_an_order_to_ship_with_an_unverified_performance_type_is_held_not_ignored(status, performance):
+    """No public source found says what performanceType's values mean: searched SHEIN's open-platform
+    pages (https://open.sheincorp.com), the public clients easycb/easycb-go shein/model_order.go (the
+    field is an untyped int there) and the Hemi "Shein Get Orders" guide; see docs/platforms/shein.md.
+    Only the value seller-shipped orders carry (1) lets an order still to ship go on."""
+    with pytest.raises(MappingError) as err:
+        map_order(_with("unit_rows_three_of_one_sku", orderStatus=status, performanceType=performance), shop("shein"))
+    assert err.value.path == "order.performanceType" and "held for review" in err.value.message
+
+
+def test_performance_type_never_makes_an_order_the_platforms():
+    """orderStatus 3 is "pending SHEIN shipment" in SHEIN's "Customer Order API" order-list enum; that,
+    not performanceType, is what records an order as SHEIN's to ship."""
+    shipped = map_order(_with("shipped_no_address", performanceType=2), shop("shein"))
+    assert shipped.fulfilled_by is FulfilledBy.SELLER and shipped.status is OrderStatus.SHIPPED
+    ours = map_order(_with("shein_fulfilled", performanceType=1), shop("shein"))
+    assert ours.fulfilled_by is FulfilledBy.PLATFORM
+
+
+def test_the_client_fetches_the_address_of_every_order_still_to_ship():
+    """So an order held over its performanceType is released by a replay, without another export."""
+    from connectors.shein.client import needs_ship_to
+
+    assert needs_ship_to({"orderStatus": 1, "performanceType": 2})
+    assert needs_ship_to({"orderStatus": "2", "performanceType": 1})
+    assert not needs_ship_to({"orderStatus": 3, "performanceType": 1})

@@ -190,10 +190,14 @@ class Transport:
         raise NeedsReview(f"{where} refused the request: {verdict.code} {verdict.message}".strip(), code=verdict.code)
 
 
+def read_json(content: bytes) -> Any:
+    """A response body as the transport reads it (None when empty; ValueError when not JSON). Connectors
+    whose platform sends floats that must stay exact declare a reader of their own (SHEIN)."""
+    return orjson.loads(content) if content else None
+
+
 def _parse(response: requests.Response) -> Any:
-    if not response.content:
-        return None
     try:
-        return orjson.loads(response.content)
+        return read_json(response.content)
     except orjson.JSONDecodeError:
         return None

@@ -224,13 +224,9 @@ def normalize(platform: str, file: Path, seller: str, shop_id: str, pii: bool) -
     except KeyError as exc:
         click.echo(exc.args[0], err=True)
         sys.exit(2)
-    # A connector whose client reads bodies other than as plain JSON declares it (SHEIN keeps floats
-    # as decimal text); every other client parses with orjson in connectors/http.py.
-    # TODO: drop the fallback once PlatformConnector declares read_payload for every platform.
-    read_payload = getattr(connector, "read_payload", orjson.loads)
     raw = file.read_bytes()
     try:
-        bundle = read_payload(raw)
+        bundle = connector.read_payload(raw)
     except ValueError as exc:  # orjson's and json's decode errors are both ValueErrors
         click.echo(f"{file}: not JSON: {exc}", err=True)
         sys.exit(1)

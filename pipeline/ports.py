@@ -139,6 +139,10 @@ class PlatformConnector(Protocol):
     def identify(self, bundle: RawBundle) -> BundleIdentity:
         """Best effort, never raises: the external id and update time of a possibly broken bundle."""
 
+    def read_payload(self, content: bytes) -> Any:
+        """Platform JSON exactly as the client reads a response body (a recorded payload maps as the
+        sync mapped it); ValueError when it is not JSON."""
+
     def client(self, shop: Any, secrets: Mapping[str, str], limiter: Any) -> PlatformClient: ...
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from connectors.aliexpress import mapping
 from connectors.aliexpress.client import AliExpressClient
+from connectors.http import read_json
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class AliExpressConnector:
     # Late-published updates (the sandbox holds some back up to 20 minutes) are re-read half an hour back.
     # Daylight-saving edges need no extra overlap here: the client widens those windows itself.
     overlap: timedelta = timedelta(minutes=30)
+
+    read_payload = staticmethod(read_json)  # the transport's own body reader
 
     def map_raw(self, raw: bytes, shop: Any):
         return mapping.map_raw(raw, shop)

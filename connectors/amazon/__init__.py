@@ -9,6 +9,7 @@ from typing import Any
 
 from connectors.amazon import mapping
 from connectors.amazon.client import AmazonClient
+from connectors.http import read_json
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class AmazonConnector:
     # Amazon publishes some changes minutes after their LastUpdateDate; re-read half an hour back.
     overlap: timedelta = timedelta(minutes=30)
     webhooks: Any = None  # notifications come through SQS/EventBridge, not HTTP pushes
+
+    read_payload = staticmethod(read_json)  # the transport's own body reader
 
     def map_raw(self, raw: bytes, shop: Any):
         return mapping.map_raw(raw, shop)

@@ -15,6 +15,7 @@ import orjson
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from connectors.http import read_json
 from connectors.temu import mapping
 from connectors.temu.client import TemuClient
 
@@ -78,6 +79,8 @@ class TemuConnector:
     # overlap is sized like TikTok's (and covers the sandbox's up-to-20-minute late updates).
     overlap: timedelta = timedelta(minutes=30)
     webhooks: TemuWebhooks = field(default_factory=TemuWebhooks)
+
+    read_payload = staticmethod(read_json)  # the transport's own body reader
 
     def map_raw(self, raw: bytes, shop: Any):
         return mapping.map_raw(raw, shop)

@@ -251,7 +251,7 @@ class TemuClient:
         try:
             self.call("bg.logistics.shipment.v2.confirm", sendType=0, sendRequestList=[package])
         except NeedsReview as refused:
-            if _refusal_code(refused) == str(TRACKING_USED_CODE) and self._already_shipped(push):
+            if refused.code == str(TRACKING_USED_CODE) and self._already_shipped(push):
                 return PushOutcome(push.external_id, True, "already confirmed")
             return PushOutcome(push.external_id, False, str(refused))
         return PushOutcome(push.external_id, True)
@@ -274,12 +274,6 @@ class _PricedOnly:
 
     def remember(self, rows: Mapping[str, Any]) -> None:
         self._listed.remember({sn: row for sn, row in rows.items() if sn not in self._unpriced})
-
-
-def _refusal_code(refused: NeedsReview) -> str:
-    """The platform code in the transport's "... refused the request: <code> <message>"."""
-    after = str(refused).partition("refused the request: ")[2]
-    return after.split(" ", 1)[0]
 
 
 def _parent_sn(item: Any) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from connectors.http import read_json
 from connectors.tiktok import mapping
 from connectors.tiktok.client import TikTokClient, verify_webhook
 
@@ -37,6 +38,8 @@ class TikTokConnector:
     # "Update times may exceed the selected search range due to ongoing data refreshes" (TikTok docs).
     overlap: timedelta = timedelta(minutes=30)
     webhooks: TikTokWebhooks = field(default_factory=TikTokWebhooks)
+
+    read_payload = staticmethod(read_json)  # the transport's own body reader
 
     def map_raw(self, raw: bytes, shop: Any):
         return mapping.map_raw(raw, shop)

@@ -16,7 +16,6 @@ import pytest
 from connectors.aliexpress.mapping import PACIFIC, readings
 from connectors.fields import decode_bundle
 from connectors.registry import PLATFORMS
-from connectors.shein.client import decode_exact
 from connectors.tiktok import wire as tiktok_wire
 from pipeline.errors import MappingError
 from pipeline.sync import stored_bytes
@@ -32,7 +31,7 @@ FIXTURE_BUNDLES = [pytest.param(platform, path, id=f"{platform}-{path.stem}")
 
 @pytest.mark.parametrize(("platform", "path"), FIXTURE_BUNDLES)
 def test_stored_bytes_map_to_the_same_order_as_the_dict(platform, path):
-    bundle = decode_exact(path.read_bytes()) if platform == "shein" else orjson.loads(path.read_bytes())
+    bundle = PLATFORMS[platform].read_payload(path.read_bytes())
     connector = PLATFORMS[platform]
     from_bytes = connector.map_raw(stored_bytes(bundle), shop(platform))
     assert from_bytes == connector.map_order(bundle, shop(platform))

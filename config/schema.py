@@ -55,6 +55,13 @@ class SkuMapConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
             return None
         return reported or platform_sku
 
+    def explicit(self) -> dict[str, str]:
+        """Every platform SKU an entry names, on any platform, with the seller SKU it stands for."""
+        named = dict(self.skus)
+        for mapping in self.platforms.values():
+            named.update(mapping)
+        return named
+
 
 class WarehouseConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     id: str

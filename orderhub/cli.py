@@ -376,7 +376,8 @@ def stock_show(sku: str, seller: str | None) -> None:
     found = False
     asked = sku
     for cfg in _sellers(seller):
-        sku = _seller_sku(cfg, asked)
+        named = cfg.sku_map.explicit()  # what ops see in a platform's refusal is the platform SKU
+        sku = named.get(asked, asked)
         rows = []
         for wh in cfg.warehouses:
             row = ledger.totals(cfg.seller, wh.id).get(sku)
@@ -384,6 +385,8 @@ def stock_show(sku: str, seller: str | None) -> None:
                 available = ledger.view(cfg.seller, [(wh.id, sku)])[(wh.id, sku)]
                 rows.append(f"    {wh.id:<16} on hand {row['on_hand']:>6}  shipped since {row['shipped']:>5}  "
                             f"in doubt {row['in_doubt']:>4}  reserved {row['reserved']:>5}  available {available:>6}")
+        if not rows and sku not in named.values():
+            continue  # no warehouse holds it and the seller's map never names it: not this seller's SKU
         listings = []
         for shop in cfg.shops:
             if not shop.enabled:
@@ -403,8 +406,6 @@ def stock_show(sku: str, seller: str | None) -> None:
                                 f"last pushed {last}{flag}")
                 if refusal is not None and p.changed:  # unchanged: the platform shows it; the next sync forgets it
                     listings.extend(f"      {line}" for line in refusal.explain(push, now))
-        if not rows and not _named(cfg, sku):
-            continue  # no warehouse holds it and the seller's map never names it: not this seller's SKU
         found = True
         click.echo(f"{cfg.seller}  {sku}" + (f" (platform SKU {asked})" if asked != sku else ""))
         click.echo("  warehouses:")
@@ -414,23 +415,6 @@ def stock_show(sku: str, seller: str | None) -> None:
     if not found:
         click.echo(f"no seller knows SKU {asked!r}", err=True)
         sys.exit(1)
-
-
-def _explicit_skus(cfg) -> dict[str, str]:
-    explicit = dict(cfg.sku_map.skus)
-    for mapping in cfg.sku_map.platforms.values():
-        explicit.update(mapping)
-    return explicit
-
-
-def _seller_sku(cfg, sku: str) -> str:
-    """A platform SKU the seller's map names explicitly stands for its seller SKU (what ops see in a
-    platform's refusal is the platform SKU); anything else is taken as a seller SKU."""
-    return _explicit_skus(cfg).get(sku, sku)
-
-
-def _named(cfg, seller_sku: str) -> bool:
-    return seller_sku in _explicit_skus(cfg).values()
 
 
 @main.command("demo")

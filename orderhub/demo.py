@@ -187,9 +187,8 @@ def _summary(seen: list, queued: int, emulators: dict, sellers: list, elapsed: f
         click.echo("    held per reason: " + (", ".join(f"{r} {n}" for r, n in sorted(one.holds.items())) or "none"))
     platforms = _total(seen, "platforms")
     click.echo("  platforms: " + ", ".join(f"{p} {n}" for p, n in sorted(platforms.items())))
-    accepted = sum(1 for e in emulators.values() for p in e.pushed("tracking") if p["accepted"])
-    refused = sum(1 for e in emulators.values() for p in e.pushed("tracking") if not p["accepted"])
-    click.echo(f"  tracking pushes the platforms accepted: {accepted}, refused: {refused} "
+    tracking = Counter(p["accepted"] for e in emulators.values() for p in e.pushed("tracking"))
+    click.echo(f"  tracking pushes the platforms accepted: {tracking[True]}, refused: {tracking[False]} "
                "(see `orderhub order show KEY`)")
     stock = Counter(e.platform for e in emulators.values() for p in e.pushed("stock") if p["accepted"])
     click.echo("  stock numbers accepted by the platforms: "

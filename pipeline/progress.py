@@ -70,9 +70,7 @@ class Progress(msgspec.Struct, kw_only=True):
 def progress(store: OrderStore, seller: str, warehouses: Iterable[str]) -> Progress:
     states = store.states(seller)
     places = Counter(place(state) for state in states)
-    platforms: Counter[str] = Counter()
-    for (platform, _status), n in store.status_counts(seller).items():
-        platforms[platform] += n
+    platforms = Counter(state.platform for state in states)
     holds = Counter(state.hold for state in states if state.hold)
     return Progress(seller=seller, places=dict(places), platforms=dict(platforms),
                     warehouses=dict(submitted_per_warehouse(store, seller, [s.key for s in states])), holds=dict(holds),

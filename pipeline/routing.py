@@ -52,7 +52,7 @@ def address_problem(address: Address | None) -> str | None:
         # A warehouse ships with a name and a street line. A masked or missing phone is no reason to
         # hold: the warehouses take an order without one (the platform's relay number, where given).
         return "buyer name or street withheld by the platform (not released yet)"
-    missing = [name for name, value in (("city", address.city),) if not value]
+    missing = [] if address.city else ["city"]
     if address.country in POSTCODE_COUNTRIES and not address.postal_code:
         missing.append("postal_code")
     if address.country in REGION_COUNTRIES and not address.region:

@@ -154,6 +154,7 @@ class OrderState(msgspec.Struct, frozen=True):
     status: str
     stage: str
     hold: str | None
+    platform: str = ""
 
 
 class OrderStore:
@@ -278,14 +279,13 @@ class OrderStore:
         """Every stored order of a seller with its status, stage and hold: the order keys come from the
         status index sets, the rest from one pipelined read of each order's hash (sized for tools
         and the demo, not for a hot path)."""
-        base = self._base(seller)
-        indexes = [k.decode() for k in self.redis.scan_iter(match=f"{base}idx:*", count=500)]
-        keys = sorted({k.decode() for idx in indexes for k in self.redis.smembers(idx)})
+        indexes = list(self.redis.scan_iter(match=f"{self._base(seller)}idx:*", count=500))
+        keys = sorted(k.decode() for k in self.redis.sunion(indexes)) if indexes else []
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
-            pipe.hmget(self._order_key(seller, key), "status", "stage", "hold")
-        return [OrderState(key, (status or b"").decode(), (stage or b"").decode(), hold.decode() if hold else None)
-                for key, (status, stage, hold) in zip(keys, pipe.execute(), strict=True)]
+            pipe.hmget(self._order_key(seller, key), "status", "stage", "hold", "platform")
+        return [OrderState(key, _text(status), _text(stage), hold.decode() if hold else None, _text(platform))
+                for key, (status, stage, hold, platform) in zip(keys, pipe.execute(), strict=True)]
 
     def oldest_unsubmitted(self, seller: str) -> tuple[str, datetime] | None:
         """The oldest READY order that has not reached a warehouse (nor been held): what ops chase first."""
@@ -393,6 +393,10 @@ class OrderStore:
 
 
 _EVENT_DECODER = msgspec.json.Decoder(TimelineEvent)
+
+
+def _text(value: bytes | None) -> str:
+    return value.decode() if value else ""
 
 
 def _event_json(kind: EventKind, detail: str) -> bytes:

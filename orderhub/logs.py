@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -63,7 +63,7 @@ def scrub_text(text: str) -> str:
 def redact(value: Any) -> Any:
     """A copy of `value` with sensitive keys masked and registered secrets cut out of strings."""
     if isinstance(value, Mapping):
-        return {k: (MASK if _is_sensitive(k) and v not in (None, "") else redact(v)) for k, v in value.items()}
+        return _masked(value, _is_sensitive)
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, str):
@@ -81,18 +81,19 @@ PERSON_FIELDS = frozenset({"name", "company", "phone", "email", "line1", "line2"
 def redact_order(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A canonical order (as a dict) for people: `redact` everywhere, except that `ship_to` keeps its
     place fields and masks only the person (name, company, phone, email, street lines)."""
-    masked = {}
-    for key, value in doc.items():
-        if key == "ship_to" and isinstance(value, Mapping):
-            masked[key] = {k: MASK if k in PERSON_FIELDS and v not in (None, "") else redact(v)
-                           for k, v in value.items()}
-        else:
-            masked[key] = MASK if _is_sensitive(key) and value not in (None, "") else redact(value)
+    masked = redact(doc)
+    if isinstance(doc.get("ship_to"), Mapping):
+        masked["ship_to"] = _masked(doc["ship_to"], PERSON_FIELDS.__contains__)
     return masked
 
 
+def _masked(mapping: Mapping[Any, Any], hidden: Callable[[Any], bool]) -> dict[Any, Any]:
+    """`mapping` with the value of every `hidden` key masked (when it holds anything) and the rest redacted."""
+    return {k: MASK if hidden(k) and v not in (None, "") else redact(v) for k, v in mapping.items()}
+
+
 def _redact_processor(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    return {k: (MASK if _is_sensitive(k) and v not in (None, "") else redact(v)) for k, v in event.items()}
+    return redact(event)
 
 
 def _json_dumps(obj: Any, **_: Any) -> str:

@@ -1,5 +1,5 @@
 """AliExpress emulator: the IOP gateway (``/sync``, one URL, the API named by ``method``) and the
-"solution" order, address, inventory and fulfilment APIs (reference §5).
+"solution" order, address, inventory and fulfilment APIs (docs/platforms/aliexpress.md).
 
 Every call is signed (HMAC-SHA256, uppercase hex, over the sorted key+value of every parameter but
 ``sign``); gateway failures come back as ``{type, code, message, request_id}``, business failures
@@ -47,24 +47,24 @@ ORDER_DETAIL = "aliexpress.solution.order.info.get"
 ORDER_ADDRESS = "aliexpress.solution.order.receiptinfo.get"
 STOCK_UPDATE = "aliexpress.solution.batch.product.inventory.update"
 FULFIL = "aliexpress.solution.order.fulfill"
-# QPS is not published (reference §5.4): plausible defaults, override per test.
+# QPS is not published (docs/platforms/aliexpress.md): plausible defaults, override per test.
 DEFAULT_RATE_LIMITS = {ORDER_LIST: RateLimit(20, 20), ORDER_DETAIL: RateLimit(20, 20),
                        ORDER_ADDRESS: RateLimit(40, 40), STOCK_UPDATE: RateLimit(10, 10), FULFIL: RateLimit(10, 10)}
-# The largest page_size order.get serves. Not found in the reference (samples use 20); 50 is assumed.
+# The largest page_size order.get serves. Not published (samples use 20); 50 is assumed.
 MAX_PAGE_SIZE = 50
 DEFAULT_PAGE_SIZE = 20
 DATE_FILTERS = ("create_date_start", "create_date_end", "modified_date_start", "modified_date_end")
 
 
 def sign(params: dict[str, str], app_secret: str) -> str:
-    """Reference §5.1, the emulator's own copy: sorted key+value (no ``sign``), HMAC-SHA256, upper hex."""
+    """docs/platforms/aliexpress.md, the emulator's own copy: sorted key+value (no ``sign``), HMAC-SHA256, upper hex."""
     message = "".join(k + params[k] for k in sorted(params) if k != "sign")
     return hmac.new(app_secret.encode(), message.encode(), hashlib.sha256).hexdigest().upper()
 
 
 class AliExpressEmulator(Emulator):
     """One app, one seller per access token; ``throttle_status`` is the HTTP status of ``ApiCallLimit``
-    (200 assumed: the reference infers it) and ``timestamp_tolerance`` the allowed clock skew in seconds."""
+    (200 assumed: inferred, unpublished) and ``timestamp_tolerance`` the allowed clock skew in seconds."""
 
     platform = "aliexpress"
     default_rate_limits = DEFAULT_RATE_LIMITS
@@ -177,7 +177,7 @@ class AliExpressEmulator(Emulator):
         return order
 
     def _list_orders(self, request: Request) -> Response:
-        """order.get. Choices where the reference is silent: page_size 1..50 (else PARAM_ERROR), newest
+        """order.get. Choices where the published material is silent: page_size 1..50 (else PARAM_ERROR), newest
         created first, date bounds inclusive to the second, query strings read as Pacific with zoneinfo's
         fold=0 (the first of a repeated hour), FINISH (where cancelled orders are) only when named."""
         query = json_param(request, "param0")

@@ -1,4 +1,4 @@
-"""The AliExpress emulator's write side: batch inventory update and order fulfil (reference §5.5).
+"""The AliExpress emulator's write side: batch inventory update and order fulfil (docs/platforms/aliexpress.md).
 
 Inventory batches are capped at 20 products × 200 SKUs per product (the whole call is refused
 beyond that); per-SKU problems land in ``update_failed_list``. Fulfil names no lines, only

@@ -1,6 +1,6 @@
 """How the AliExpress emulator renders neutral orders as "solution" API documents, and its envelopes.
 
-Pure functions. The deliberate hazards (reference §5): every time is a "yyyy-MM-dd HH:mm:ss" string
+Pure functions. The deliberate hazards (docs/platforms/aliexpress.md): every time is a "yyyy-MM-dd HH:mm:ss" string
 in US Pacific time (daylight saving included, so one autumn hour is written twice), money is
 ``{amount: "170.54", currency_code}``, quantities are ``product_count``, ids are int64 numbers, the
 United Kingdom is spelled ``UK`` in addresses, and business errors hide in ``result.success``.
@@ -117,7 +117,7 @@ def render_order(oid: str, order: GeneratedOrder, state: OrderState, seller_logi
                  malformation: int | None) -> dict[str, Any]:
     """An ``order_dto`` as order.get lists it.
 
-    Platform-fulfilled generated orders are rendered as ordinary seller orders: the reference shows
+    Platform-fulfilled generated orders are rendered as ordinary seller orders: the published material shows
     no FBA-like programme for AliExpress, so every order here is the seller's to ship.
     """
     status = state.status

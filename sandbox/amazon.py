@@ -1,10 +1,10 @@
 """Amazon SP-API emulator: LWA tokens, Restricted Data Tokens, Orders v0, listings stock, shipping.
 
-Behaviour follows shared/reference/platforms.md §1: 403 (never 401) for bad access tokens, the
-2-minute rule on ``*Before``, opaque NextTokens that carry their own query (filters sent beside one
-are ignored),
-token buckets per (seller, operation) answering 429 QuotaExceeded, and the rate-limit and
-request-id headers on every 2xx/400/404. Pushes live in ``sandbox.amazon_push``.
+Behaviour follows docs/platforms/amazon.md (each fact with its public source): 403 (never 401)
+for bad access tokens, the 2-minute rule on ``*Before``, opaque NextTokens that carry their own query
+(filters sent beside one are ignored), token buckets per (seller, operation) answering 429
+QuotaExceeded, and the rate-limit and request-id headers on every 2xx/400/404. Pushes live in
+``sandbox.amazon_push``.
 """
 
 from __future__ import annotations

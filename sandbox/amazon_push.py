@@ -1,6 +1,6 @@
 """The Amazon emulator's write side: MFN stock (Listings Items PATCH) and shipment confirmation.
 
-Each push is validated the way the reference describes (§1.7), recorded with its normalised
+Each push is validated the way docs/platforms/amazon.md describes, recorded with its normalised
 content (``GET /_sandbox/pushed``) and, when accepted, applied to the world: stock is stored,
 a confirmed shipment moves the order to Shipped or PartiallyShipped.
 """

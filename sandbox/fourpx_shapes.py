@@ -1,6 +1,6 @@
 """4PX wire shapes: the `{result, msg, errors, data}` envelope, error codes, outbound orders.
 
-4PX publishes no error-code table (reference §6.1), so the codes here are our choice: six-digit
+4PX publishes no error-code table (docs/platforms/fourpx.md), so the codes here are our choice: six-digit
 strings, `1001xx` for the router (signature, app key, system parameters) and `2001xx` for the
 fulfilment methods. Messages avoid leaking the secret and name the offending field or reference.
 """
@@ -102,7 +102,7 @@ class Outbound:
 
 
 def render_outbound(out: Outbound) -> dict[str, Any]:
-    """An item of `fu.wms.outbound.getlist` (reference §6.3, Outbound VO field names)."""
+    """An item of `fu.wms.outbound.getlist` (docs/platforms/fourpx.md, Outbound VO field names)."""
     req = out.request
     logistics = req.get("logistics_service_info") or {}
     recipient = req.get("oconsignment_desc") or {}
@@ -190,7 +190,7 @@ def outbound_lines(body: dict[str, Any]) -> tuple[list[tuple[str, int]], str]:
 
 
 def check_create(body: dict[str, Any]) -> None:
-    """Header and recipient checks of `fu.wms.outbound.create` (reference §6.2)."""
+    """Header and recipient checks of `fu.wms.outbound.create` (docs/platforms/fourpx.md)."""
     text(body, "ref_no", max_length=50)
     text(body, "from_warehouse_code")
     if text(body, "consignment_type") not in CONSIGNMENT_TYPES:
@@ -214,7 +214,7 @@ def check_create(body: dict[str, Any]) -> None:
 
 
 def time_window(body: dict[str, Any], prefix: str) -> tuple[int | None, int | None]:
-    """`<prefix>_start` / `<prefix>_end` in ms, refused when longer than 30 days (reference §6.3)."""
+    """`<prefix>_start` / `<prefix>_end` in ms, refused when longer than 30 days (docs/platforms/fourpx.md)."""
     start, end = integer(body, f"{prefix}_start"), integer(body, f"{prefix}_end")
     if start is not None and end is not None:
         if end < start:

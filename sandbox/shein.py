@@ -1,10 +1,10 @@
 """SHEIN Open Platform emulator: signed calls, order list/detail, address export, pushes, webhooks.
 
-Behaviour follows shared/reference/platforms.md §4. Every call carries x-lt-openKeyId,
-x-lt-timestamp (ms, within 5 minutes of the wall clock) and x-lt-signature over
+Behaviour follows docs/platforms/shein.md (each fact with its public source). Every call carries
+x-lt-openKeyId, x-lt-timestamp (ms, within 5 minutes of the wall clock) and x-lt-signature over
 ``openKeyId&timestamp&path`` (the body is not signed). Answers are HTTP 200 with the envelope
 ``{code, msg, info, bbl, traceId}``, ``code`` "0" on success. SHEIN publishes neither its error
-codes for auth failures nor any rate limit (reference §4.4): the codes below and the per-path
+codes for auth failures nor any rate limit (docs/platforms/shein.md): the codes below and the per-path
 buckets are this emulator's [INFERRED] choices, each overridable. Pushes live in ``sandbox.shein_push``.
 """
 
@@ -38,7 +38,7 @@ from sandbox.shein_shapes import (
 from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
-# Not published (reference §4.4): plausible per-path buckets, metered per openKeyId; override per test.
+# Not published (docs/platforms/shein.md): plausible per-path buckets, metered per openKeyId; override per test.
 DEFAULT_RATE_LIMITS = {
     "orderList": RateLimit(10, 20), "orderDetail": RateLimit(10, 20), "exportAddress": RateLimit(10, 20),
     "changeInventory": RateLimit(5, 10), "stockQuery": RateLimit(5, 10), "warehouseList": RateLimit(2, 5),

@@ -1,6 +1,6 @@
 """The SHEIN emulator's write side and its lookups: inventory, stock query, warehouses, carriers, tracking.
 
-Validation follows reference §4.6: inventory problems are per-SKU entries in ``info.failedList``
+Validation follows docs/platforms/shein.md: inventory problems are per-SKU entries in ``info.failedList``
 under a ``code: "0"`` envelope; tracking is set per goodsId (per unit), each entry naming a carrier
 from express-channel and a format-checked tracking number. Every push is recorded; accepted ones
 change the world (stock levels, SHIPPED events for exactly the units named).

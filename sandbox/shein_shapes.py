@@ -1,7 +1,7 @@
 """How the SHEIN emulator renders neutral orders as order-list rows and order-detail entries, its
-envelope, and its own copy of SHEIN's signature and AES cipher (reference §4).
+envelope, and its own copy of SHEIN's signature and AES cipher (docs/platforms/shein.md).
 
-Pure functions. The deliberate hazards (reference §4.2-4.3, §4.8): times as "+0800" strings,
+Pure functions. The deliberate hazards (docs/platforms/shein.md): times as "+0800" strings,
 orderStatus a string in the list and an int in the detail, one goods row per unit (distinct
 bigint goodsId, no quantity), amounts as JSON floats in major units, countries as full English
 names, and only country/province/city/postCode in the detail: the rest of the address is behind
@@ -29,7 +29,7 @@ from sandbox.world import CATALOGUE, MARKETS, quantize
 UTC8 = timezone(timedelta(hours=8))
 IV = b"space-station-default-iv"[:16]
 
-# orderStatus (reference §4.2). The emulator's choices where the generator has more or fewer states:
+# orderStatus (docs/platforms/shein.md). The emulator's choices where the generator has more or fewer states:
 PENDING_PROCESSING, PENDING_SHIPMENT, PENDING_SHEIN_SHIPMENT, SHIPPED, DELIVERED = 1, 2, 3, 4, 5
 USER_REFUNDED, REJECTED = 6, 9
 ALL_STATUSES = frozenset(range(1, 10))
@@ -88,7 +88,7 @@ def json_number(value: Decimal) -> int | float:
 
 # --- wire security (the emulator's own copy: never shared with connectors/) ----------------------
 def sign(key_id: str, secret: str, path: str, timestamp: str, random_key: str) -> str:
-    """Reference §4.1: randomKey + Base64(hex(HMAC-SHA256(secret + randomKey, id&timestamp&path)))."""
+    """docs/platforms/shein.md: randomKey + Base64(hex(HMAC-SHA256(secret + randomKey, id&timestamp&path)))."""
     value = f"{key_id}&{timestamp}&{path}".encode()
     digest = hmac.new((secret + random_key).encode(), value, hashlib.sha256).hexdigest()
     return random_key + base64.b64encode(digest.encode()).decode()

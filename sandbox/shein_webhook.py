@@ -1,8 +1,8 @@
-"""Signed SHEIN webhooks, built and sent the way SHEIN does (reference §4.7).
+"""Signed SHEIN webhooks, built and sent the way SHEIN does (docs/platforms/shein.md).
 
 Headers x-lt-openKeyId, x-lt-eventCode, x-lt-appid, x-lt-timestamp and x-lt-signature, the
 signature made like a request's but with the app id and app secret over the callback path. The
-body is form-encoded ``eventData=<base64 AES-128-CBC ciphertext>`` (the reference reports form or
+body is form-encoded ``eventData=<base64 AES-128-CBC ciphertext>`` (public reports say form or
 multipart; form is the simpler of the two). ``forge=True`` signs with a wrong secret.
 """
 

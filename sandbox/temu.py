@@ -1,11 +1,11 @@
 """TEMU Open Platform emulator (LOCAL and SEMI malls): one signed POST router, orders, pushes, webhooks.
 
-Behaviour follows shared/reference/platforms.md §3. TEMU has three regional routers (US, EU,
-GLOBAL); here they are path prefixes on one server: ``/us/openapi/router``, ``/eu/openapi/router``
-and ``/global/openapi/router``. A shop calling another region's router is refused the way a
-gateway that does not know its token would (3000031). The API is chosen by the ``type`` body
-parameter, so counters and fault filters are per type; the published limit (20 QPS per app_key,
-§3.4) is one bucket per app_key across every type (``APP_BUCKET``). Pushes live in
+Behaviour follows docs/platforms/temu.md (each fact with its public source). TEMU has three
+regional routers (US, EU, GLOBAL); here they are path prefixes on one server:
+``/us/openapi/router``, ``/eu/openapi/router`` and ``/global/openapi/router``. A shop calling
+another region's router is refused the way a gateway that does not know its token would (3000031).
+The API is chosen by the ``type`` body parameter, so counters and fault filters are per type; the
+published limit (20 QPS per app_key) is one bucket per app_key across every type (``APP_BUCKET``). Pushes live in
 ``sandbox.temu_push``, webhooks in ``sandbox.temu_webhook``.
 """
 
@@ -46,7 +46,7 @@ from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
 APP_BUCKET = "router"  # the rate-limit entry metering an app_key across every API type
-DEFAULT_RATE_LIMITS = {APP_BUCKET: RateLimit(20, 20)}  # 20 QPS per app_key (§3.4); burst [INFERRED]
+DEFAULT_RATE_LIMITS = {APP_BUCKET: RateLimit(20, 20)}  # 20 QPS per app_key (docs/platforms/temu.md); burst [INFERRED]
 ROUTER_PATH = re.compile(r"^/(?P<host>us|eu|global)/openapi/router$")
 HOSTS = {"us": "US", "eu": "EU", "global": "GLOBAL"}
 MAX_PAGE_SIZE = 100
@@ -82,7 +82,7 @@ def render_value(value: Any) -> str:
 
 
 def sign(params: Mapping[str, Any], app_secret: str) -> str:
-    """Reference §3.1: MD5(secret + sorted k+v + secret), uppercase hex; the emulator's own copy."""
+    """docs/platforms/temu.md: MD5(secret + sorted k+v + secret), uppercase hex; the emulator's own copy."""
     joined = "".join(k + render_value(params[k]) for k in sorted(params) if k != "sign")
     return hashlib.md5((app_secret + joined + app_secret).encode("utf-8")).hexdigest().upper()
 
@@ -113,7 +113,7 @@ class TemuEmulator(Emulator):
                  pricing_delay: timedelta = timedelta(0), **settings: Any) -> None:
         """``delivered_after``: when a shipped order turns DELIVERED (5), since TEMU reports delivery and
         the neutral generator does not. ``throttle_status``: the HTTP status of a 4000004 answer, not
-        documented (§3.4 assumes 200). ``catalogue``: the goods and skus stock edits accept (default
+        documented (200 assumed). ``catalogue``: the goods and skus stock edits accept (default
         ``world.CATALOGUE``). ``pricing_delay``: how long after an order is placed TEMU is still
         calculating its amounts and ``bg.order.amount.query`` answers 140020008 (default none: priced at once;
         how long it really takes is not published)."""
@@ -218,7 +218,7 @@ class TemuEmulator(Emulator):
             return self.error(E_TOKEN_MISSING)
         shop = self.shops.get(token)
         if shop is None or shop.host != HOSTS[request.params["host"]]:
-            return self.error(E_TOKEN)  # another region's gateway does not know this token (§3.8)
+            return self.error(E_TOKEN)  # another region's gateway does not know this token (docs/platforms/temu.md)
         if shop.app_key != app_key:
             return self.error(E_TOKEN_APP)
         request.caller = shop
@@ -328,7 +328,7 @@ class TemuEmulator(Emulator):
 
     def _matching(self, shop: TemuCredentials, filters: dict[str, Any],
                   now: datetime) -> list[tuple[int, str, GeneratedOrder, TemuView]]:
-        """Both ends of a time range are inclusive [INFERRED: the reference does not say]."""
+        """Both ends of a time range are inclusive [INFERRED: not published]."""
         rows = []
         wanted = filters.get("parentOrderSnList")
         for sn, order in self.orders.items():
@@ -366,7 +366,7 @@ class TemuEmulator(Emulator):
         return envelope(item, now=now)
 
     def _shipping_info(self, request: Request) -> Response:
-        """Refused while PENDING: the address may still change and TEMU says not to act on it (§3.8)."""
+        """Refused while PENDING: the address may still change and TEMU says not to act on it (docs/platforms/temu.md)."""
         found = self._one_order(request)
         if isinstance(found, Response):
             return found

@@ -1,6 +1,6 @@
 """The TEMU emulator's write side: absolute stock edits, carriers and warehouses, shipment confirmation.
 
-Reference §3.6. A stock edit is idempotent by ``requestUniqueKey`` (the same key with the same body
+docs/platforms/temu.md A stock edit is idempotent by ``requestUniqueKey`` (the same key with the same body
 is a no-op success; with another body it is refused). A shipment confirmation names child orders
 and quantities per package; a tracking number is accepted once. Accepted pushes change the world.
 """
@@ -27,9 +27,9 @@ from sandbox.temu_shapes import (
 if TYPE_CHECKING:
     from sandbox.temu import TemuEmulator
 
-MAX_STOCK = 999_999  # [INFERRED]: the reference gives no upper bound
+MAX_STOCK = 999_999  # [INFERRED]: no published upper bound
 E_BUSINESS = 2000000
-E_TRACKING_USED = 2000101  # [INFERRED] code: the reference only says a number succeeds once
+E_TRACKING_USED = 2000101  # [INFERRED] code: the published material only says a number succeeds once
 E_SEMI_STOCK = 140020001  # the local goods API is for LOCAL malls; SEMI stock is TEMU's to manage
 NOT_BUSINESS = {"type", "app_key", "access_token", "timestamp", "data_type", "version", "sign"}
 

@@ -1,6 +1,6 @@
 """How the TEMU emulator renders neutral orders as TEMU documents, and TEMU's response envelope.
 
-Pure functions. The deliberate hazards (reference §3.3): a parent order with one child ``orderSn``
+Pure functions. The deliberate hazards (docs/platforms/temu.md): a parent order with one child ``orderSn``
 per SKU, numeric statuses, unix-second ints, no address and no money in the list (separate
 shippinginfo and amount calls), money as ``{currency, amount}`` with integer minor units, and
 ``skuId`` for LOCAL malls but ``productList[].productSkuId`` for SEMI malls.
@@ -23,7 +23,7 @@ ALL_STATUSES = {0, 1, 2, 3, 4, 41, 5, 51}  # 0 = every status (the list filter's
 SELLER_FULFILLED = "fulfillBySeller"
 # TEMU's partner warehouses ship these (fully managed): the seller must not.
 PLATFORM_FULFILLED = "fulfillByCooperativeWarehouse"
-# Only US=211 is documented (reference §3.2); the others are [INFERRED] placeholders.
+# Only US=211 is documented (docs/platforms/temu.md); the others are [INFERRED] placeholders.
 REGION_IDS = {"US": 211, "GB": 210, "DE": 76, "FR": 71, "JP": 104, "MX": 134}
 COUNTRY_NAMES = {"US": "United States", "GB": "United Kingdom", "DE": "Germany", "FR": "France",
                  "JP": "Japan", "MX": "Mexico"}

@@ -1,4 +1,4 @@
-"""TEMU webhooks, built and sent the way reference §3.7 describes (emulating TEMU's Java sample).
+"""TEMU webhooks, built and sent the way docs/platforms/temu.md describes (emulating TEMU's Java sample).
 
 The event JSON is encrypted AES/CBC/PKCS5 with key = IV = the first 16 bytes of the app secret and
 sent as ``{"eventData": base64}``. ``x-tm-signature`` is uppercase hex HMAC-SHA256 (app secret)

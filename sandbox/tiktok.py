@@ -1,7 +1,7 @@
 """TikTok Shop emulator: token refresh, signed calls, authorised shops, order search and detail.
 
-Behaviour follows shared/reference/platforms.md §2 and the error texts of TikTok's common-errors
-page: every call is signed (HMAC-SHA256 over path + sorted query + raw body, wrapped in the app
+Behaviour follows docs/platforms/tiktok.md (each fact with its public source) and the error texts
+of TikTok's common-errors page: every call is signed (HMAC-SHA256 over path + sorted query + raw body, wrapped in the app
 secret), errors come back as HTTP 200 with a non-zero ``code``, throttling as HTTP 429 with
 ``retry-after`` and code 36009002. Pushes live in ``sandbox.tiktok_push``.
 """
@@ -44,7 +44,7 @@ from sandbox.tiktok_shapes import (
 from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
-# TikTok does not publish per-endpoint QPS (reference §2.4): plausible defaults, override per test.
+# TikTok's published default is 50 QPS per API, per app and shop (docs/platforms/tiktok.md); override per test.
 DEFAULT_RATE_LIMITS = {
     "searchOrders": RateLimit(50, 50),
     "getOrderDetail": RateLimit(50, 50),
@@ -91,7 +91,7 @@ class Caller:
 
 def sign(path: str, query: dict[str, str], body: bytes, app_secret: str, method: str = "POST",
          content_type: str = "application/json") -> str:
-    """The reference §2.1 signature; the emulator's own copy, independent of any client code."""
+    """The signature of docs/platforms/tiktok.md; the emulator's own copy, independent of any client code."""
     keys = sorted(k for k in query if k not in NOT_SIGNED)
     base = (path + "".join(k + query[k] for k in keys)).encode()
     if method != "GET" and not content_type.startswith("multipart"):
@@ -417,7 +417,7 @@ def _filters(body: Any) -> dict[str, Any] | Response:
 
 
 def _in_window(times: dict[str, int], filters: dict[str, Any]) -> bool:
-    """``*_ge`` inclusive, ``*_lt`` exclusive (reference §2.2)."""
+    """``*_ge`` inclusive, ``*_lt`` exclusive (docs/platforms/tiktok.md)."""
     for field in ("create_time", "update_time"):
         if f"{field}_ge" in filters and times[field] < filters[f"{field}_ge"]:
             return False

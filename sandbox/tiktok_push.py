@@ -1,6 +1,6 @@
 """The TikTok emulator's write side: inventory update and mark-package-as-shipped.
 
-Validation follows reference §2.6: inventory problems are per-SKU entries in ``data.errors``
+Validation follows docs/platforms/tiktok.md: inventory problems are per-SKU entries in ``data.errors``
 under a ``code: 0`` envelope; packages must name unshipped line items (units) of the order.
 Every push is recorded with its normalised content; accepted ones change the world.
 """
@@ -25,7 +25,7 @@ from sandbox.tiktok_shapes import (
 if TYPE_CHECKING:
     from sandbox.tiktok import TikTokEmulator
 
-MAX_STOCK = 99999  # the brief's 0..99999; the reference says "< 99999" (see the sandbox report)
+MAX_STOCK = 99999  # 0..99999; an older copy of TikTok's page says "< 99999" (docs/platforms/tiktok.md)
 TRACKING_MARKETS = {"US", "GB", "ES", "IE", "IT", "DE", "FR", "JP"}  # where mark-as-shipped exists
 
 

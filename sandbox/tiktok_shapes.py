@@ -1,6 +1,6 @@
 """How the TikTok Shop emulator renders neutral orders as 202309 order documents, and its envelope.
 
-Pure functions. The deliberate hazards (reference §2.3): unix-second ints for every time, money
+Pure functions. The deliberate hazards (docs/platforms/tiktok.md): unix-second ints for every time, money
 as decimal strings with the currency in ``payment.currency``, one line item per unit (no
 quantity field), state and city only inside ``district_info``, masked name and phone when
 TikTok's logistics are used, and no recipient address while the order is UNPAID.

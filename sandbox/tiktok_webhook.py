@@ -1,4 +1,4 @@
-"""Signed TikTok Shop webhooks, built and sent the way TikTok does (reference §2.7).
+"""Signed TikTok Shop webhooks, built and sent the way TikTok does (docs/platforms/tiktok.md).
 
 ``Authorization`` is hex(HMAC-SHA256(app_secret, app_key + raw body)). ``forge=True`` sends a
 wrong signature so a receiver's rejection path can be tested with the same code.
@@ -11,7 +11,7 @@ import hmac
 import json
 from typing import Any
 
-ORDER_STATUS_CHANGE = 1  # webhook type ids from the reference: 1 order status, 3 address update, ...
+ORDER_STATUS_CHANGE = 1  # webhook type ids (docs/platforms/tiktok.md): 1 order status, 3 address update, ...
 
 
 def order_status_payload(shop_id: str, order_id: str, order_status: str, update_time: int,

@@ -21,7 +21,7 @@ class Timings:
     """The broker's visibility timeout and every limit that must stay below it, derived together.
 
     Redis redelivers an unacked message after the visibility timeout, so a task's run time plus any
-    countdown it is retried with must stay well under it, or the task runs twice (celery.md §1).
+    countdown it is retried with must stay well under it, or the task runs twice (docs/celery.md).
     Production keeps 30 minutes; tests shorten it with ORDERHUB_VISIBILITY_TIMEOUT so the message a
     SIGKILLed worker held comes back in seconds, not half an hour.
     """
@@ -39,7 +39,7 @@ app = Celery("orderhub", include=["workers.tasks"])
 
 
 def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str, Any]:
-    """The settings, each with the reason it has this value (see shared/reference/celery.md §1)."""
+    """The settings, each with the reason it has this value (sources in docs/celery.md)."""
     t = timings or Timings()
     return {
         "broker_url": broker_url,

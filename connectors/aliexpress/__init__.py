@@ -1,6 +1,6 @@
 """AliExpress connector: `client.py` (IOP signing, order paging in Pacific time, pushes) and `mapping.py` (pure).
 
-Polling only: AliExpress documents no webhook signature scheme (reference §5.6), so the connector
+Polling only: AliExpress documents no webhook signature scheme (docs/platforms/aliexpress.md), so the connector
 has no `webhooks` attribute and the scheduler's polling is the only way orders arrive.
 """
 

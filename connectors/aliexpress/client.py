@@ -40,13 +40,13 @@ ORDER_DETAIL = "aliexpress.solution.order.info.get"
 ORDER_ADDRESS = "aliexpress.solution.order.receiptinfo.get"
 STOCK_UPDATE = "aliexpress.solution.batch.product.inventory.update"
 FULFIL = "aliexpress.solution.order.fulfill"
-# QPS is not published (reference §5.4); conservative defaults, overridable per shop.
+# QPS is not published (docs/platforms/aliexpress.md); conservative defaults, overridable per shop.
 DEFAULT_LIMITS: dict[str, Limit] = {
     ORDER_LIST: Limit(10.0, 10), ORDER_DETAIL: Limit(10.0, 10), ORDER_ADDRESS: Limit(20.0, 20),
     STOCK_UPDATE: Limit(5.0, 5), FULFIL: Limit(5.0, 5),
 }
 MAX_WALKS = 3  # page-number paging has no snapshot: walk again (bounded) when the total moves
-PAGE_SIZE = 50  # the largest page we assume order.get serves (the reference found no maximum)
+PAGE_SIZE = 50  # the largest page we assume order.get serves (no published maximum)
 MAX_PRODUCTS_PER_CALL, MAX_SKUS_PER_PRODUCT = 20, 200
 MAX_INVENTORY = 999_999
 THROTTLE_CODES = {"ApiCallLimit", "AppCallLimit"}
@@ -127,7 +127,7 @@ def batches(pushes: Sequence[StockPush]) -> list[list[tuple[str, list[StockPush]
     """The fewest calls the API allows: ≤20 products a call, ≤200 SKUs a product.
 
     A product with more than 200 SKUs becomes several entries, each in a different call (one
-    product id per call, assumed: the reference does not say repeats are allowed).
+    product id per call, assumed: nothing published says repeats are allowed).
     """
     by_product: dict[str, list[StockPush]] = defaultdict(list)
     for push in pushes:

@@ -44,9 +44,9 @@ UTC8 = timezone(timedelta(hours=8))
 PAGE_SIZE = 30  # order-list maximum
 DETAIL_BATCH = 30  # order-detail orderNoList maximum
 STOCK_BATCH = 100  # change-inventory maximum
-MAX_WINDOW = timedelta(hours=48)  # order-list refuses longer windows (reference §4.2, 3rd-party)
+MAX_WINDOW = timedelta(hours=48)  # order-list refuses longer windows (docs/platforms/shein.md, 3rd-party)
 DEFAULT_WINDOW = timedelta(hours=12)  # shorter than the limit: fewer orders per window, less to redo
-# SHEIN publishes no limits (reference §4.4): conservative per-path buckets [INFERRED].
+# SHEIN publishes no limits (docs/platforms/shein.md): conservative per-path buckets [INFERRED].
 DEFAULT_LIMITS: dict[str, Limit] = {
     "orderList": Limit(5.0, 10), "orderDetail": Limit(5.0, 10), "exportAddress": Limit(5.0, 10),
     "changeInventory": Limit(2.0, 5), "stockQuery": Limit(2.0, 5), "warehouseList": Limit(1.0, 2),

@@ -24,7 +24,7 @@ SIGNED_HEADERS = ("x-tm-app-key", "x-tm-event-code", "x-tm-timestamp", "x-tm-ext
 
 
 def decrypt_event(app_secret: str, event_data: str) -> str | None:
-    """AES/CBC/PKCS5 with key = IV = the first 16 bytes of the app secret (reference §3.7)."""
+    """AES/CBC/PKCS5 with key = IV = the first 16 bytes of the app secret (docs/platforms/temu.md)."""
     key = app_secret.encode("utf-8")[:16]
     try:
         cipher = base64.b64decode(event_data, validate=True)

@@ -3,7 +3,7 @@
 Every call is a POST of one flat JSON object to the region's router, chosen by its `type`, signed
 with MD5(secret + sorted key+value + secret). Errors come back as HTTP 200 with `success: false`
 and a numeric `errorCode`, so classification reads the body first. TEMU meters the app_key, not
-the API type (20 QPS, reference §3.4): every call draws from one shared bucket, `APP_BUCKET`.
+the API type (20 QPS, docs/platforms/temu.md): every call draws from one shared bucket, `APP_BUCKET`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ STILL_PRICING_CODE = "140020008"  # bg.order.amount.query: "amount fields are st
 
 
 def render_value(value: Any) -> str:
-    """Compact JSON with the quotes of a plain string stripped (reference §3.1)."""
+    """Compact JSON with the quotes of a plain string stripped (docs/platforms/temu.md)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text[1:-1] if isinstance(value, str) else text
 

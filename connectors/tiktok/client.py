@@ -29,7 +29,7 @@ from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush,
 API_HOST = "https://open-api.tiktokglobalshop.com"
 AUTH_HOST = "https://auth.tiktok-shops.com"
 SEARCH = "/order/202309/orders/search"
-# Per-endpoint QPS is not published; these stay well inside what integrations report working.
+# TikTok publishes 50 QPS per API, per app and shop (docs/platforms/tiktok.md); these stay well inside it.
 DEFAULT_LIMITS: dict[str, Limit] = {
     "searchOrders": Limit(20.0, 20), "getOrderDetail": Limit(20.0, 20), "getAuthorizedShops": Limit(5.0, 5),
     "updateInventory": Limit(20.0, 20), "markPackageAsShipped": Limit(20.0, 20), "refreshToken": Limit(2.0, 5),

@@ -28,7 +28,7 @@ STOCK_OPERATION = {"amazon": "patchListingsItem", "tiktok": "updateInventory", "
 
 
 def fewest_calls(platform: str, listings: list[dict]) -> int:
-    """What each API allows per call (reference §1.7, §2.6, §3.6, §4.6, §5.5)."""
+    """What each API allows per call (docs/platforms/*.md)."""
     products = {row["listing_id"] for row in listings}
     if platform == "amazon":
         return len(listings)  # listings PATCH: one SKU per call

@@ -74,7 +74,7 @@ class AmazonClient:
 
 
 def tiktok_signature(path: str, params: dict[str, str], body: str, secret: str) -> str:
-    """Reference §2.1, written from the text: sorted key+value after the path, body, secret wrap."""
+    """docs/platforms/tiktok.md, written from the text: sorted key+value after the path, body, secret wrap."""
     pieces = [path]
     for key in sorted(params):
         if key not in ("sign", "access_token"):

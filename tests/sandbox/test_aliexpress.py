@@ -1,6 +1,6 @@
 """AliExpress emulator over real HTTP: IOP signing, gateway errors, Pacific times, paging, pushes.
 
-The client here is written from reference §5.1 on its own (not connectors/aliexpress), so a signing
+The client here is written from docs/platforms/aliexpress.md on its own (not connectors/aliexpress), so a signing
 or envelope mistake cannot hide behind one shared implementation.
 """
 

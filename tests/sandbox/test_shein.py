@@ -1,7 +1,7 @@
 """SHEIN emulator over real HTTP: signing, windows, paging, status types, unit rows, address export,
 inventory, tracking per goodsId, throttling and webhooks.
 
-The little client here signs with its own code written from reference §4.1, independent of both
+The little client here signs with its own code written from docs/platforms/shein.md, independent of both
 connectors/ and the emulator, so a shared mistake cannot pass unnoticed.
 """
 

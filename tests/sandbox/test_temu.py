@@ -1,6 +1,6 @@
 """TEMU emulator over real HTTP: signing, regional routers, paging, throttling, pushes, webhooks.
 
-The client here is written from the reference text (§3.1), independent of connectors/temu.
+The client here is written from docs/platforms/temu.md, independent of connectors/temu.
 """
 
 from __future__ import annotations

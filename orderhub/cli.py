@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 
 import click
+import msgspec
 import orjson
 
 from config.loader import check_file, load_sellers, seller_files
-from orderhub.logs import ensure_logging, redact
+from orderhub.logs import ensure_logging, redact, redact_order
 from orderhub.redisconn import get_redis
 from orderhub.settings import config_path, key_prefix
 from pipeline.errors import ConfigError
@@ -102,6 +103,10 @@ def order_show(key: str, seller: str | None, pii: bool, show_raw: bool) -> None:
     click.echo("timeline:")
     for event in store.timeline(found, key):
         click.echo(f"  {event.at.isoformat(timespec='seconds')}  {event.kind.value:<16} {event.detail}")
+        for name, address in event.addresses.items():
+            doc = {"ship_to": msgspec.to_builtins(address)}
+            shown = (doc if pii else redact_order(doc))["ship_to"]
+            click.echo(f"      {name}: " + ", ".join(f"{k}={v}" for k, v in shown.items() if v not in (None, "", False)))
 
 
 @main.command("status")

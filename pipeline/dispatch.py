@@ -8,66 +8,22 @@ connector's lookup) keeps it to one outbound order.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-import orjson
 import structlog
 
 from config.schema import SellerConfig
+from pipeline.address_changes import follow_address
 from pipeline.errors import NeedsReview
 from pipeline.model import EventKind, HoldReason, OrderStatus
 from pipeline.ports import OutboundLine, OutboundRequest, OutboundStatus, WarehouseClient
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
+from pipeline.submissions import Submission, record, submissions
 
 log = structlog.get_logger()
-
-
-class Submission(msgspec.Struct, frozen=True):
-    warehouse: str
-    reference: str
-    remote_id: str
-    state: str
-
-
-def _key(store: OrderStore, seller: str, order_key: str) -> str:
-    return f"{store.prefix}:{seller}:submitted:{order_key}"
-
-
-def submissions(store: OrderStore, seller: str, order_key: str) -> dict[str, Submission]:
-    raw = store.redis.hgetall(_key(store, seller, order_key))
-    return {wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
-
-
-def submitted_per_warehouse(store: OrderStore, seller: str, order_keys: Sequence[str]) -> Counter[str]:
-    """How many of `order_keys` each warehouse was sent (an order split across two counts at both)."""
-    pipe = store.redis.pipeline(transaction=False)
-    for order_key in order_keys:
-        pipe.hkeys(_key(store, seller, order_key))
-    return Counter(wh.decode() for warehouses in pipe.execute() for wh in warehouses)
-
-
-def _record(store: OrderStore, seller: str, order_key: str, sub: Submission, *, submitted: str = "",
-            last: bool = False) -> None:
-    """Record a submission; with `submitted` (the timeline detail) its event goes in the same transaction,
-    and with `last` (no allocation left to submit) the stage too: one round trip instead of three."""
-    pipe = store.redis.pipeline(transaction=True)
-    pipe.hset(_key(store, seller, order_key), sub.warehouse, orjson.dumps(msgspec.to_builtins(sub)))
-    pipe.hset(f"{store.prefix}:{seller}:references", sub.reference, order_key)
-    if submitted:
-        store.append_event(seller, order_key, EventKind.SUBMITTED, submitted, pipe=pipe)
-    if last:
-        store.set_stage(seller, order_key, "submitted", pipe=pipe)
-    pipe.execute()
-
-
-def reference_owner(store: OrderStore, seller: str, reference: str) -> str | None:
-    """The order key a warehouse client reference was issued for."""
-    owner = store.redis.hget(f"{store.prefix}:{seller}:references", reference)
-    return owner.decode() if owner else None
 
 
 def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, order_key: str,
@@ -90,9 +46,13 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
         bound.info("order.not_submitted", status=order.status.value)
         return {}
     if order.ship_to is None:
-        hold_unsubmitted(store, ledger, seller.seller, order_key, HoldReason.ADDRESS_INCOMPLETE,
-                         "no ship-to address on the latest copy of the order")
+        if not done:
+            hold_unsubmitted(store, ledger, seller.seller, order_key, HoldReason.ADDRESS_INCOMPLETE,
+                             "no ship-to address on the latest copy of the order")
         return done
+    if done and order.status in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
+        # An update of an order a warehouse already has: the buyer may have moved the parcel.
+        follow_address(store, seller.seller, order_key, order.ship_to, done, clients)
     wrote_stage = False
     allocations = ledger.allocation(seller.seller, order_key)
     for i, allocation in enumerate(allocations):
@@ -110,8 +70,9 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
             hold_unsubmitted(store, ledger, seller.seller, order_key, HoldReason.WAREHOUSE_REJECTED,
                              f"{allocation.warehouse}: {exc}")
             return done
-        sub = Submission(allocation.warehouse, request.reference, status.remote_id, status.state)
-        _record(store, seller.seller, order_key, sub,
+        sub = Submission(allocation.warehouse, request.reference, status.remote_id, status.state,
+                         ship_to=order.ship_to)
+        record(store, seller.seller, order_key, sub,
                 submitted=f"{allocation.warehouse} ref {request.reference} ({status.remote_id})",
                 last=i == len(allocations) - 1)
         done[allocation.warehouse] = sub
@@ -142,7 +103,7 @@ def cancel_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
             continue
         status = clients[wh].cancel(sub.reference)
         results[wh] = status
-        _record(store, seller.seller, order_key, msgspec.structs.replace(sub, state=status.state))
+        record(store, seller.seller, order_key, msgspec.structs.replace(sub, state=status.state))
         if status.state == "SHIPPED":
             too_late.append(f"{wh} shipped {status.tracking_number or sub.reference}")
         else:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 import msgspec
 
-from pipeline.dispatch import reference_owner, submissions
 from pipeline.model import EventKind, HoldReason, Order, Shipment, ShipmentLine, utc_now
 from pipeline.ports import OutboundStatus, TrackedItem, TrackingPush, WarehouseClient
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
+from pipeline.submissions import reference_owner, submissions
 from pipeline.windows import Cursor, SliceHint
 
 SHIPMENT_OVERLAP = timedelta(minutes=30)

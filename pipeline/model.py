@@ -46,6 +46,9 @@ class HoldReason(enum.StrEnum):
     WAREHOUSE_REJECTED = "WAREHOUSE_REJECTED"
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     CANCEL_TOO_LATE = "CANCEL_TOO_LATE"
+    # The buyer changed the ship-to after a warehouse had the outbound and the warehouse could not take
+    # the change (picked already, or no update call): ops intercept the parcel or re-ship.
+    ADDRESS_CHANGED_AFTER_SUBMIT = "ADDRESS_CHANGED_AFTER_SUBMIT"
     INTERNAL_ERROR = "INTERNAL_ERROR"  # our code failed on this order: the detail names the error
 
 
@@ -60,6 +63,7 @@ class EventKind(enum.StrEnum):
     TRACKING_PUSHED = "tracking_pushed"
     CANCELLED = "cancelled"
     IGNORED = "ignored"
+    ADDRESS_CHANGED = "address_changed"
     NOTE = "note"
 
 
@@ -323,6 +327,9 @@ class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
     kind: EventKind
     detail: str = ""
+    # Addresses an operator needs beside the event (e.g. "sent" and "now" for a changed ship-to). The
+    # detail never carries buyer data; views mask these unless asked for PII.
+    addresses: dict[str, Address] = {}
 
     def __post_init__(self) -> None:
         _check_utc("at", self.at)

@@ -185,6 +185,15 @@ class OutboundStatus(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
+class AddressUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """What a warehouse did with a changed ship-to for an outbound order it already has."""
+
+    reference: str
+    applied: bool  # the outbound now ships to the new address
+    state: str  # the outbound's state as the warehouse reports it (OPEN | PICKED | SHIPPED | CANCELLED ...)
+    detail: str = ""  # why not applied, in the warehouse's words (no buyer data)
+
+
 class WarehouseClient(Protocol):
     """One configured warehouse's authenticated connection to its WMS."""
 
@@ -196,6 +205,12 @@ class WarehouseClient(Protocol):
 
     def cancel(self, reference: str) -> OutboundStatus:
         """Cancel if not shipped; the returned state says what happened (SHIPPED = too late)."""
+
+    def update_address(self, reference: str, ship_to: Any) -> AddressUpdate:
+        """Send a changed ship-to (pipeline.model.Address) to an outbound order already submitted.
+
+        Applied only while the warehouse still allows it (not picked, packed or shipped); otherwise
+        `applied` is False and `detail` says why in the warehouse's words. Never creates an outbound."""
 
     bounds_shipment_reads: bool
     """Whether `shipments_since` honours `until` (the WMS filters on an end time too), so the

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 
 import msgspec
 
-from pipeline.dispatch import submitted_per_warehouse
 from pipeline.fulfilment import tracking_unsettled
 from pipeline.model import OrderStatus
 from pipeline.store import UNMAPPED, OrderState, OrderStore
+from pipeline.submissions import submitted_per_warehouse
 
 OPEN_PLACES = ("to route", "to submit", "at warehouse")
 """Places an order leaves only through Orderhub's own work."""

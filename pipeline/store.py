@@ -15,7 +15,17 @@ import msgspec
 import orjson
 import redis
 
-from pipeline.model import EventKind, Hold, HoldReason, Order, TimelineEvent, decode_order, encode, utc_now
+from pipeline.model import (
+    Address,
+    EventKind,
+    Hold,
+    HoldReason,
+    Order,
+    TimelineEvent,
+    decode_order,
+    encode,
+    utc_now,
+)
 
 UNMAPPED = "UNMAPPED"
 """Status-index bucket of orders whose payload never mapped (there is no canonical status to file under)."""
@@ -198,12 +208,13 @@ class OrderStore:
                 item.raw, item.error or "payload did not map", item.shop_id]
 
     def append_event(self, seller: str, key: str, kind: EventKind, detail: str = "",
-                     pipe: redis.client.Pipeline | None = None) -> None:
+                     pipe: redis.client.Pipeline | None = None, addresses: Mapping[str, Address] | None = None
+                     ) -> None:
         """Add to the order's timeline; given a pipeline, only queue the commands on it (the caller's
         round trip carries them)."""
         own = pipe is None
         pipe = self.redis.pipeline(transaction=False) if own else pipe
-        pipe.rpush(self._timeline_key(seller, key), _event_json(kind, detail))
+        pipe.rpush(self._timeline_key(seller, key), _event_json(kind, detail, addresses))
         pipe.hincrby(f"{self._base(seller)}stats:events", kind.value, 1)
         if own:
             pipe.execute()
@@ -399,5 +410,8 @@ def _text(value: bytes | None) -> str:
     return value.decode() if value else ""
 
 
-def _event_json(kind: EventKind, detail: str) -> bytes:
-    return orjson.dumps({"at": utc_now().isoformat(), "kind": kind.value, "detail": detail})
+def _event_json(kind: EventKind, detail: str, addresses: Mapping[str, Address] | None = None) -> bytes:
+    event: dict[str, object] = {"at": utc_now().isoformat(), "kind": kind.value, "detail": detail}
+    if addresses:
+        event["addresses"] = {name: msgspec.to_builtins(address) for name, address in addresses.items()}
+    return orjson.dumps(event)

@@ -38,6 +38,24 @@ def test_order_show_masks_pii_unless_asked_and_shows_timeline_and_hold(cli_env, 
     assert shown.output.count(BUYER) == 2  # canonical address and raw bundle
 
 
+def test_order_show_lists_a_timeline_event_s_addresses_masked_unless_asked(cli_env, store):
+    """Both addresses of a ship-to changed after submission are on the timeline; the person is not shown
+    by default, the place is."""
+    from pipeline.model import Address, EventKind
+
+    order = make_order(5, buyer=BUYER)
+    store.upsert("acme", [received(order)])
+    sent = Address(country="US", name=BUYER, line1="1 Old Road", city="Austin", region="TX", postal_code="78701")
+    now = Address(country="US", name=BUYER, line1="9 New Street", city="Dallas", region="TX", postal_code="75201")
+    store.append_event("acme", order.key, EventKind.ADDRESS_CHANGED, "east refused", addresses={"sent": sent, "now": now})
+    masked = CliRunner().invoke(main, ["order", "show", order.key])
+    assert "sent: country=US, name=***, line1=***, city=Austin" in masked.output
+    assert "now: country=US, name=***, line1=***, city=Dallas" in masked.output
+    assert BUYER not in masked.output and "New Street" not in masked.output
+    shown = CliRunner().invoke(main, ["order", "show", order.key, "--pii"])
+    assert "line1=1 Old Road" in shown.output and "line1=9 New Street" in shown.output
+
+
 def test_order_show_unknown_key_exits_1(cli_env):
     result = CliRunner().invoke(main, ["order", "show", "amazon:x:nope"])
     assert result.exit_code == 1 and "no order amazon:x:nope" in result.output

@@ -90,6 +90,7 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
         "task_routes": {
             "workers.tasks.sync_shop": {"queue": "ingest"},
             "workers.tasks.fetch_order": {"queue": "ingest"},
+            "workers.tasks.refetch_withheld": {"queue": "ingest"},
             "workers.tasks.reconcile_shop": {"queue": "ingest"},
             "workers.tasks.route_orders": {"queue": "route"},
             "workers.tasks.submit_orders": {"queue": "dispatch"},
@@ -109,6 +110,7 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
 
 RECONCILE_EVERY = 24 * 3600
 RESUME_EVERY = 300  # and how long an unfinished routing must sit still before it is taken up again
+REFETCH_EVERY = 300  # how often held-for-address orders are looked at; each has its own backoff on top
 DRIFT_EVERY = 6 * 3600  # platforms' own numbers drift slowly (manual edits in seller centre, their bugs)
 
 
@@ -168,6 +170,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         schedule[f"resume:{cfg.seller}"] = {
             "task": "workers.tasks.resume_stalled", "schedule": resume, "args": (cfg.seller, resume),
             "options": {"expires": resume, "queue": "route"}}
+        refetch = _seconds("ORDERHUB_REFETCH_SECONDS", REFETCH_EVERY)
+        schedule[f"refetch:{cfg.seller}"] = {
+            "task": "workers.tasks.refetch_withheld", "schedule": refetch, "args": (cfg.seller,),
+            "options": {"expires": refetch, "queue": "ingest"}}
         for wh in cfg.warehouses:
             if not wh.enabled:
                 continue

@@ -201,6 +201,39 @@ def fetch_order(self: Task, seller: str, shop_id: str, external_id: str) -> str:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
 
 
+@app.task(acks_late=True)
+def refetch_withheld(seller: str) -> dict[str, int]:
+    """Fetch again the orders held for an address the platform has not released yet (pipeline/withheld.py)."""
+    from pipeline import withheld
+    from pipeline.model import utc_now
+    from pipeline.release import Outcome, route_order
+    from workers.clients import platform_client
+
+    structlog.contextvars.bind_contextvars(seller=seller)
+    cfg, store, ledger, now = seller_config(seller), _store(), _ledger(), utc_now()
+    keys = withheld.due(store, seller, now)
+    if not keys:
+        return {}
+    clients: dict[str, Any] = {}
+    routed: list[str] = []
+
+    def fetch(order) -> None:
+        if order.shop_id not in clients:
+            clients[order.shop_id] = platform_client(cfg, cfg.shop(order.shop_id), get_redis(), key_prefix())
+        connector, client, ref = clients[order.shop_id]
+        fetch_and_store(store, connector, client, ref, order.external_id)
+
+    def route(key: str) -> None:
+        if route_order(store, ledger, cfg, key).outcome is Outcome.ROUTED:
+            routed.append(key)
+
+    counts = withheld.refetch(store, seller, keys, now, fetch, route)
+    if routed:
+        submit_orders.apply_async((seller, routed), queue="dispatch")
+    log.info("address.refetched", **counts)
+    return counts
+
+
 # ---------------------------------------------------------------------------------------------
 # Route, dispatch, shipments, tracking: each a batch of ids, each re-reading state.
 

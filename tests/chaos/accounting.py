@@ -41,10 +41,10 @@ from pathlib import Path
 import redis
 
 from connectors.warehouses.outbound import outbound_reference
-from pipeline.dispatch import submissions
 from pipeline.model import EventKind, FulfilledBy, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
+from pipeline.submissions import submissions
 from sandbox.demo import DEMO_SECRETS_PATH
 from sandbox.generator import EventKind as ScriptKind
 from tests.chaos.world import PLATFORMS

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import redis
 
-from pipeline.dispatch import submissions
 from pipeline.fulfilment import tracking_was_pushed
 from pipeline.model import EventKind as TimelineKind
 from pipeline.model import FulfilledBy, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
+from pipeline.submissions import submissions
 from sandbox.generator import EventKind, OrderEvent
 from tests.integration.conftest import PREFIX
 from tests.integration.workers import QUEUES, WorkerProcess, wait_until

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.dispatch import Submission, _record
 from pipeline.fulfilment import mark_tracking_pushed, mark_tracking_refused, record_shipments
 from pipeline.model import HoldReason, OrderStatus
 from pipeline.ports import OutboundLine, OutboundStatus
 from pipeline.progress import place, progress
 from pipeline.stock import StockLedger
 from pipeline.store import OrderState
+from pipeline.submissions import Submission
+from pipeline.submissions import record as _record
 from tests.factories import received
 from tests.pipeline.helpers import order
 

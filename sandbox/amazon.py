@@ -3,8 +3,8 @@
 Behaviour follows docs/platforms/amazon.md (each fact with its public source): 403 (never 401)
 for bad access tokens, the 2-minute rule on ``*Before``, opaque NextTokens that carry their own query
 (filters sent beside one are ignored), token buckets per (seller, operation) answering 429
-QuotaExceeded, and the rate-limit and request-id headers on every 2xx/400/404. Pushes live in
-``sandbox.amazon_push``.
+QuotaExceeded, a request-id header on every answer and the rate-limit header on the statuses each
+published model lists it for (``RATE_LIMIT_HEADER_STATUSES``). Pushes live in ``sandbox.amazon_push``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,17 @@ TWO_MINUTE_RULE = (
     "data retrieval. The most updated data is 2 minutes after an order is created or last updated. If you "
     "set the CreatedBefore or LastUpdatedBefore parameters, please provide a date that is at least 2 "
     "minutes before current time and try again.")
+# The statuses whose answers carry ``x-amzn-RateLimit-Limit``, per operation, exactly as each published model
+# lists the header on its responses: Orders v0 (ordersV0.json) on 200/204, 400 and 404 only, never on 429;
+# Listings Items (listingsItems_2021-08-01.json) on 200 and 400; Tokens (tokens_2021-03-01.json) on every
+# status but 401/403, 429 included. LWA is not SP-API and sends none. Sources A, B, C of docs/platforms/amazon.md.
+_ORDERS_RATE_HEADER = frozenset({200, 400, 404})
+RATE_LIMIT_HEADER_STATUSES: dict[str, frozenset[int]] = {
+    "getOrders": _ORDERS_RATE_HEADER, "getOrder": _ORDERS_RATE_HEADER, "getOrderItems": _ORDERS_RATE_HEADER,
+    "getOrderAddress": _ORDERS_RATE_HEADER, "confirmShipment": frozenset({204, 400, 404}),
+    "patchListingsItem": frozenset({200, 400}),
+    "createRestrictedDataToken": frozenset({200, 400, 404, 415, 429, 500, 503}),
+}
 BAD_NEXT_TOKEN = "We could not decode your NextToken. Please check your NextToken and try again."
 DENIED = "Access to requested resource is denied."
 # Restricted operations an RDT can open, and the data elements each accepts.
@@ -152,7 +163,7 @@ class AmazonEmulator(Emulator):
     def finish(self, request: Request, route: Route | None, response: Response) -> Response:
         response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
         limit = self.limiter.limits.get(route.operation) if route else None
-        if limit and (200 <= response.status < 300 or response.status in (400, 404)):
+        if limit and route and response.status in RATE_LIMIT_HEADER_STATUSES.get(route.operation, ()):
             response.headers["x-amzn-RateLimit-Limit"] = limit.header_value()
         return response
 

@@ -81,6 +81,8 @@ def _shipment_problem(body: Any) -> str | None:
         return "packageDetail.carrierCode is required."
     if detail["carrierCode"] == "Other" and not detail.get("carrierName"):
         return "packageDetail.carrierName is required when carrierCode is Other."
+    if not isinstance(detail.get("trackingNumber"), str):  # PackageDetail.required in ordersV0.json (source A)
+        return "packageDetail.trackingNumber is required."
     if not isinstance(detail.get("shipDate"), str) or _date(detail["shipDate"]) is None:
         return "packageDetail.shipDate must be an ISO 8601 date-time."
     items = detail.get("orderItems")

@@ -7,6 +7,7 @@ ground-truth order list. Each endpoint mirrors a Python method on the emulator o
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,12 +36,44 @@ class WarehouseWorld(Protocol):
     """What a warehouse emulator (4PX, ShipBob) exposes as ground truth and test levers."""
 
     def count_by_reference(self) -> dict[str, int]: ...
-    def outbound_truth(self) -> list[dict[str, Any]]: ...
+    def outbound_truth(self) -> list[dict[str, Any]]:
+        """One row per outbound order: `reference`, `status` (the warehouse's own code), `picked`,
+        `shipped_at`, `ship_to` (the place it ships to now: street, city, region, postal_code, country),
+        `ship_to_fingerprint`, `shipped_to_fingerprint` (the place it left for; None until shipped) and
+        `address_updates` (every update call it took or refused: at, fingerprint, applied, code)."""
     def inventory_truth(self) -> list[dict[str, Any]]: ...
     def cancellation_truth(self) -> list[dict[str, Any]]: ...
     def set_stock(self, site: Any, sku: str, qty: int) -> None: ...
+    def pick_now(self, reference: str) -> dict[str, Any]: ...
     def ship_now(self, reference: str) -> dict[str, Any]: ...
     def configure_fulfilment(self, **knobs: Any) -> dict[str, Any]: ...
+
+
+def destination_fingerprint(street: Any, city: Any, region: Any, postal_code: Any, country: Any) -> str:
+    """Where a parcel goes, as a short hash both sides can compute: a warehouse row's `ship_to`, or an
+    order's address (its street lines joined with spaces). Case and runs of whitespace do not count;
+    the person does not either (the generator's address changes keep the name)."""
+    parts = (" ".join(str(p or "").split()).casefold() for p in (street, city, region, postal_code, country))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def fulfilment_durations(knobs: dict[str, Any], **current: float) -> dict[str, float]:
+    """`current` (seconds of sandbox time from creation to each stage) with `knobs` applied; an unknown
+    knob or a negative number is refused (400 over HTTP)."""
+    unknown = set(knobs) - set(current)
+    if unknown:
+        raise ValueError(f"unknown fulfilment knob(s) {sorted(unknown)}; known: {sorted(current)}")
+    merged = current | {name: float(value) for name, value in knobs.items()}
+    if any(value < 0 for value in merged.values()):
+        raise ValueError("durations must be >= 0 seconds")
+    return merged
+
+
+def destination(street: Any, city: Any, region: Any, postal_code: Any, country: Any) -> dict[str, Any]:
+    """A `ship_to` row of the outbound ground truth, with its fingerprint."""
+    row = {"street": street or "", "city": city or "", "region": region or "", "postal_code": postal_code or "",
+           "country": country or ""}
+    return row | {"fingerprint": destination_fingerprint(street, city, region, postal_code, country)}
 
 
 class MarketplaceStock(Protocol):
@@ -62,8 +95,8 @@ def mount_warehouse_controls(emulator: Emulator, world: WarehouseWorld) -> None:
     """The warehouse part of the control API: outbound orders per client reference, stock, levers.
 
     ``GET references`` ({reference: accepted creates}), ``outbounds``, ``inventory``,
-    ``cancellations``; ``POST stock`` {warehouse, sku, qty}; ``POST ship`` {reference};
-    ``GET/POST fulfilment`` (pick/ship durations, exception rate).
+    ``cancellations``; ``POST stock`` {warehouse, sku, qty}; ``POST pick`` {reference} and
+    ``POST ship`` {reference} (force the next stage now); ``GET/POST fulfilment`` (pick/ship durations).
     """
 
     def add(method: str, path: str, handler: Any) -> None:
@@ -74,6 +107,7 @@ def mount_warehouse_controls(emulator: Emulator, world: WarehouseWorld) -> None:
     add("GET", "inventory", lambda req: _ok(world.inventory_truth()))
     add("GET", "cancellations", lambda req: _ok(world.cancellation_truth()))
     add("POST", "stock", lambda req: _stock(world, _body(req)))
+    add("POST", "pick", lambda req: _ok(world.pick_now(_required(_body(req), "reference"))))
     add("POST", "ship", lambda req: _ok(world.ship_now(_required(_body(req), "reference"))))
     add("GET", "fulfilment", lambda req: _ok(world.configure_fulfilment()))
     add("POST", "fulfilment", lambda req: _ok(world.configure_fulfilment(**_body(req))))

@@ -2,8 +2,11 @@
 
 Checks the MD5 signature over the exact body bytes, refuses a repeated `ref_no` as the API does,
 holds per-SKU stock per warehouse (available vs pending for open outbounds) and moves outbound
-orders S → P → C (shipped, with carrier and tracking) on the sandbox clock, or to E with sub-status
-S when stock is short. Error codes are not published; the ones here are plausible and named below.
+orders S → P (picked: "taken off the shelf") → C (shipped, with carrier and tracking) on the sandbox
+clock, or to E with sub-status S when stock is short. Error codes are not published; the ones here
+are plausible and named below. 4PX publishes no method that changes an outbound order's consignee,
+so none is served: an address change reaches a 4PX outbound only by cancelling and creating again.
+The ground truth (`outbound_truth`) records where each outbound left for.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sandbox.control import destination, fulfilment_durations, mount_warehouse_controls
 from sandbox.demo import load_demo_secrets
 from sandbox.server import Emulator, Request, Response, Route
 from sandbox.world import CATALOGUE
@@ -46,11 +50,14 @@ class Outbound:
     warehouse: str
     skus: list[tuple[str, int]]
     created_at: datetime
+    consignee: dict[str, Any] = field(default_factory=dict)  # oconsignment_desc as created
     status: str = "S"
     sub_status: str = ""
     tracking_no: str = ""
     carrier: str = ""
+    picked_at: datetime | None = None
     completed_at: datetime | None = None
+    shipped_to: dict[str, Any] | None = None  # the consignee the parcel left with
     history: list[str] = field(default_factory=list)
 
 
@@ -81,6 +88,7 @@ class FourPXEmulator(Emulator):
                     "fu.wms.outbound.cancel": self._cancel, "fu.wms.inventory.get": self._inventory}
         for method, handler in handlers.items():
             self.route("POST", ROUTER, method, handler)
+        mount_warehouse_controls(self, self)
 
     # --- hooks ---------------------------------------------------------------------------------
     def countries(self) -> tuple[str, ...]:
@@ -124,7 +132,7 @@ class FourPXEmulator(Emulator):
         for number in list(self.moving):
             out = self.outbounds[number]
             if out.status == "S" and now >= out.created_at + timedelta(seconds=self.pick_after):
-                out.status = "P"
+                out.status, out.picked_at = "P", out.created_at + timedelta(seconds=self.pick_after)
             if out.status == "P" and now >= out.created_at + timedelta(seconds=self.ship_after):
                 self._ship(out, out.created_at + timedelta(seconds=self.ship_after))
             if out.status not in ("S", "P"):
@@ -132,6 +140,7 @@ class FourPXEmulator(Emulator):
 
     def _ship(self, out: Outbound, when: datetime) -> None:
         out.status, out.completed_at = "C", when
+        out.picked_at, out.shipped_to = out.picked_at or when, dict(out.consignee)
         out.carrier = {"US": "USPS", "DE": "DHL", "JP": "YAMATO"}.get(out.warehouse[:2], "DHL")
         out.tracking_no = "4PX" + hashlib.sha256(out.ref_no.encode()).hexdigest()[:14].upper()
         for sku, qty in out.skus:
@@ -154,7 +163,8 @@ class FourPXEmulator(Emulator):
         if any(qty <= 0 for _, qty in skus) or len(skus) > 100:
             return _error(E_PARAM, "oconsignment_sku needs 1..100 SKUs with qty > 0")
         number = f"OC{len(self.outbounds) + 1:010d}"
-        out = Outbound(number, ref, wh, skus, self.clock.now())
+        desc = body["oconsignment_desc"]
+        out = Outbound(number, ref, wh, skus, self.clock.now(), dict(desc) if isinstance(desc, dict) else {})
         short = [sku for sku, qty in skus if self.on_hand.get((wh, sku), 0) - self.pending[(wh, sku)] < qty]
         if short:
             out.status, out.sub_status = "E", "S"  # accepted, then stuck: out of stock
@@ -211,11 +221,13 @@ class FourPXEmulator(Emulator):
         return _ok(_page(body, rows, default=50, maximum=500))
 
     def _render(self, out: Outbound) -> dict[str, Any]:
-        return {"consignment_no": out.consignment_no, "ref_no": out.ref_no, "status": out.status,
-                "sub_status": out.sub_status, "4px_tracking_no": "4PX" + out.consignment_no[2:],
-                "shipping_no": out.tracking_no, "carrier_code": out.carrier, "warehouse_code": out.warehouse,
-                "create_time": _ms(out.created_at), "complete_time": _ms(out.completed_at),
-                "outboundlist_sku": [{"sku_code": s, "qty": q} for s, q in out.skus]}
+        consignee = {k: out.consignee.get(k, "") for k in CONSIGNEE}  # list items carry it (source I)
+        return consignee | {
+            "consignment_no": out.consignment_no, "ref_no": out.ref_no, "status": out.status,
+            "sub_status": out.sub_status, "4px_tracking_no": "4PX" + out.consignment_no[2:],
+            "shipping_no": out.tracking_no, "carrier_code": out.carrier, "warehouse_code": out.warehouse,
+            "create_time": _ms(out.created_at), "complete_time": _ms(out.completed_at),
+            "outboundlist_sku": [{"sku_code": s, "qty": q} for s, q in out.skus]}
 
     # --- for tests -----------------------------------------------------------------------------
     def count_by_reference(self) -> dict[str, int]:
@@ -236,16 +248,67 @@ class FourPXEmulator(Emulator):
         with self.lock:
             self.on_hand[(warehouse, sku)] = units
 
-    def ship_now(self, ref: str) -> None:
+    def pick_now(self, ref: str) -> dict[str, Any]:
+        """Pick an outbound still in progress (S) now: from here on it is too late to re-address."""
+        with self.lock:
+            out = self.outbounds[self.by_ref[ref]]
+            if out.status == "S":
+                out.status, out.picked_at = "P", self.clock.now()
+            return self._truth(out)
+
+    def ship_now(self, ref: str) -> dict[str, Any]:
         with self.lock:
             out = self.outbounds[self.by_ref[ref]]
             if out.status in ("S", "P"):
                 self._ship(out, self.clock.now())
+            return self._truth(out)
+
+    def configure_fulfilment(self, **knobs: Any) -> dict[str, Any]:
+        """Seconds of sandbox time from creation to picked (`pick_after`) and to shipped (`ship_after`)."""
+        with self.lock:
+            durations = fulfilment_durations(knobs, pick_after=self.pick_after, ship_after=self.ship_after)
+            self.pick_after, self.ship_after = durations["pick_after"], durations["ship_after"]
+            return durations
+
+    def outbound_truth(self) -> list[dict[str, Any]]:
+        with self.lock:
+            self._advance()
+            return [self._truth(out) for out in self.outbounds.values()]
+
+    def _truth(self, out: Outbound) -> dict[str, Any]:
+        ship_to = _destination(out.consignee)
+        return {"reference": out.ref_no, "consignment_no": out.consignment_no, "warehouse": out.warehouse,
+                "status": out.status, "sub_status": out.sub_status, "picked": out.picked_at is not None,
+                "shipped_at": out.completed_at.isoformat() if out.completed_at else None,
+                "ship_to": ship_to, "ship_to_fingerprint": ship_to["fingerprint"],
+                "shipped_to_fingerprint": _destination(out.shipped_to)["fingerprint"] if out.shipped_to is not None
+                else None,
+                "address_updates": []}  # 4PX takes none (see the module docstring)
+
+    def inventory_truth(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [{"warehouse": wh, "sku": sku, "on_hand": units, "pending": self.pending[(wh, sku)],
+                     "available": max(0, units - self.pending[(wh, sku)])}
+                    for (wh, sku), units in sorted(self.on_hand.items())]
+
+    def cancellation_truth(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [{"reference": ref} for ref in self.cancellations]
 
     def outbound(self, ref: str) -> dict[str, Any] | None:
         with self.lock:
             number = self.by_ref.get(ref)
             return self._render(self.outbounds[number]) if number else None
+
+
+CONSIGNEE = ("country", "state", "city", "district", "post_code", "street", "house_number", "company",
+             "first_name", "last_name", "phone", "email")
+
+
+def _destination(consignee: dict[str, Any]) -> dict[str, Any]:
+    street = " ".join(str(consignee.get(k) or "") for k in ("street", "house_number") if consignee.get(k))
+    return destination(street, consignee.get("city"), consignee.get("state"), consignee.get("post_code"),
+                       consignee.get("country"))
 
 
 def _body(request: Request) -> dict[str, Any]:

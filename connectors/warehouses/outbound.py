@@ -9,7 +9,9 @@ happen: look it up too, and only then report the refusal.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
+from typing import Any
 
 from pipeline.errors import NeedsReview, RetryableError
 from pipeline.ports import OutboundStatus
@@ -61,3 +63,37 @@ def cancel_once(find: Callable[[str], OutboundStatus | None], send_cancel: Calla
             return after
         raise
     return find(reference) or current
+
+
+# --- address updates (pipeline.ports.AddressUpdate) -------------------------------------------
+
+NOT_FOUND = "NOT_FOUND"
+"""AddressUpdate.state when the warehouse has no outbound order under the reference."""
+PICKED = "PICKED"
+"""AddressUpdate.state of an outbound the warehouse has picked but not shipped: too late to re-address.
+(OutboundStatus keeps calling it OPEN: for cancel and the shipment poll it is still open.)"""
+BUYER_FIELDS = ("name", "company", "phone", "email", "line1", "line2", "line3")
+
+
+def without_buyer_data(text: str, *addresses: Any) -> str:
+    """`text` with the buyer's name, company, street lines, phone and e-mail cut out.
+
+    A warehouse's refusal may echo what it was sent, and AddressUpdate.detail ends up in holds,
+    timelines and logs, which must never carry buyer data. Whole values and the words of a name
+    (three characters or more) are replaced, case aside."""
+    values: set[str] = set()
+    for address in addresses:
+        for name in BUYER_FIELDS:
+            value = " ".join(str(getattr(address, name, None) or "").split())
+            if len(value) >= 3:
+                values.add(value)
+                if name in ("name", "company"):
+                    values.update(word for word in value.split() if len(word) >= 3)
+    for value in sorted(values, key=len, reverse=True):  # whole values before their words
+        text = re.sub(re.escape(value), "[buyer data]", text, flags=re.IGNORECASE)
+    return text
+
+
+def same_text(a: Any, b: Any) -> bool:
+    """Two address fields as a warehouse holds them: equal but for case and runs of whitespace."""
+    return " ".join(str(a or "").split()).casefold() == " ".join(str(b or "").split()).casefold()

@@ -22,6 +22,11 @@ Every figure, precisely (one "order" is one order of the generated book, all of 
   warehouse started with, plus per ledger row, reserved + shipped beyond on_hand.
 - malformed held with raw kept: of the seen orders the emulators render malformed
   (``faults.malformation``), those stored with hold INVALID_PAYLOAD and a non-empty raw payload.
+- shipped to a stale address: outbounds a warehouse shipped (its ground truth's `shipped_to_fingerprint`)
+  to somewhere other than the order's latest ship-to in the store (the store being current is checked by
+  "update never synced"); "unflagged" are those whose order is not held ADDRESS_CHANGED_AFTER_SUBMIT,
+  i.e. a parcel gone to the old door with nobody told. "address changes followed" counts updates a
+  warehouse took.
 - forged accepted: forged webhooks answered 2xx by the receiver.
 - leaked: occurrences, in every log file of the run, of a credential (demo secrets file values of
   8+ characters whose key does not name an id, as in tests/test_zz_log_hygiene.py; every access
@@ -41,10 +46,11 @@ from pathlib import Path
 import redis
 
 from connectors.warehouses.outbound import outbound_reference
-from pipeline.model import EventKind, FulfilledBy, OrderStatus
+from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
 from pipeline.submissions import submissions
+from sandbox.control import destination_fingerprint
 from sandbox.demo import DEMO_SECRETS_PATH
 from sandbox.generator import EventKind as ScriptKind
 from tests.chaos.world import PLATFORMS
@@ -67,6 +73,9 @@ class Figures:
     oversold_units: int = 0
     malformed_rendered: int = 0
     malformed_held_raw: int = 0
+    stale_shipped: int = 0
+    stale_unflagged: int = 0
+    address_updates_applied: int = 0
     forged_sent: int = 0
     forged_accepted: int = 0
     leaked: int = 0
@@ -77,7 +86,8 @@ class Figures:
 
     def failures(self) -> dict[str, int]:
         return {"lost": self.lost, "submitted_more": self.submitted_more, "oversold_units": self.oversold_units,
-                "forged_accepted": self.forged_accepted, "leaked": self.leaked}
+                "stale_unflagged": self.stale_unflagged, "forged_accepted": self.forged_accepted,
+                "leaked": self.leaked}
 
 
 def _parse(moment: str) -> datetime:
@@ -140,6 +150,28 @@ def _oversold(emulators: dict, stock: int, ledger: StockLedger) -> tuple[int, li
     return units, detail
 
 
+def _stale_addresses(store: OrderStore, emulators: dict, keys: list[str]) -> tuple[int, int, int]:
+    """(shipped to a stale address, of them not held for ops, address updates a warehouse took)."""
+    by_reference = {outbound_reference(key, wh): key for key in keys for wh in WAREHOUSE_IDS.values()}
+    stale = unflagged = applied = 0
+    for name in WAREHOUSE_IDS:
+        for row in emulators[name].outbound_truth():
+            applied += sum(1 for update in row.get("address_updates", ()) if update.get("applied"))
+            key = by_reference.get(row["reference"])
+            stored = store.get(SELLER, key) if key and row.get("shipped_to_fingerprint") else None
+            if stored is None or stored.order is None or stored.order.ship_to is None:
+                continue
+            to = stored.order.ship_to
+            street = " ".join(line for line in (to.line1, to.line2, to.line3) if line)
+            if row["shipped_to_fingerprint"] == destination_fingerprint(street, to.city, to.region, to.postal_code,
+                                                                        to.country):
+                continue
+            stale += 1
+            held = stored.hold is not None and stored.hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT
+            unflagged += not held
+    return stale, unflagged, applied
+
+
 def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
     """Everything but the webhook and leak figures (see `leaks`)."""
     store, figures = OrderStore(client, PREFIX), Figures()
@@ -162,6 +194,8 @@ def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
             figures.malformed_held_raw += bool(stored and stored.hold and stored.hold.reason.value == "INVALID_PAYLOAD"
                                                and stored.raw)
     figures.oversold_units, figures.oversold_detail = _oversold(emulators, stock, StockLedger(client, PREFIX))
+    figures.stale_shipped, figures.stale_unflagged, figures.address_updates_applied = _stale_addresses(
+        store, emulators, list(rows))
     return figures
 
 

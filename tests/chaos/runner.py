@@ -3,8 +3,9 @@ SIGKILLed, a Redis that crashes once, forged webhooks; then quiet, then the ledg
 
     .venv/bin/python -m tests.chaos [--orders 100000] [--seed N] [--kill-every S] [--json]
 
-Exits non-zero unless lost, submitted >1, oversold, forged accepted and leaked are all 0. The
-figures are defined in tests/chaos/accounting.py; `pytest tests/chaos` runs a reduced version.
+Exits non-zero unless lost, submitted >1, oversold, shipped to a stale address unflagged, forged accepted
+and leaked are all 0. The figures are defined in tests/chaos/accounting.py; `pytest tests/chaos` runs a
+reduced version.
 """
 
 from __future__ import annotations
@@ -266,6 +267,8 @@ def report(outcome: Outcome, as_json: bool = False) -> str:
             ("submitted more than once", f.submitted_more, "0", f.submitted_more == 0),
             ("lost", f.lost, "0", f.lost == 0),
             ("units oversold", f.oversold_units, "0", f.oversold_units == 0),
+            (f"shipped to a stale address, nobody told (of {f.stale_shipped} stale; "
+             f"{f.address_updates_applied} changes followed)", f.stale_unflagged, "0", f.stale_unflagged == 0),
             (f"malformed held with raw kept (of {f.malformed_rendered} rendered)", f.malformed_held_raw, "> 0",
              f.malformed_held_raw > 0),
             (f"forged webhooks accepted (of {f.forged_sent} sent)", f.forged_accepted, "0", f.forged_accepted == 0),

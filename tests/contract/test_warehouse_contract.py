@@ -223,3 +223,36 @@ def test_a_shipment_whose_tracking_push_was_lost_is_offered_again_until_it_is_se
         assert overdue_tracking(store, "acme", "fourpx-1", later + TRACKING_OVERDUE) == [o.key]
         mark_tracking_pushed(store, "acme", o.key, "fourpx-1")
         assert overdue_tracking(store, "acme", "fourpx-1", later + 3 * TRACKING_OVERDUE) == []
+
+
+@pytest.mark.parametrize("kind", sorted(WAREHOUSES))
+def test_a_ship_to_changed_after_submission_is_followed_or_held_never_shipped_stale_unseen(
+        kind, store, redis_client, prefix):
+    """The pipeline's side of an address change (pipeline/address_changes.py) against each emulator:
+    ShipBob takes it before the pick (its published updateAddress call), so the parcel leaves for the new
+    door; 4PX publishes no update call, so the order is held ADDRESS_CHANGED_AFTER_SUBMIT with both
+    addresses on the timeline while the parcel leaves for the old one."""
+    import msgspec
+
+    from pipeline.model import EventKind
+    from sandbox.control import destination_fingerprint
+
+    with _emulator(kind) as emulator:
+        cfg, clients, ledger = _wire(kind, emulator, redis_client, prefix)
+        o = _route_and_submit(store, ledger, cfg, clients, 7)
+        moved = msgspec.structs.replace(o.ship_to, line1="9 Elm Rd", city="Dallas", postal_code="75201")
+        store.upsert("acme", [received(msgspec.structs.replace(o, ship_to=moved,
+                                                               updated_at=o.updated_at + timedelta(minutes=5)))])
+        submit_order(store, ledger, cfg, o.key, clients, outbound_reference)
+        (truth,) = emulator.outbound_truth()
+        new = destination_fingerprint("9 Elm Rd", "Dallas", moved.region, "75201", "US")
+        stored = store.get("acme", o.key)
+        changed = [e for e in store.timeline("acme", o.key) if e.kind is EventKind.ADDRESS_CHANGED]
+        if kind == "shipbob":
+            assert truth["ship_to_fingerprint"] == new and stored.hold is None
+            assert "now ships to the changed address" in changed[-1].detail
+        else:
+            assert truth["ship_to_fingerprint"] != new
+            assert stored.hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT
+            assert changed[-1].addresses["now"] == moved and changed[-1].addresses["sent"] == o.ship_to
+        assert submissions(store, "acme", o.key)[f"{kind}-1"].state != "CANCELLED"

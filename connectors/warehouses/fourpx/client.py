@@ -3,6 +3,7 @@
 Signature: md5("app_key"+key+"format"+"json"+"method"+m+"timestamp"+ms+"v"+v + body + secret),
 lowercase hex, over the exact body bytes sent. Envelope `{result:"1"|"0", msg, errors[], data}`.
 Statuses: N draft, S in progress, P picked, C shipped, X cancelled, D deleted, E exception.
+4PX publishes no call that changes an outbound order once created (docs/platforms/fourpx.md).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from connectors.http import OK, Action, Transport, Verdict
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from connectors.warehouses.limits import warehouse_limits
-from connectors.warehouses.outbound import cancel_once, submit_once
+from connectors.warehouses.outbound import NOT_FOUND, PICKED, cancel_once, same_text, submit_once
 from orderhub.logs import register_secret
 from pipeline.model import StockLevel
-from pipeline.ports import Limit, OutboundLine, OutboundRequest, OutboundStatus
+from pipeline.ports import AddressUpdate, Limit, OutboundLine, OutboundRequest, OutboundStatus
 
 ROUTER = "/router/api/service"
 PRODUCTION = "https://open.4px.com"
@@ -36,6 +37,11 @@ STATE = {"N": "OPEN", "S": "OPEN", "P": "OPEN", "C": "SHIPPED", "X": "CANCELLED"
 PAGE = 200
 OUTBOUND_PAGE = 500  # the outbound list's maximum: a burst of shipments is read in fewer calls
 MAX_RANGE = timedelta(days=29)
+# The consignee fields of an outbound list item that decide where the parcel goes (source I).
+DESTINATION = ("country", "state", "city", "district", "post_code", "street", "house_number", "company",
+               "first_name", "last_name")
+NO_UPDATE = ("not sent: 4PX publishes no call that changes an outbound order's address (its fu.wms outbound "
+             "methods create, cancel and list); only cancelling it (cancel_type AP) and creating it again would")
 
 
 def sign(app_key: str, method: str, timestamp: str, body: bytes, app_secret: str) -> str:
@@ -95,21 +101,13 @@ class FourPXClient:
     # -- outbound orders ---------------------------------------------------------------------
 
     def submit(self, request: OutboundRequest) -> OutboundStatus:
-        address = request.ship_to
-        first, _, last = (address.name or "").partition(" ")
         body = {
             "ref_no": request.reference,
             "from_warehouse_code": self.warehouse_code,
             "consignment_type": "S",
             "logistics_service_info": {"logistics_product_code": request.shipping_method or self.logistics_product,
                                        "signature_service": "N"},
-            "oconsignment_desc": {
-                "country": address.country, "state": address.region or "", "city": address.city or "",
-                "district": address.district or "", "post_code": address.postal_code or "",
-                "street": " ".join(p for p in (address.line1, address.line2, address.line3) if p),
-                "house_number": "", "company": address.company or "", "first_name": first, "last_name": last or first,
-                "phone": address.phone or "", "email": address.email or "",
-            },
+            "oconsignment_desc": consignee(request.ship_to),
             "oconsignment_sku": [{"sku_code": line.seller_sku, "qty": line.quantity, "stock_quality": "G"}
                                  for line in request.lines],
             "sales_platform": request.platform[:2].upper(),
@@ -125,9 +123,30 @@ class FourPXClient:
         return submit_once(create, self.find, request.reference)
 
     def find(self, reference: str) -> OutboundStatus | None:
+        item = self._item(reference)
+        return _status(item) if item else None
+
+    def _item(self, reference: str) -> dict[str, Any] | None:
         data = self._call("fu.wms.outbound.getlist", {"ref_no": reference, "page_no": 1, "page_size": 10}) or {}
-        items = [i for i in data.get("data", []) if i.get("ref_no") == reference]
-        return _status(items[0]) if items else None
+        items = [i for i in data.get("data", []) if isinstance(i, dict) and i.get("ref_no") == reference]
+        return items[0] if items else None
+
+    def update_address(self, reference: str, ship_to: Any) -> AddressUpdate:
+        """Nothing to send: no published 4PX method changes an outbound order's consignee (sources A, G, H
+        list create, cancel and getlist only). The outbound is looked up so the answer carries its state;
+        it counts as applied only when 4PX's own copy (the list item's consignee, source I) already is
+        the new address."""
+        item = self._item(reference)
+        if item is None:
+            return AddressUpdate(reference=reference, applied=False, state=NOT_FOUND,
+                                 detail="4PX has no outbound order with this ref_no")
+        code = str(item.get("status", ""))
+        state = PICKED if code == "P" else STATE.get(code, "OPEN")
+        wanted = consignee(ship_to)
+        if all(same_text(item.get(field), wanted[field]) for field in DESTINATION):
+            return AddressUpdate(reference=reference, applied=True, state=state,
+                                 detail="4PX already ships to this address")
+        return AddressUpdate(reference=reference, applied=False, state=state, detail=NO_UPDATE)
 
     def cancel(self, reference: str) -> OutboundStatus:
         return cancel_once(self.find, lambda current: self._call(
@@ -170,6 +189,17 @@ class FourPXClient:
                 totals[item["sku_code"]] = totals.get(item["sku_code"], 0) + units
         return [StockLevel(warehouse=self.warehouse.id, seller_sku=sku, on_hand=units, as_of=now)
                 for sku, units in sorted(totals.items())]
+
+
+def consignee(address: Any) -> dict[str, str]:
+    """`oconsignment_desc` of a create (source C): the name split at its first space, every street line
+    in `street`."""
+    first, _, last = (address.name or "").partition(" ")
+    return {"country": address.country, "state": address.region or "", "city": address.city or "",
+            "district": address.district or "", "post_code": address.postal_code or "",
+            "street": " ".join(p for p in (address.line1, address.line2, address.line3) if p),
+            "house_number": "", "company": address.company or "", "first_name": first, "last_name": last or first,
+            "phone": address.phone or "", "email": address.email or ""}
 
 
 def _status(item: dict[str, Any]) -> OutboundStatus:

@@ -3,7 +3,12 @@
 Behaviour follows docs/platforms/tiktok.md (each fact with its public source) and the error texts
 of TikTok's common-errors page: every call is signed (HMAC-SHA256 over path + sorted query + raw body, wrapped in the app
 secret), errors come back as HTTP 200 with a non-zero ``code``, throttling as HTTP 429 with
-``retry-after`` and code 36009002. Pushes live in ``sandbox.tiktok_push``.
+``retry-after`` and code 36009002. Pushes live in ``sandbox.tiktok_push``, webhooks in ``sandbox.tiktok_webhook``.
+
+Versions: TikTok versions each API in its path and keeps a superseded version for a while, so the
+emulator serves every version docs/platforms/tiktok.md lists as served (order detail 202309 and 202507,
+mark-as-shipped 202309 and 202610), each version of one API drawing on the same rate-limit bucket. Any
+other version of a known path is refused with 36009014, as TikTok refuses a retired one.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +48,6 @@ from sandbox.tiktok_shapes import (
     sku_id,
     unix,
 )
-from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
 # TikTok's published default is 50 QPS per API, per app and shop (docs/platforms/tiktok.md); override per test.
@@ -72,6 +78,9 @@ E_CIPHER_INVALID = (36009004, "Invalid identifier. The `shop_id` query parameter
 E_THROTTLED = (36009002, "Too many requests. You've made too many requests in a short period of time.")
 E_INTERNAL = (36009003, "Internal error. Please try again. If the issue persists after multiple attempts, "
               "please contact platform support.")
+E_VERSION = (36009014, "The version name is invalid, please check and retry.")
+E_PATH = (36009009, "Invalid path. The specified path does not match any available endpoint.")
+VERSION_SEGMENT = re.compile(r"/\d{6}/")
 
 
 @dataclass(frozen=True)
@@ -126,11 +135,19 @@ class TikTokEmulator(Emulator):
         self.route("POST", "/order/202309/orders/search", "searchOrders", self._search)
         self.route("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
                    "getShippingProviders", self._shipping_providers)
-        self.route("GET", "/order/202309/orders", "getOrderDetail", self._detail)
+        for version in ("202309", "202507"):  # the same document in every sandbox market (docs)
+            self.route("GET", f"/order/{version}/orders", "getOrderDetail", self._detail)
         self.route("POST", "/product/202309/products/{product_id}/inventory/update", "updateInventory",
                    lambda req: tiktok_push.update_inventory(self, req))
-        self.route("POST", "/fulfillment/202309/orders/{order_id}/packages", "markPackageAsShipped",
-                   lambda req: tiktok_push.mark_package_shipped(self, req))
+        for version in tiktok_push.PACKAGE_BODIES:
+            self.route("POST", f"/fulfillment/{version}/orders/{{order_id}}/packages", "markPackageAsShipped",
+                       lambda req, v=version: tiktok_push.mark_package_shipped(self, req, v))
+        # Every known path with any version in its place: what an unserved version is told.
+        self._any_version = [Route(r.method, VERSION_SEGMENT.sub("/{version}/", r.template, count=1),
+                                   r.operation, r.handler).pattern
+                             for r in self.routes if VERSION_SEGMENT.search(r.template)]
+        self.paths_served: Counter[str] = Counter()  # "METHOD template" -> answers, to tell versions apart
+        self._address_updates_sent: set[tuple[str, datetime]] = set()
 
     # --- Emulator hooks ------------------------------------------------------------------------
     def countries(self) -> tuple[str, ...]:
@@ -187,8 +204,15 @@ class TikTokEmulator(Emulator):
         return envelope(None, *E_INTERNAL, status=status, now=self.clock.now())
 
     def not_found(self, request: Request) -> Response:
-        return envelope(None, 36009009, "Invalid path. The specified path does not match any available endpoint.",
-                        status=404, now=self.clock.now())
+        if any(pattern.match(request.path) for pattern in self._any_version):
+            return self.error(E_VERSION)
+        return envelope(None, *E_PATH, status=404, now=self.clock.now())
+
+    def finish(self, request: Request, route: Route | None, response: Response) -> Response:
+        if route is not None:
+            with self.lock:
+                self.paths_served[f"{route.method} {route.template}"] += 1
+        return response
 
     def order_summary(self, oid: str, order: GeneratedOrder, now: datetime) -> dict[str, Any]:
         state = order.state(now)
@@ -358,15 +382,19 @@ class TikTokEmulator(Emulator):
         return render_order(oid, order, order.state(now), self.warehouse_id(order.account), self.always_mask,
                             self.faults.malformation(oid, MALFORMATIONS))
 
+    # --- webhooks (sandbox.tiktok_webhook) -------------------------------------------------------
     def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
         """POST a signed ORDER_STATUS_CHANGE (type 1) webhook for ``oid`` to ``url``; returns the status."""
-        order = self.orders[oid]
-        shop = self.shops[order.account]
-        state = order.state(self.clock.now())
-        payload = tiktok_webhook.order_status_payload(shop.shop_id, oid, ORDER_STATUS[state.status],
-                                                      unix(state.updated_at), self.clock.timestamp())
-        body, headers = tiktok_webhook.build_webhook(shop.app_key, shop.app_secret, payload, forge=forge)
-        return post_webhook(url, body, headers, timeout)
+        return tiktok_webhook.send_order_status(self, url, oid, forge=forge, timeout=timeout)
+
+    def send_address_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
+        """POST a signed RECIPIENT_ADDRESS_UPDATE (type 3) webhook for ``oid``, whose buyer changed the address."""
+        return tiktok_webhook.send_address_update(self, url, oid, forge=forge, timeout=timeout)
+
+    def deliver_address_updates(self, url: str, *, timeout: float = 5.0) -> dict[str, int]:
+        """A type 3 webhook for each buyer address change the clock has passed since the last delivery
+        (each change once): order id -> the receiver's status."""
+        return tiktok_webhook.deliver_address_updates(self, url, self._address_updates_sent, timeout=timeout)
 
     # --- page tokens ---------------------------------------------------------------------------
     def _encode(self, state: dict[str, Any], shop_id: str, search: list[Any]) -> str:

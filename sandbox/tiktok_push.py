@@ -1,12 +1,15 @@
-"""The TikTok emulator's write side: inventory update and mark-package-as-shipped.
+"""The TikTok emulator's write side: inventory update and mark-package-as-shipped (202309 and 202610).
 
 Validation follows docs/platforms/tiktok.md: inventory problems are per-SKU entries in ``data.errors``
-under a ``code: 0`` envelope; packages must name unshipped line items (units) of the order.
-Every push is recorded with its normalised content; accepted ones change the world.
+under a ``code: 0`` envelope; packages must name unshipped line items (units) of the order. The two
+mark-as-shipped versions differ only in how the request body names items and tracking, so each is read
+into one ``PackageRequest`` and checked once. Every push is recorded with its normalised content
+(the version included); accepted ones change the world.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +84,48 @@ def _sku_error(entry: dict[str, Any], of_product: bool, warehouse: str) -> dict[
             "detail": {"sku_id": sku_id, "extra_errors": extra}}
 
 
-def mark_package_shipped(emu: TikTokEmulator, request: Request) -> Response:
+@dataclass(frozen=True)
+class PackageRequest:
+    """A mark-as-shipped body of either version, read but not yet checked against the order."""
+
+    line_item_ids: list[str]
+    shipping_provider_id: Any
+    tracking_number: Any
+
+
+def _read_202309(body: Any) -> PackageRequest | Response:
+    """``{order_line_item_ids[], shipping_provider_id, tracking_number}`` (docs/platforms/tiktok.md, J)."""
+    if not isinstance(body, dict):
+        return param_error("body", "not a JSON object", "a JSON object")
+    ids = body.get("order_line_item_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        return param_error("order_line_item_ids", "missing or not a list of strings", "line item ids of the order")
+    return PackageRequest(ids, body.get("shipping_provider_id"), body.get("tracking_number"))
+
+
+def _read_202610(body: Any) -> PackageRequest | Response:
+    """``{order_line_list[{order_line_id, sub_item_id?}], shipping_info_list[{tracking_number,
+    shipping_provider_id, note?}]}``; one tracking number per call unless the seller is allow-listed, which
+    no sandbox seller is (docs/platforms/tiktok.md: the 202610 shape is unverified)."""
+    if not isinstance(body, dict):
+        return param_error("body", "not a JSON object", "a JSON object")
+    lines = body.get("order_line_list")
+    if not isinstance(lines, list) or not lines or not all(
+            isinstance(line, dict) and isinstance(line.get("order_line_id"), str) for line in lines):
+        return param_error("order_line_list", "missing or without an order_line_id string per entry",
+                           "line items of the order as {order_line_id}")
+    infos = body.get("shipping_info_list")
+    if not isinstance(infos, list) or len(infos) != 1 or not isinstance(infos[0], dict):
+        return param_error("shipping_info_list", "missing, or more than one tracking number",
+                           "exactly one {tracking_number, shipping_provider_id}")
+    return PackageRequest([line["order_line_id"] for line in lines], infos[0].get("shipping_provider_id"),
+                          infos[0].get("tracking_number"))
+
+
+PACKAGE_BODIES = {"202309": _read_202309, "202610": _read_202610}
+
+
+def mark_package_shipped(emu: TikTokEmulator, request: Request, version: str) -> Response:
     shop = request.caller.shop
     oid = request.params["order_id"]
     order = emu.orders.get(oid)
@@ -92,31 +136,34 @@ def mark_package_shipped(emu: TikTokEmulator, request: Request) -> Response:
         body = request.json()
     except ValueError:
         return param_error("body", "not valid JSON", "a JSON object")
-    content = {"order_id": oid, **(body if isinstance(body, dict) else {"body": body})}
-    rejection = _package_problem(oid, order, body, shop.region, now)
+    read = PACKAGE_BODIES[version](body)
+    if isinstance(read, Response):
+        emu.record_push("tracking", shop.shop_id, False, {"order_id": oid, "version": version, "body": body},
+                        [read.body.decode()])
+        return read
+    content = {"order_id": oid, "version": version, "order_line_item_ids": read.line_item_ids,
+               "shipping_provider_id": read.shipping_provider_id, "tracking_number": read.tracking_number}
+    rejection = _package_problem(oid, order, read, shop.region, now)
     if rejection is not None:
         emu.record_push("tracking", shop.shop_id, False, content, [rejection.body.decode()])
         return rejection
-    wanted = set(body["order_line_item_ids"])
+    wanted = set(read.line_item_ids)
     units = tuple(u for u in order.units() if line_item_id(order, u) in wanted)
-    shipment = Shipment(units, SHIPPING_PROVIDERS[body["shipping_provider_id"]], body["tracking_number"],
-                        f"{len(order.events)}-{body['tracking_number']}")
+    shipment = Shipment(units, SHIPPING_PROVIDERS[read.shipping_provider_id], read.tracking_number,
+                        f"{len(order.events)}-{read.tracking_number}")
     order.add_event(OrderEvent(EventKind.SHIPPED, now, now, shipment=shipment, source="push"))
     emu.record_push("tracking", shop.shop_id, True, content)
-    return envelope({"order_id": oid, "order_line_item_ids": body["order_line_item_ids"],
+    return envelope({"order_id": oid, "order_line_item_ids": read.line_item_ids,
                      "package_id": package_id(order, shipment)}, now=now)
 
 
-def _package_problem(oid: str, order: GeneratedOrder, body: Any, region: str, now: datetime) -> Response | None:
-    if not isinstance(body, dict):
-        return param_error("body", "not a JSON object", "a JSON object")
-    ids = body.get("order_line_item_ids")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        return param_error("order_line_item_ids", "missing or not a list of strings", "line item ids of the order")
-    if body.get("shipping_provider_id") not in SHIPPING_PROVIDERS:
-        return param_error("shipping_provider_id", f"unknown provider {body.get('shipping_provider_id')!r}",
+def _package_problem(oid: str, order: GeneratedOrder, read: PackageRequest, region: str,
+                     now: datetime) -> Response | None:
+    ids = read.line_item_ids
+    if read.shipping_provider_id not in SHIPPING_PROVIDERS:
+        return param_error("shipping_provider_id", f"unknown provider {read.shipping_provider_id!r}",
                            "an id from the delivery option's shipping providers")
-    if not isinstance(body.get("tracking_number"), str) or not body["tracking_number"].strip():
+    if not isinstance(read.tracking_number, str) or not read.tracking_number.strip():
         return param_error("tracking_number", "missing or empty", "the carrier's tracking number")
     if region not in TRACKING_MARKETS:
         return param_error("shop region", f"mark package as shipped is not available in {region}",

@@ -1,4 +1,5 @@
-"""TikTok Shop connector: `client.py` (signing, tokens, search paging, pushes) and `mapping.py` (pure)."""
+"""TikTok Shop connector: `client.py` (signing, tokens, search paging, pushes), `mapping.py` (pure) and
+`webhooks.py` (which order a push is about)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import orjson
-
 from connectors.http import read_json
 from connectors.tiktok import mapping
-from connectors.tiktok.client import TikTokClient, verify_webhook
-
-ORDER_EVENTS = {1, 3, 4}  # order status, address update, package update: each means "fetch the order"
-
-
-class TikTokWebhooks:
-    def order_ids(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> list[str] | None:
-        if not verify_webhook(secrets["app_key"], secrets["app_secret"], body, headers.get("authorization")):
-            return None
-        try:
-            event = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return []
-        data = event.get("data") if isinstance(event, dict) else None
-        if event.get("type") in ORDER_EVENTS and isinstance(data, dict) and data.get("order_id"):
-            return [str(data["order_id"])]
-        return []
+from connectors.tiktok.client import TikTokClient
+from connectors.tiktok.webhooks import TikTokWebhooks
 
 
 @dataclass(frozen=True)

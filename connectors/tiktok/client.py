@@ -1,4 +1,8 @@
-"""TikTok Shop Open API client (versioned paths, 202309) for one shop: signing, tokens, paging, pushes.
+"""TikTok Shop Open API client for one shop: signing, tokens, paging, pushes.
+
+TikTok versions each API in its path. The client calls each API's current version: order search,
+authorised shops, carriers and inventory update at 202309, order detail at 202507, mark-as-shipped at
+202610 (docs/platforms/tiktok.md, with the sources and what is unverified).
 
 Every call is signed: sorted query parameters as key+value, the path in front, the exact body
 bytes behind, wrapped in the app secret and HMAC-SHA256'd with it (lowercase hex). Errors mostly
@@ -29,6 +33,11 @@ from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush,
 API_HOST = "https://open-api.tiktokglobalshop.com"
 AUTH_HOST = "https://auth.tiktok-shops.com"
 SEARCH = "/order/202309/orders/search"
+DETAIL = "/order/202507/orders"
+SHOPS = "/authorization/202309/shops"
+INVENTORY = "/product/202309/products/{}/inventory/update"
+PROVIDERS = "/logistics/202309/delivery_options/{}/shipping_providers"
+MARK_SHIPPED = "/fulfillment/202610/orders/{}/packages"
 # TikTok publishes 50 QPS per API, per app and shop (docs/platforms/tiktok.md); these stay well inside it.
 DEFAULT_LIMITS: dict[str, Limit] = {
     "searchOrders": Limit(20.0, 20), "getOrderDetail": Limit(20.0, 20), "getAuthorizedShops": Limit(5.0, 5),
@@ -101,7 +110,7 @@ class TikTokClient:
 
     def shop_cipher(self) -> str:
         if self._cipher is None:
-            shops = self._call("getAuthorizedShops", "GET", "/authorization/202309/shops", with_cipher=False)["shops"]
+            shops = self._call("getAuthorizedShops", "GET", SHOPS, with_cipher=False)["shops"]
             chosen = next((s for s in shops if s.get("id") == self._wanted_shop), None) \
                 or next((s for s in shops if s.get("region") == self.shop.region), None) or (shops[0] if shops else None)
             if chosen is None:
@@ -155,7 +164,7 @@ class TikTokClient:
             yield [{"order": order} for order in orders]
 
     def fetch_order(self, external_id: str) -> RawBundle:
-        data = self._call("getOrderDetail", "GET", "/order/202309/orders", query={"ids": external_id})
+        data = self._call("getOrderDetail", "GET", DETAIL, query={"ids": external_id})
         orders = data.get("orders") or []
         if not orders:
             raise NeedsReview(f"tiktok order {external_id} not found")
@@ -169,8 +178,7 @@ class TikTokClient:
         for product_id, group in by_product.items():
             body = {"skus": [{"id": p.platform_sku, "inventory": [{"quantity": max(0, min(MAX_STOCK, p.quantity))}]}
                              for p in group]}
-            data = self._call("updateInventory", "POST", f"/product/202309/products/{product_id}/inventory/update",
-                              body=body)
+            data = self._call("updateInventory", "POST", INVENTORY.format(product_id), body=body)
             failed = {str((e.get("detail") or {}).get("sku_id")): e for e in data.get("errors", [])}
             for p in group:
                 why = failed.get(p.platform_sku)
@@ -181,8 +189,7 @@ class TikTokClient:
     def shipping_provider_id(self, delivery_option_id: str, carrier: str) -> str:
         """TikTok's id for a carrier name, from the delivery option's provider list (cached)."""
         if self._providers is None:
-            data = self._call("getShippingProviders", "GET",
-                              f"/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers")
+            data = self._call("getShippingProviders", "GET", PROVIDERS.format(delivery_option_id))
             self._providers = {p["name"].lower(): p["id"] for p in data.get("shipping_providers", [])}
         found = self._providers.get(carrier.lower())
         if found is None:
@@ -190,14 +197,16 @@ class TikTokClient:
         return found
 
     def push_tracking(self, push: TrackingPush) -> PushOutcome:
-        """Mark the package shipped with every unit id it holds."""
+        """Mark the package shipped with every unit id it holds (202610: items as `order_line_list`, the
+        one tracking number in `shipping_info_list`). TikTok's warning about a tracking number that does
+        not match the carrier comes back with an accepted push, as its message."""
         order = self.fetch_order(push.external_id)["order"]
         provider = self.shipping_provider_id(str(order.get("delivery_option_id", "")), push.carrier)
-        ids = [item.line_id for item in push.items]
-        self._call("markPackageAsShipped", "POST", f"/fulfillment/202309/orders/{push.external_id}/packages",
-                   body={"order_line_item_ids": ids, "shipping_provider_id": provider,
-                         "tracking_number": push.tracking_number})
-        return PushOutcome(push.external_id, True)
+        body = {"order_line_list": [{"order_line_id": item.line_id} for item in push.items],
+                "shipping_info_list": [{"tracking_number": push.tracking_number, "shipping_provider_id": provider}]}
+        data = self._call("markPackageAsShipped", "POST", MARK_SHIPPED.format(push.external_id), body=body)
+        warning = (data.get("warning") or {}).get("message") or ""
+        return PushOutcome(push.external_id, True, str(warning))
 
 
 def verify_webhook(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> bool:

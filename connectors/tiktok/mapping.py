@@ -1,6 +1,7 @@
 """TikTok Shop raw bundle → canonical Order. Pure: no I/O, one typed error naming the field path.
 
-Bundle: {"order": <order object as returned by order search or detail>}.
+Bundle: {"order": <order object as returned by order search (202309) or order detail (202507)>}; both
+versions send the same order object outside Brazil (docs/platforms/tiktok.md), so one mapping reads both.
 Quirks undone here: one line item per unit (collapsed per SKU, every unit id kept, since tracking
 is pushed per id); times are unix seconds; amounts are decimal strings in `payment.currency`;
 FULFILLMENT_BY_TIKTOK orders are TikTok's to ship; names and phones arrive masked ("J*** D***").

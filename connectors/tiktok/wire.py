@@ -2,6 +2,7 @@
 
 `mapping.py` decodes a stored bundle straight into `Bundle`; a missing or mistyped field is a
 MappingError at its path before any mapping code runs. Optional fields are `None` when absent or null.
+The fields are those of both order versions the client reads: search 202309 and detail 202507.
 """
 
 from __future__ import annotations

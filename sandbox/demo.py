@@ -92,6 +92,8 @@ class TemuCredentials:
 
     `mall_type` decides the SKU id a shop uses (LOCAL: skuId, SEMI: productSkuId); `host` is the
     regional router the shop lives on (US, EU or GLOBAL): a call to the wrong one is refused.
+    `decrypt_shipping`: the seller authorised bg.order.decryptshippinginfo.get for this token; without
+    it TEMU's gateway refuses the call with 3000032 (docs/platforms/temu.md).
     """
 
     app_key: str
@@ -101,6 +103,7 @@ class TemuCredentials:
     mall_type: str  # "LOCAL" | "SEMI"
     host: str  # "US" | "EU" | "GLOBAL"
     countries: tuple[str, ...]
+    decrypt_shipping: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,8 @@ _SHEIN_APP = ("orderhub-demo-shein-app-id", "orderhub-demo-shein-app-secret-0000
 _AE_APP = ("500001", "orderhub-demo-aliexpress-app-secret-01")
 
 TEMU_DEMO_SHOPS: tuple[TemuCredentials, ...] = (
-    TemuCredentials(*_TEMU_APP, "orderhub-demo-temu-access-token-us", "634418210001", "LOCAL", "US", ("US",)),
+    TemuCredentials(*_TEMU_APP, "orderhub-demo-temu-access-token-us", "634418210001", "LOCAL", "US", ("US",),
+                    decrypt_shipping=True),
     TemuCredentials(*_TEMU_APP, "orderhub-demo-temu-access-token-eu", "634418210002", "SEMI", "EU",
                     ("GB", "DE", "FR")),
     TemuCredentials(*_TEMU_APP, "orderhub-demo-temu-access-token-global", "634418210003", "LOCAL", "GLOBAL",

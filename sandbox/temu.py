@@ -6,7 +6,9 @@ regional routers (US, EU, GLOBAL); here they are path prefixes on one server:
 another region's router is refused the way a gateway that does not know its token would (3000031).
 The API is chosen by the ``type`` body parameter, so counters and fault filters are per type; the
 published limit (20 QPS per app_key) is one bucket per app_key across every type (``APP_BUCKET``). Pushes live in
-``sandbox.temu_push``, webhooks in ``sandbox.temu_webhook``.
+``sandbox.temu_push``, webhooks in ``sandbox.temu_webhook``. ``bg.order.decryptshippinginfo.get`` answers
+only the malls in ``decrypt_malls`` (the seller authorised it for the token); the others get the gateway's
+3000032, before any business check, as TEMU's gateway would.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,13 +38,13 @@ from sandbox.temu_shapes import (
     goods_id,
     parent_order_sn,
     render_amount,
+    render_decrypted_shipping,
     render_list_item,
     render_shipping_info,
     sku_id,
     unix,
     view,
 )
-from sandbox.webhooks import post_webhook
 from sandbox.world import CATALOGUE, CatalogueItem
 
 APP_BUCKET = "router"  # the rate-limit entry metering an app_key across every API type
@@ -67,12 +69,15 @@ E_APP_KEY = (3000026, "app_key not found")
 E_TOKEN_MISSING = (3000030, "access_token is missing")
 E_TOKEN = (3000031, "access_token not found")
 E_TOKEN_APP = (3000033, "access_token does not belong to the app_key")
+E_NO_API_ACCESS = (3000032, "access_token don't have this api access, please ask for seller to authorize this api in "
+                            "seller center first, and share the new access_token with you.")
 E_SIGN_MISSING = (3000040, "sign is missing")
 E_THROTTLED = (4000004, "RATE_LIMIT_EXCEED_EXCEPTION")
 E_SYSTEM = (4000000, "SYSTEM_EXCEPTION")
 E_BUSINESS = 2000000
 E_MS_TIMESTAMP = (140020014, "requires a second level timestamp")
 E_STILL_PRICING = (140020008, "Some amount fields are still undergoing system calculation. Please try again later.")
+DECRYPT = "bg.order.decryptshippinginfo.get"
 
 
 def render_value(value: Any) -> str:
@@ -110,23 +115,30 @@ class TemuEmulator(Emulator):
     def __init__(self, shops: tuple[TemuCredentials, ...] = TEMU_DEMO_SHOPS, *,
                  timestamp_tolerance: int | None = 300, delivered_after: timedelta = timedelta(days=3),
                  throttle_status: int = 200, catalogue: tuple[CatalogueItem, ...] | None = None,
-                 pricing_delay: timedelta = timedelta(0), **settings: Any) -> None:
+                 pricing_delay: timedelta = timedelta(0), decrypt_malls: Iterable[str] | None = None,
+                 **settings: Any) -> None:
         """``delivered_after``: when a shipped order turns DELIVERED (5), since TEMU reports delivery and
         the neutral generator does not. ``throttle_status``: the HTTP status of a 4000004 answer, not
         documented (200 assumed). ``catalogue``: the goods and skus stock edits accept (default
         ``world.CATALOGUE``). ``pricing_delay``: how long after an order is placed TEMU is still
         calculating its amounts and ``bg.order.amount.query`` answers 140020008 (default none: priced at once;
-        how long it really takes is not published)."""
+        how long it really takes is not published). ``decrypt_malls``: the mall ids whose token may call
+        ``bg.order.decryptshippinginfo.get`` (default: the shops with ``decrypt_shipping``); a set, so a test
+        can grant or withdraw it while the emulator runs."""
         self.shops = {s.access_token: s for s in shops}
         self.malls = {s.mall_id: s for s in shops}
         self._by_country = {country: s for s in shops for country in s.countries}
         self.timestamp_tolerance, self.delivered_after = timestamp_tolerance, delivered_after
         self.throttle_status = throttle_status
         self.pricing_delay = pricing_delay
+        self.decrypt_malls = set(decrypt_malls) if decrypt_malls is not None else {
+            s.mall_id for s in shops if s.decrypt_shipping}
         self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue,
                                      lambda item: sku_id(item.sku), lambda item: goods_id(item.family))
         self.stock: dict[tuple[str, str], int] = {}  # (mall_id, sku id) -> stock
-        self.stock_requests: dict[tuple[str, str], str] = {}  # (mall_id, requestUniqueKey) -> body digest
+        self.presale_stock: dict[tuple[str, str], int] = {}  # the same for stockType 1 (pre-sale stock)
+        # (mall_id, requestUniqueKey) -> (body digest, the answer given): a used key is not applied again
+        self.stock_requests: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
         self.used_tracking: dict[str, str] = {}  # tracking number -> mall that used it
         self._typed_routes: dict[str, Route] = {}
         super().__init__(**settings)
@@ -136,6 +148,7 @@ class TemuEmulator(Emulator):
             "bg.order.list.v2.get": self._list,
             "bg.order.detail.v2.get": self._detail,
             "bg.order.shippinginfo.v2.get": self._shipping_info,
+            DECRYPT: self._decrypted_shipping,
             "bg.order.amount.query": self._amount,
             "bg.local.goods.stock.edit": lambda req: temu_push.stock_edit(self, req),
             "bg.local.goods.sku.list.query": lambda req: temu_push.sku_list(self, req),
@@ -221,6 +234,8 @@ class TemuEmulator(Emulator):
             return self.error(E_TOKEN)  # another region's gateway does not know this token (docs/platforms/temu.md)
         if shop.app_key != app_key:
             return self.error(E_TOKEN_APP)
+        if route.operation == DECRYPT and shop.mall_id not in self.decrypt_malls:
+            return self.error(E_NO_API_ACCESS)  # the token's API scope lacks it (docs/platforms/temu.md)
         request.caller = shop
         return app_key
 
@@ -367,16 +382,32 @@ class TemuEmulator(Emulator):
 
     def _shipping_info(self, request: Request) -> Response:
         """Refused while PENDING: the address may still change and TEMU says not to act on it (docs/platforms/temu.md)."""
+        found = self._addressable(request)
+        if isinstance(found, Response):
+            return found
+        order, seen = found
+        masked = int(order.serial[-1]) % 2 == 0  # about half the buyers get a masked phone
+        semi = request.caller.mall_type == "SEMI"
+        return envelope(render_shipping_info(seen.state.address, masked, semi), now=self.clock.now())
+
+    def _decrypted_shipping(self, request: Request) -> Response:
+        """The ship-to in the clear (the gateway already refused a token without the API in its scope)."""
+        found = self._addressable(request)
+        if isinstance(found, Response):
+            return found
+        return envelope(render_decrypted_shipping(found[1].state.address), now=self.clock.now())
+
+    def _addressable(self, request: Request) -> tuple[GeneratedOrder, TemuView] | Response:
+        """The order and how TEMU shows it now, unless it is unknown or still PENDING (the same rule for
+        both address APIs; for the decrypt API it is our reading, unverified)."""
         found = self._one_order(request)
         if isinstance(found, Response):
             return found
         order, sn = found
-        now = self.clock.now()
-        seen = self.view(order, now)
+        seen = self.view(order, self.clock.now())
         if seen.status == PENDING:
             return self.error((E_BUSINESS, f"BUSINESS_EXCEPTION: order {sn} is pending"))
-        masked = int(order.serial[-1]) % 2 == 0  # about half the buyers get a masked phone
-        return envelope(render_shipping_info(seen.state.address, masked), now=now)
+        return order, seen
 
     def _amount(self, request: Request) -> Response:
         """Refused with 140020008 while the order is younger than ``pricing_delay`` (still being priced)."""
@@ -392,13 +423,31 @@ class TemuEmulator(Emulator):
     def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
         """POST an encrypted, signed ``bg_order_status_change_event`` for ``oid``; returns the status."""
         order = self.orders[oid]
-        shop = self.malls[order.account]
         seen = self.view(order, self.clock.now())
-        event = {"mallId": int(shop.mall_id), "parentOrderSn": oid, "orderSn": "", "orderStatus": seen.status,
-                 "updateTime": unix(seen.updated_at)}
-        body, headers = temu_webhook.build_webhook(shop.app_key, shop.app_secret, event,
-                                                   timestamp_ms=int(time.time() * 1000), forge=forge)
-        return post_webhook(url, body, headers, timeout)
+        event = temu_webhook.order_status_event(order.account, oid, seen.status, unix(seen.updated_at))
+        return self._deliver(url, order, event, temu_webhook.ORDER_STATUS_CHANGE, forge, timeout)
+
+    def send_address_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
+        """POST a ``bg_trade_logistics_address_changed`` for ``oid``, whose changed address must be visible
+        now (TEMU tells of a change that happened; a re-read then shows the new ship-to)."""
+        order = self.orders[oid]
+        if not self.view(order, self.clock.now()).state.address_changed:
+            raise ValueError(f"order {oid}: no address change is visible yet")
+        event = temu_webhook.address_changed_event(order.account, oid)
+        return self._deliver(url, order, event, temu_webhook.ADDRESS_CHANGED, forge, timeout)
+
+    def address_changes(self) -> list[str]:
+        """The visible orders whose buyer changed the address (what ``send_address_webhook`` tells of)."""
+        now = self.clock.now()
+        with self.lock:
+            return [sn for sn, order in self.orders.items()
+                    if order.visible(now) and self.view(order, now).state.address_changed]
+
+    def _deliver(self, url: str, order: GeneratedOrder, event: dict[str, Any], code: str, forge: bool,
+                 timeout: float) -> int:
+        shop = self.malls[order.account]
+        return temu_webhook.deliver(url, shop.app_key, shop.app_secret, event, event_code=code, forge=forge,
+                                    timeout=timeout)
 
 
 def _whole(value: Any) -> bool:

@@ -1,8 +1,11 @@
-"""The TEMU emulator's write side: absolute stock edits, carriers and warehouses, shipment confirmation.
+"""The TEMU emulator's write side: stock edits, carriers and warehouses, shipment confirmation.
 
-docs/platforms/temu.md A stock edit is idempotent by ``requestUniqueKey`` (the same key with the same body
-is a no-op success; with another body it is refused). A shipment confirmation names child orders
-and quantities per package; a tracking number is accepted once. Accepted pushes change the world.
+``bg.local.goods.stock.edit`` (docs/platforms/temu.md) takes one of two forms per call: per SKU a
+``stockTarget`` in ``skuStockTargetList`` (the stock becomes it) or a ``stockDiff`` in
+``skuStockChangeList`` (stock += stockDiff); both at once is 150013003, a SKU twice 150013001, a stock
+outside 0..1,000,000 150013002. ``requestUniqueKey`` is optional; once used, a request repeating it is not
+applied again. A shipment confirmation names child orders and quantities per package; a tracking number
+is accepted once. Accepted pushes change the world.
 """
 
 from __future__ import annotations
@@ -27,10 +30,15 @@ from sandbox.temu_shapes import (
 if TYPE_CHECKING:
     from sandbox.temu import TemuEmulator
 
-MAX_STOCK = 999_999  # [INFERRED]: no published upper bound
+MAX_STOCK = 1_000_000  # "Quantity must be between 0 and 1000000" (150013002)
 E_BUSINESS = 2000000
+E_BAD_PARAMS = 3000000
 E_TRACKING_USED = 2000101  # [INFERRED] code: the published material only says a number succeeds once
 E_SEMI_STOCK = 140020001  # the local goods API is for LOCAL malls; SEMI stock is TEMU's to manage
+E_DUPLICATE_SKU = (150013001, "Duplicate SKUs detected. Please remove them and try again")
+E_QUANTITY = (150013002, f"Quantity must be between 0 and {MAX_STOCK}")
+E_ONE_METHOD = (150013003, "Only one stock adjustment method can be active at a time.")
+FORMS = (("skuStockTargetList", "stockTarget"), ("skuStockChangeList", "stockDiff"))  # (list, per-SKU field)
 NOT_BUSINESS = {"type", "app_key", "access_token", "timestamp", "data_type", "version", "sign"}
 
 
@@ -49,41 +57,69 @@ def stock_edit(emu: TemuEmulator, request: Request) -> Response:
     body = _business(_body(request))
     if shop.mall_type != "LOCAL":
         return emu.error((E_SEMI_STOCK, "does not support this mall type (LOCAL malls only)"))
-    if str(body.get("goodsId")) not in emu.listings.by_listing:
+    goods = str(body.get("goodsId"))
+    if goods not in emu.listings.by_listing:
         return emu.error((E_BUSINESS, f"BUSINESS_EXCEPTION: goods {body.get('goodsId')!r} does not exist"))
     key = body.get("requestUniqueKey")
-    if not isinstance(key, str) or not key:
-        return emu.bad_params("requestUniqueKey is required")
+    if key is not None and (not isinstance(key, str) or not key):
+        return emu.bad_params("requestUniqueKey must be a non-empty string when given")
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    previous = emu.stock_requests.get((shop.mall_id, key))
-    if previous == digest:
-        return envelope({"goodsId": body["goodsId"], "repeated": True}, now=emu.clock.now())
-    if previous is not None:
-        return emu.bad_params(f"requestUniqueKey {key} was used with another body")
-    targets = body.get("skuStockTargetList")
-    problem = _targets_problem(emu, targets, str(body["goodsId"]))
-    if problem:
-        emu.record_push("stock", shop.mall_id, False, {"goodsId": body["goodsId"], "body": body}, [problem])
-        return emu.bad_params(problem)
-    for target in targets:
-        emu.stock[(shop.mall_id, str(target["skuId"]))] = target["stockTarget"]
+    previous = emu.stock_requests.get((shop.mall_id, key)) if key else None
+    if previous is not None:  # a repeated key is not applied again; what TEMU answers is not published
+        if previous[0] != digest:
+            return emu.bad_params(f"requestUniqueKey {key} was used with another body")
+        return envelope(previous[1], now=emu.clock.now())
+    pool = emu.presale_stock if body.get("stockType") == 1 else emu.stock
+    edits = _edits(emu, body, goods, pool, shop.mall_id)
+    if isinstance(edits, tuple):
+        emu.record_push("stock", shop.mall_id, False, {"goodsId": goods, "body": body}, [edits[1]])
+        return emu.error(edits)
+    for sku, level, diff in edits:
+        pool[(shop.mall_id, sku)] = level
         emu.record_push("stock", shop.mall_id, True, {
-            "goodsId": str(body["goodsId"]), "skuId": str(target["skuId"]), "stockTarget": target["stockTarget"],
-            "seller_sku": emu.listings.get(target["skuId"]).item.sku, "requestUniqueKey": key})
-    emu.stock_requests[(shop.mall_id, key)] = digest
-    return envelope({"goodsId": body["goodsId"]}, now=emu.clock.now())
+            "goodsId": goods, "skuId": sku, "stockTarget": level, "stockDiff": diff,
+            "stockType": body.get("stockType", 0), "seller_sku": emu.listings.get(sku).item.sku,
+            "requestUniqueKey": key})
+    result = {"goodsId": body["goodsId"], "operateResult": True, "msg": "",
+              "skuStockEditStatusInfoList": [{"skuId": sku, "stockEditStatus": True, "errorCode": 1000000,
+                                              "errorMsg": ""} for sku, _, _ in edits]}
+    if key:
+        emu.stock_requests[(shop.mall_id, key)] = (digest, result)
+    return envelope(result, now=emu.clock.now())
 
 
-def _targets_problem(emu: TemuEmulator, targets: Any, goods_id: str) -> str | None:
-    if not isinstance(targets, list) or not targets:
-        return "skuStockTargetList must be a non-empty list of {skuId, stockTarget}"
-    for target in targets:
-        if not isinstance(target, dict) or not emu.listings.belongs(target.get("skuId"), goods_id):
-            return f"sku {target.get('skuId') if isinstance(target, dict) else target!r} is not a sku of the goods"
-        value = target.get("stockTarget")
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_STOCK:
-            return f"stockTarget of sku {target['skuId']} must be an integer from 0 to {MAX_STOCK}"
-    return None
+def _edits(emu: TemuEmulator, body: dict[str, Any], goods: str, pool: dict[tuple[str, str], int],
+           mall: str) -> list[tuple[str, int, int | None]] | tuple[int, str]:
+    """(skuId, new stock, stockDiff or None) per SKU, or the refusal (code, message) of the whole call.
+
+    An empty list counts as absent (a public Java SDK sends both lists, one of them empty; unverified)."""
+    if body.get("stockType", 0) not in (0, 1) or isinstance(body.get("stockType"), bool):
+        return E_BAD_PARAMS, "BAD_PARAMS: stockType must be 0 (ordinary) or 1 (pre-sale)"
+    given = [(name, field) for name, field in FORMS if body.get(name) not in (None, [])]
+    if len(given) > 1:
+        return E_ONE_METHOD
+    if not given:
+        return E_BAD_PARAMS, "BAD_PARAMS: skuStockTargetList or skuStockChangeList is required"
+    name, field = given[0]
+    entries = body[name]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return E_BAD_PARAMS, f"BAD_PARAMS: {name} must be a list of {{skuId, {field}}}"
+    skus = [str(e.get("skuId")) for e in entries]
+    if len(set(skus)) != len(skus):
+        return E_DUPLICATE_SKU
+    edits = []
+    for sku, entry in zip(skus, entries, strict=True):
+        if not emu.listings.belongs(entry.get("skuId"), goods):
+            return E_BAD_PARAMS, f"BAD_PARAMS: sku {entry.get('skuId')!r} is not a sku of the goods"
+        value = entry.get(field)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return E_BAD_PARAMS, f"BAD_PARAMS: {field} of sku {sku} must be an integer"
+        diff = value if field == "stockDiff" else None
+        level = pool.get((mall, sku), 0) + value if diff is not None else value
+        if not 0 <= level <= MAX_STOCK:
+            return E_QUANTITY
+        edits.append((sku, level, diff))
+    return edits
 
 
 def sku_list(emu: TemuEmulator, request: Request) -> Response:

@@ -29,6 +29,7 @@ COUNTRY_NAMES = {"US": "United States", "GB": "United Kingdom", "DE": "Germany",
                  "JP": "Japan", "MX": "Mexico"}
 CARRIERS = {1001: "UPS", 1002: "USPS", 1003: "FedEx", 1004: "DHL", 1005: "Royal Mail", 1006: "Yamato"}
 MALFORMATIONS = 3  # updateTime as a date string, a child without goodsId, quantity as text
+CONFIRMED_CHANGED_ADDRESS = "CONFIRMED_CHANGED_ADDRESS"
 
 
 
@@ -135,7 +136,8 @@ def render_list_item(order: GeneratedOrder, view_: TemuView, mall_type: str,
         "regionId": REGION_IDS[order.country],
         "siteId": 100 + REGION_IDS[order.country],
         "parentOrderLabel": [],
-        "fulfillmentWarning": [],
+        # The buyer's changed address was confirmed: re-read the ship-to (published fulfillmentWarning value).
+        "fulfillmentWarning": [CONFIRMED_CHANGED_ADDRESS] if state.address_changed else [],
         "hasShippingFee": order.shipping_fee > 0,
         "orderPaymentType": "PPD",
         "shippingMethod": 1,
@@ -244,18 +246,33 @@ def render_amount(order: GeneratedOrder) -> dict[str, Any]:
     return {"parentOrderMap": parent, "orderList": children, "warning": []}
 
 
-def render_shipping_info(address: Address, masked_phone: bool) -> dict[str, Any]:
-    """``bg.order.shippinginfo.v2.get``: regionName1 is the country's name, 2 the state, 3 the city."""
-    phone = address.phone
+def render_shipping_info(address: Address, masked_phone: bool, masked_address: bool = False) -> dict[str, Any]:
+    """``bg.order.shippinginfo.v2.get``: regionName1 is the country's name, 2 the state, 3 the city.
+
+    ``masked_address``: SEMI malls' ship-to shows only country, state, city and postcode, the rest as
+    ``***`` (TEMU's policy since 2025-03-17, docs/platforms/temu.md). ``masked_phone``: LOCAL malls
+    sometimes get the phone masked; when and how is not published (the last four digits are kept here)."""
+    document = render_decrypted_shipping(address)
     if masked_phone:
-        digits = "".join(ch for ch in phone if ch.isdigit())
-        phone = "***-***-" + digits[-4:]
+        digits = "".join(ch for ch in address.phone if ch.isdigit())
+        document["mobile"] = "***-***-" + digits[-4:]
+    if masked_address:
+        for name in ("receiptName", "mobile", "addressLine1", "addressLine2", "addressLineAll"):
+            document[name] = "***" if document[name] else ""
+        document["addressExtra"].update(firstName="***", lastName="***")
+    document["warning"] = {"isRestriction": False, "reason": ""}
+    return document
+
+
+def render_decrypted_shipping(address: Address) -> dict[str, Any]:
+    """``bg.order.decryptshippinginfo.get``: the same fields in the clear, without ``warning``
+    (the published response lists no warning object for this API)."""
     first, _, last = address.name.partition(" ")
     full = ", ".join(p for p in (address.line1, address.line2, address.city, address.region, address.postal_code) if p)
     return {
         "receiptName": address.name,
         "receiptAdditionalName": "",
-        "mobile": phone,
+        "mobile": address.phone,
         "backupMobile": "",
         "mail": "",
         "regionName1": COUNTRY_NAMES[address.country],
@@ -267,6 +284,5 @@ def render_shipping_info(address: Address, masked_phone: bool) -> dict[str, Any]
         "addressLine3": "",
         "addressLineAll": full,
         "postCode": address.postal_code,
-        "addressExtra": {"firstName": first, "lastName": last},
-        "warning": {"isRestriction": False, "reason": ""},
+        "addressExtra": {"firstName": first, "lastName": last, "additionalFirstName": "", "additionalLastName": ""},
     }

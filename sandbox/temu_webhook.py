@@ -4,6 +4,10 @@ The event JSON is encrypted AES/CBC/PKCS5 with key = IV = the first 16 bytes of 
 sent as ``{"eventData": base64}``. ``x-tm-signature`` is uppercase hex HMAC-SHA256 (app secret)
 over ``key=value`` pairs joined by ``&`` in key order: the decrypted eventData and the four other
 x-tm headers. ``forge=True`` signs with a wrong secret so a receiver's rejection can be tested.
+
+Events (TEMU's "The event of webhook" page, docs/platforms/temu.md): ``bg_order_status_change_event``
+carries mallId, parentOrderSn, orderSn, orderStatus and updateTime; ``bg_trade_logistics_address_changed``
+only mallId and parentOrderSn, so a receiver has to re-read the order for the new address.
 """
 
 from __future__ import annotations
@@ -12,12 +16,26 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from sandbox.webhooks import post_webhook
+
 ORDER_STATUS_CHANGE = "bg_order_status_change_event"
+ADDRESS_CHANGED = "bg_trade_logistics_address_changed"
+
+
+def order_status_event(mall_id: str, parent_order_sn: str, status: int, update_time: int) -> dict[str, Any]:
+    """orderSn is left empty: the emulator reports the parent's status, not one child's."""
+    return {"mallId": int(mall_id), "parentOrderSn": parent_order_sn, "orderSn": "", "orderStatus": status,
+            "updateTime": update_time}
+
+
+def address_changed_event(mall_id: str, parent_order_sn: str) -> dict[str, Any]:
+    return {"mallId": int(mall_id), "parentOrderSn": parent_order_sn}
 
 
 def encrypt_event(app_secret: str, plain: str) -> str:
@@ -43,3 +61,11 @@ def build_webhook(app_key: str, app_secret: str, event: dict[str, Any], *, times
     headers["x-tm-signature"] = webhook_signature(secret, {"eventData": plain, **headers})
     body = json.dumps({"eventData": encrypt_event(app_secret, plain)}).encode()
     return body, {"Content-Type": "application/json", **headers}
+
+
+def deliver(url: str, app_key: str, app_secret: str, event: dict[str, Any], *, event_code: str,
+            forge: bool = False, timeout: float = 5.0) -> int:
+    """Build one delivery and POST it; returns the receiver's HTTP status."""
+    body, headers = build_webhook(app_key, app_secret, event, timestamp_ms=int(time.time() * 1000),
+                                  event_code=event_code, forge=forge)
+    return post_webhook(url, body, headers, timeout)

@@ -19,6 +19,8 @@ from connectors.http import read_json
 from connectors.temu import mapping
 from connectors.temu.client import TemuClient
 
+# Both carry the order's parentOrderSn (TEMU's "The event of webhook"); the address change carries nothing else,
+# so the order is fetched again for its new ship-to (docs/platforms/temu.md, Webhooks).
 ORDER_EVENTS = {"bg_order_status_change_event", "bg_trade_logistics_address_changed"}
 SIGNED_HEADERS = ("x-tm-app-key", "x-tm-event-code", "x-tm-timestamp", "x-tm-ext-param")
 

@@ -4,12 +4,18 @@ Every call is a POST of one flat JSON object to the region's router, chosen by i
 with MD5(secret + sorted key+value + secret). Errors come back as HTTP 200 with `success: false`
 and a numeric `errorCode`, so classification reads the body first. TEMU meters the app_key, not
 the API type (20 QPS, docs/platforms/temu.md): every call draws from one shared bucket, `APP_BUCKET`.
+
+The ship-to: `bg.order.shippinginfo.v2.get` masks the buyer's phone (and may mask more) for apps not
+granted `bg.order.decryptshippinginfo.get`. A shop whose config declares `options.decrypt_shipping =
+"true"` reads the decrypted ship-to instead; if TEMU's gateway still answers "no permission for this API"
+(3000027 app, 3000032 token), the client says so once in the log and reads the masked one from then on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,10 +23,11 @@ from datetime import datetime
 from typing import Any
 
 import requests
+import structlog
 
 from config.schema import ShopConfig
 from connectors.fanout import each
-from connectors.http import OK, Action, Transport, Verdict
+from connectors.http import OK, Action, Classifier, Transport, Verdict
 from connectors.listed import unlisted_pages
 from connectors.listings import by_listing
 from connectors.paging import numbered_pages, steady_walks
@@ -43,6 +50,13 @@ RETRYABLE_CODES = {4000000}
 AUTH_CODES = {3000001, 5000000} | set(range(3000025, 3000035))
 TRACKING_USED_CODE = 2000101  # [INFERRED]: "a tracking number can be used successfully only once"
 STILL_PRICING_CODE = "140020008"  # bg.order.amount.query: "amount fields are still undergoing system calculation"
+SHIPPING_INFO = "bg.order.shippinginfo.v2.get"
+DECRYPT = "bg.order.decryptshippinginfo.get"
+NO_API_ACCESS = {"3000027", "3000032"}  # gateway: the app / the seller's token lacks this API
+DECRYPT_OPTION = "decrypt_shipping"
+MAX_STOCK = 1_000_000  # bg.local.goods.stock.edit 150013002: "Quantity must be between 0 and 1000000"
+
+log = structlog.get_logger()
 
 
 def render_value(value: Any) -> str:
@@ -68,6 +82,23 @@ def classify(response: requests.Response, body: Any) -> Verdict:
     if code in AUTH_CODES:
         return Verdict(Action.AUTH, message, code=str(code))
     return Verdict(Action.REJECTED, message, code=str(code if code is not None else response.status_code))
+
+
+def classify_optional(response: requests.Response, body: Any) -> Verdict:
+    """`classify` for an API the shop may not have been granted: "no permission for this API" refuses
+    this call only (the credentials are fine), so the caller can fall back."""
+    verdict = classify(response, body)
+    if verdict.action is Action.AUTH and verdict.code in NO_API_ACCESS:
+        return Verdict(Action.REJECTED, verdict.message, code=verdict.code)
+    return verdict
+
+
+def declared_decrypt(shop: ShopConfig) -> bool:
+    """`options.decrypt_shipping`: "true" when the shop's app is granted the decrypt API, else "false"."""
+    value = dict(shop.options).get(DECRYPT_OPTION, "false").strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"temu shop {shop.shop_id}: options.{DECRYPT_OPTION} must be \"true\" or \"false\"")
+    return value == "true"
 
 
 def router_url(shop: ShopConfig) -> str:
@@ -107,8 +138,11 @@ class TemuClient:
         self.transport = Transport("temu", shop.shop_id, self.app_key, budget, limits)  # type: ignore[arg-type]
         self._carriers: dict[str, int] | None = None
         self._warehouse: str | None = None
+        # None: declared, not yet answered by TEMU; True: granted; False: not declared, or refused.
+        self._decrypt: bool | None = None if declared_decrypt(shop) else False
+        self._decrypt_lock = threading.RLock()
 
-    def call(self, api_type: str, **business: Any) -> Any:
+    def call(self, api_type: str, /, *, classifier: Classifier = classify, **business: Any) -> Any:
         """One signed router call; returns `result` of a successful answer."""
         def build() -> dict[str, Any]:
             params = {"type": api_type, "app_key": self.app_key, "access_token": self._access_token,
@@ -117,7 +151,7 @@ class TemuClient:
             return {"method": "POST", "url": self.url, "data": json.dumps(params, ensure_ascii=False).encode(),
                     "headers": {"content-type": "application/json"}}
 
-        _, reply = self.transport.call(api_type, build, classify)
+        _, reply = self.transport.call(api_type, build, classifier)
         return reply.get("result")
 
     # -- orders ------------------------------------------------------------------------------
@@ -171,7 +205,7 @@ class TemuClient:
         if not sn:
             return {"order": item, "shipping": None, "amount": None}
         status = parent.get("parentOrderStatus") if isinstance(parent, dict) else None
-        shipping = None if status == PENDING else self.call("bg.order.shippinginfo.v2.get", parentOrderSn=sn)
+        shipping = None if status == PENDING else self._shipping(sn)
         try:
             amount = self.call("bg.order.amount.query", parentOrderSn=sn)
         except NeedsReview as refused:
@@ -182,6 +216,34 @@ class TemuClient:
                 unpriced.add(sn)
         return {"order": item, "shipping": shipping, "amount": amount}
 
+    def _shipping(self, sn: str) -> Any:
+        """The decrypted ship-to where the shop declares the decrypt API, else (or once TEMU refuses it
+        for want of permission) the masked one; the mapping tells a masked document by its content.
+
+        Until TEMU has answered one decrypt call, calls go one at a time (bundles are fetched in
+        parallel), so a missing grant costs one refused call and one log line, not one per thread."""
+        if self._decrypt is None:
+            with self._decrypt_lock:
+                if self._decrypt is None:
+                    return self._decrypted_or_masked(sn)
+        return self._decrypted_or_masked(sn) if self._decrypt else self.call(SHIPPING_INFO, parentOrderSn=sn)
+
+    def _decrypted_or_masked(self, sn: str) -> Any:
+        try:
+            found = self.call(DECRYPT, classifier=classify_optional, parentOrderSn=sn)
+        except NeedsReview as refused:
+            if refused.code not in NO_API_ACCESS:
+                raise
+            with self._decrypt_lock:
+                if self._decrypt is not False:
+                    self._decrypt = False
+                    log.warning("temu.decrypt_not_granted", platform="temu", shop=self.shop.shop_id,
+                                code=refused.code, detail="options.decrypt_shipping is true but TEMU refuses the "
+                                "API: reading the masked ship-to for this shop from now on")
+            return self.call(SHIPPING_INFO, parentOrderSn=sn)
+        self._decrypt = True
+        return found
+
     def fetch_order(self, external_id: str) -> RawBundle:
         item = self.call("bg.order.detail.v2.get", parentOrderSn=external_id)
         if not item:
@@ -191,24 +253,27 @@ class TemuClient:
     # -- pushes ------------------------------------------------------------------------------
 
     def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
-        """One absolute edit per goodsId, with a requestUniqueKey fixed for this call.
+        """One absolute edit (`skuStockTargetList`) per goodsId, with a requestUniqueKey fixed for this call.
 
-        The transport's quick retries resend the same key, so an edit whose answer was lost is a no-op
-        at TEMU. The key also carries a per-call nonce: a key from the content alone would turn the
-        second of "12, then 5, then 12" into a no-op. A later call resending the same targets is
-        harmless because targets are absolute."""
+        Absolute, not TEMU's delta form (`skuStockChangeList`): a lost answer or a second worker cannot
+        make an absolute edit count twice. The transport's quick retries resend the same key, so an edit
+        whose answer was lost is not applied again at TEMU. The key also carries a per-call nonce: a key
+        from the content alone would turn the second of "12, then 5, then 12" into a no-op. TEMU answers
+        per SKU (`skuStockEditStatusInfoList`); a SKU it did not edit is refused with its own code."""
         by_goods, outcomes = by_listing(pushes, "no TEMU goodsId in the SKU map")
         nonce = uuid.uuid4().hex
         for goods_id, group in by_goods.items():
-            targets = [{"skuId": p.platform_sku, "stockTarget": max(0, p.quantity)} for p in group]
+            targets = [{"skuId": p.platform_sku, "stockTarget": min(max(0, p.quantity), MAX_STOCK)} for p in group]
             key = hashlib.sha256(json.dumps([self.shop.shop_id, goods_id, targets, nonce]).encode()).hexdigest()[:32]
             try:
-                self.call("bg.local.goods.stock.edit", goodsId=goods_id, stockType=0, skuStockTargetList=targets,
-                          requestUniqueKey=key)
+                result = self.call("bg.local.goods.stock.edit", goodsId=goods_id, stockType=0,
+                                   skuStockTargetList=targets, requestUniqueKey=key)
             except NeedsReview as refused:
                 outcomes.extend(PushOutcome(p.platform_sku, False, str(refused), refused.code) for p in group)
             else:
-                outcomes.extend(PushOutcome(p.platform_sku, True) for p in group)
+                failed = _failed_skus(result)
+                outcomes.extend(PushOutcome(p.platform_sku, False, *failed[p.platform_sku])
+                                if p.platform_sku in failed else PushOutcome(p.platform_sku, True) for p in group)
         return outcomes
 
     def carrier_id(self, carrier: str) -> int:
@@ -274,6 +339,13 @@ class _PricedOnly:
 
     def remember(self, rows: Mapping[str, Any]) -> None:
         self._listed.remember({sn: row for sn, row in rows.items() if sn not in self._unpriced})
+
+
+def _failed_skus(result: Any) -> dict[str, tuple[str, str]]:
+    """skuId -> (message, code) for each SKU a successful stock edit answer says was not edited."""
+    rows = result.get("skuStockEditStatusInfoList") if isinstance(result, dict) else None
+    return {str(row.get("skuId")): (str(row.get("errorMsg") or "stock not edited"), str(row.get("errorCode") or ""))
+            for row in rows or [] if isinstance(row, dict) and row.get("stockEditStatus") is False}
 
 
 def _parent_sn(item: Any) -> str | None:

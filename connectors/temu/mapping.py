@@ -1,6 +1,6 @@
 """TEMU raw bundle → canonical Order. Pure: no I/O, one typed error naming the field path.
 
-Bundle: {"order": {parentOrderMap, orderList}, "shipping": shippinginfo result | null,
+Bundle: {"order": {parentOrderMap, orderList}, "shipping": shippinginfo or decryptshippinginfo result | null,
 "amount": amount-query result {parentOrderMap, orderList, warning} | null}. Quirks undone here:
 numeric statuses, unix seconds, money as integer minor units, one child orderSn per SKU (the line),
 `skuId` on LOCAL malls but `productList[].productSkuId` on SEMI malls, and the country given by name
@@ -37,6 +37,7 @@ SHIPPED_CHILD = {4, 5}
 # A child in 41/51 has shipped some units, but the list does not say how many: counted as none
 # shipped, so the line stays open rather than being under-shipped (the warehouse knows what it sent).
 PLATFORM_FULFILLED = "fulfillByCooperativeWarehouse"  # TEMU's partner warehouse ships (fully managed)
+MASK = "*"  # how a masked ship-to field shows (e.g. a phone "***-***-0142")
 COUNTRIES = {"United States": "US", "United Kingdom": "GB", "Germany": "DE", "France": "FR", "Japan": "JP",
              "Mexico": "MX", "Spain": "ES", "Italy": "IT", "Canada": "CA", "Australia": "AU",
              "Netherlands": "NL", "Poland": "PL", "Belgium": "BE", "Austria": "AT", "Ireland": "IE"}
@@ -173,26 +174,40 @@ def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
 
 
 def _address(doc: wire.Shipping | None) -> Address | None:
+    """shippinginfo (masked for apps without the decrypt API) or decryptshippinginfo (in the clear): one shape.
+
+    A field TEMU masked (asterisks; the exact pattern is not published) is withheld, not copied: a masked
+    phone leaves name and street in place and the order ships without a phone, while a masked name or
+    street line 1 leaves the address without one, which the pipeline holds as ADDRESS_INCOMPLETE. Any
+    masked field makes the address not pii_complete."""
     if doc is None:
         return None  # not fetched while PENDING: TEMU says not to act on a pending address
     country = COUNTRIES.get(doc.regionName1)
     if country is None:
         raise MappingError("shipping.regionName1", f"unknown country name {doc.regionName1!r}")
-    name, phone, line1 = doc.receiptName or None, doc.mobile or None, doc.addressLine1 or None
-    masked = phone is not None and "*" in phone
+    masked: list[str] = []
+
+    def clear(name: str) -> str | None:
+        value = getattr(doc, name) or None
+        if value is not None and MASK in value:
+            masked.append(name)
+            return None
+        return value
+
+    name, phone, line1 = clear("receiptName"), clear("mobile"), clear("addressLine1")
     try:
         return Address(
             country=country,
             name=name,
-            phone=None if masked else phone,
-            email=doc.mail or None,
+            phone=phone,
+            email=clear("mail"),
             line1=line1,
-            line2=doc.addressLine2 or None,
-            line3=doc.addressLine3 or None,
+            line2=clear("addressLine2"),
+            line3=clear("addressLine3"),
             region=doc.regionName2 or None,
             city=doc.regionName3 or None,
             district=doc.regionName4 or None,
-            postal_code=doc.postCode or None,
+            postal_code=clear("postCode"),
             pii_complete=not masked and bool(name and line1 and phone),
         )
     except InvalidModel as exc:

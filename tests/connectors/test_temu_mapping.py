@@ -8,6 +8,7 @@ import pytest
 from connectors.temu.mapping import identify, map_order
 from pipeline.errors import MappingError
 from pipeline.model import FulfilledBy, Money, OrderStatus
+from pipeline.routing import address_problem
 from tests.connectors.fixtures import bundle, shop
 
 
@@ -150,3 +151,39 @@ def test_identify_never_raises():
     assert identify({"order": "nonsense"}).external_id is None
     assert identify(bundle("temu", "broken_update_time")).updated_at is None
     assert identify(bundle("temu", "usd_local_ready")).updated_at == datetime.fromtimestamp(1772362502, UTC)
+
+
+DECRYPT_DOC = ("TEMU Partner docs, bg.order.decryptshippinginfo.get, response fields (receiptName, mobile, mail, "
+               "regionName1-4, addressLine1-3, postCode, addressLineAll, addressExtra), as copied in "
+               "https://github.com/linkfox-ai/linkfox-skills/blob/main/skills/linkfox-temu-order-us/references/apis/"
+               "bg-order-decryptshippinginfo-get.md")
+SEMI_MASKING = ("TEMU masks semi-managed orders' ship-to since 2025-03-17: country, city, state and postcode "
+                "readable, the rest '***' (https://help.dianxiaomi.com/help_center/article/orderManagement/2995)")
+
+
+def test_decrypted_ship_to_is_complete():
+    """The decrypt API's `result` has the shippinginfo fields in the clear and no `warning` (DECRYPT_DOC);
+    the same mapping reads it, and with nothing masked the address is pii_complete with the phone."""
+    address = temu("decrypted_shipping").ship_to
+    assert address.pii_complete and address.phone == "+1 213-555-0142"
+    assert (address.name, address.line1, address.line2) == ("Maria Garcia", "845 S Figueroa St", "Apt 4B")
+    assert (address.country, address.region, address.city, address.postal_code) == ("US", "CA", "Los Angeles", "90017")
+
+
+def test_a_masked_phone_does_not_hold_the_order():
+    """Only the phone masked: name and street are kept, the address is not pii_complete, and routing finds
+    nothing missing (it holds ADDRESS_INCOMPLETE only without a name or a first street line)."""
+    address = temu("masked_phone").ship_to
+    assert not address.pii_complete and address.phone is None
+    assert address_problem(address) is None
+
+
+def test_a_masked_name_and_street_are_withheld_and_the_order_held():
+    """A SEMI mall's masked ship-to (SEMI_MASKING): asterisks are never copied into the address; without a
+    name and street the order is held ADDRESS_INCOMPLETE until the decrypted ship-to is read."""
+    address = temu("semi_masked_address").ship_to
+    assert (address.name, address.phone, address.line1, address.line2) == (None, None, None, None)
+    assert not address.pii_complete
+    assert (address.country, address.city, address.region, address.postal_code) == (
+        "GB", "London", "Greater London", "SW1A 2AA")
+    assert "name or street" in address_problem(address)

@@ -119,3 +119,31 @@ def test_webhook_receiver_decrypts_genuine_events_and_rejects_forged_ones():
         tampered = {**headers, "x-tm-event-code": "bg_aftersales_status_change"}
         assert receiver.order_ids(HARNESS.secrets, tampered, body) is None
     assert receiver.ok_reply == {"result": {}}
+
+
+def test_stock_pushes_stay_absolute_and_within_temus_range(store, redis_client, prefix):
+    """bg.local.goods.stock.edit takes 0..1000000 (150013002, "Quantity must be between 0 and 1000000"): a larger
+    number is sent as 1000000, in the absolute form (skuStockTargetList), never as a diff."""
+    with HARNESS.emulator(orders=0) as emulator:
+        shop, secrets = HARNESS.shop(emulator)
+        client = PLATFORMS["temu"].client(shop, secrets, RateLimiter(redis_client, prefix))
+        row = emulator.stock_listings()[0]
+        (outcome,) = client.push_stock([StockPush(row["platform_sku"], 2_000_000, listing_id=row["listing_id"])])
+        assert outcome.accepted, outcome.message
+        (record,) = emulator.pushed("stock")
+        assert (record["content"]["stockTarget"], record["content"]["stockDiff"]) == (1_000_000, None)
+
+
+def test_a_sku_temu_says_it_did_not_edit_is_refused_with_its_code(redis_client, prefix, monkeypatch):
+    """A successful answer still reports per SKU (`skuStockEditStatusInfoList[].stockEditStatus`, errorCode,
+    errorMsg: the published response of bg.local.goods.stock.edit): a SKU marked false is a refused push."""
+    with HARNESS.emulator(orders=0) as emulator:
+        shop, secrets = HARNESS.shop(emulator)
+        client = PLATFORMS["temu"].client(shop, secrets, RateLimiter(redis_client, prefix))
+        answer = {"goodsId": 1, "operateResult": False, "msg": "partly", "skuStockEditStatusInfoList": [
+            {"skuId": 11, "stockEditStatus": True, "errorCode": 1000000, "errorMsg": ""},
+            {"skuId": 12, "stockEditStatus": False, "errorCode": 150010005, "errorMsg": "Try again later"}]}
+        monkeypatch.setattr(client, "call", lambda *args, **kwargs: answer)
+        outcomes = client.push_stock([StockPush("11", 1, listing_id="1"), StockPush("12", 1, listing_id="1")])
+        assert [(o.ref, o.accepted, o.code, o.message) for o in outcomes] == [
+            ("11", True, "", ""), ("12", False, "150010005", "Try again later")]

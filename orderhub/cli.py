@@ -93,7 +93,7 @@ def order_show(key: str, seller: str | None, pii: bool, show_raw: bool) -> None:
         click.echo(f"HELD {stored.hold.reason.value}: {stored.hold.detail}")
     if stored.order is not None:
         doc = orjson.loads(encode(stored.order))
-        click.echo(orjson.dumps(doc if pii else redact(doc), option=orjson.OPT_INDENT_2).decode())
+        click.echo(orjson.dumps(doc if pii else redact_order(doc), option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo("(payload never mapped: no canonical order)")
     if show_raw:

@@ -204,9 +204,9 @@ def _address(doc: wire.Shipping | None) -> Address | None:
             line1=line1,
             line2=clear("addressLine2"),
             line3=clear("addressLine3"),
-            region=doc.regionName2 or None,
-            city=doc.regionName3 or None,
-            district=doc.regionName4 or None,
+            region=clear("regionName2"),
+            city=clear("regionName3"),
+            district=clear("regionName4"),
             postal_code=clear("postCode"),
             pii_complete=not masked and bool(name and line1 and phone),
         )

@@ -187,3 +187,17 @@ def test_a_masked_name_and_street_are_withheld_and_the_order_held():
     assert (address.country, address.city, address.region, address.postal_code) == (
         "GB", "London", "Greater London", "SW1A 2AA")
     assert "name or street" in address_problem(address)
+
+
+def test_a_masked_region_level_is_withheld_too():
+    """Source G names country, state, city and postcode as what a SEMI mall leaves readable: a district
+    (regionName4) shown as asterisks must not be copied into the address as if it were a place."""
+    import orjson
+
+    from connectors.temu.mapping import map_order
+    from tests.connectors.fixtures import FIXTURES, shop
+
+    bundle = orjson.loads((FIXTURES / "temu" / "semi_masked_address.json").read_bytes())
+    bundle["shipping"]["regionName4"] = "******"
+    address = map_order(bundle, shop("temu")).ship_to
+    assert address.district is None and not address.pii_complete

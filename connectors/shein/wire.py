@@ -34,7 +34,7 @@ class Packed(msgspec.Struct, gc=False):
 
 
 class Package(msgspec.Struct, gc=False):
-    waybillNo: str | None = None
+    waybillNo: str | None = None  # unverified: that a waybill means the goods left (docs/platforms/shein.md)
     productInventoryList: list[Packed] | None = None
 
 

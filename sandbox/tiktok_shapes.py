@@ -133,7 +133,13 @@ def render_order(oid: str, order: GeneratedOrder, state: OrderState, warehouse_i
     if state.status is Status.CANCELLED and state.cancelled_at:
         doc.update(cancel_time=unix(state.cancelled_at), cancellation_initiator=state.cancel_initiator,
                    cancel_reason="No longer needed" if state.cancel_initiator == "BUYER" else "Out of stock")
-    if status not in ("UNPAID", "ON_HOLD"):
+    if order.country == "US":
+        # TikTok's US rule since 21 July 2025 (docs/platforms/tiktok.md, source N): masking follows the
+        # order status, not the logistics; FBT orders stay masked in every status. The address is shown
+        # (masked) while UNPAID or ON_HOLD too.
+        hidden = always_mask or order.platform_fulfilled or status in US_MASKED_STATUSES
+        doc["recipient_address"] = recipient_address(state.address, hidden, whole=hidden)
+    elif status not in ("UNPAID", "ON_HOLD"):
         doc["recipient_address"] = recipient_address(state.address, always_mask or logistics == "TIKTOK")
     if malformation is not None:
         _malform(doc, malformation)
@@ -158,7 +164,14 @@ def payment(order: GeneratedOrder) -> dict[str, str]:
     }
 
 
-def recipient_address(address: Address, masked: bool) -> dict[str, Any]:
+US_MASKED_STATUSES = frozenset({"UNPAID", "ON_HOLD", "CANCELLED"})
+"""US orders whose recipient is masked (source N; also 30 days after COMPLETED, which the sandbox's
+book never reaches)."""
+
+
+def recipient_address(address: Address, masked: bool, whole: bool = False) -> dict[str, Any]:
+    """`masked`: name and phone desensitised; `whole` (the US rule): street lines, detail, postcode and the
+    L3 level too. The mask patterns past name and phone are not published: any `*` marks a masked field."""
     family_first = ADDRESS_BOOKS[address.country].family_name_first
     first, _, last = address.name.partition(" ")
     if family_first:
@@ -168,18 +181,21 @@ def recipient_address(address: Address, masked: bool) -> dict[str, Any]:
     if masked:
         name, first, last = _mask_name(name), _mask_name(first), _mask_name(last)
         phone = _mask_phone(phone)
-    lines = [address.line1, address.line2]
+    line1, line2, postal, city = address.line1, address.line2, address.postal_code, address.city
+    if whole:
+        line1, line2, postal, city = (_mask_text(v) for v in (line1, line2, postal, city))
+    lines = [line1, line2]
     doc: dict[str, Any] = {
         "name": name, "first_name": first, "last_name": last, "phone_number": phone,
-        "address_line1": address.line1, "address_line2": address.line2, "address_line3": "", "address_line4": "",
-        "address_detail": address.line2,
-        "full_address": ", ".join(p for p in (*lines, address.city, address.region, address.postal_code) if p),
-        "postal_code": address.postal_code,
+        "address_line1": line1, "address_line2": line2, "address_line3": "", "address_line4": "",
+        "address_detail": line2,
+        "full_address": ", ".join(p for p in (*lines, city, address.region, postal) if p),
+        "postal_code": postal,
         "region_code": address.country,
         "district_info": [
             {"address_level_name": "Country", "address_name": COUNTRY_NAMES[address.country], "address_level": "L0"},
             {"address_level_name": L1_NAMES[address.country], "address_name": address.region, "address_level": "L1"},
-            {"address_level_name": "City", "address_name": address.city, "address_level": "L3"},
+            {"address_level_name": "City", "address_name": city, "address_level": "L3"},
         ],
     }
     if address.country == "GB":
@@ -198,6 +214,10 @@ def tiktok_phone(address: Address) -> str:
 def _mask_phone(phone: str) -> str:
     prefix, _, national = phone.partition(")")
     return f"{prefix}){national[:3]}-***-{national[-4:]}"
+
+
+def _mask_text(value: str) -> str:
+    return value[:1] + "***" if value else value
 
 
 def _mask_name(name: str) -> str:

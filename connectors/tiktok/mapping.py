@@ -109,28 +109,34 @@ def _totals(payment: wire.Payment, currency: str) -> Totals:
                   total=field("total_amount"))
 
 
-def _masked(value: str | None) -> bool:
-    return value is not None and "*" in value
-
-
 def _address(doc: wire.RecipientAddress | None) -> Address | None:
     if doc is None:
-        return None  # TikTok shows no recipient while an order is UNPAID or ON_HOLD
-    name, phone, line1 = doc.name or None, doc.phone_number or None, doc.address_line1 or None
+        return None  # outside the US TikTok shows no recipient while an order is UNPAID or ON_HOLD
     levels = {d.address_level: d.address_name for d in doc.district_info or ()}
-    masked = _masked(name) or _masked(phone)
+    masked: list[str] = []
+
+    def clear(name: str, value: str | None) -> str | None:
+        """A desensitised field (any `*`: TikTok masks name, phone, street lines, postcode and L3/L4 in the
+        US by status) is withheld, never copied: without a name or street the order is held and fetched
+        again until TikTok shows them."""
+        if value and "*" in value:
+            masked.append(name)
+            return None
+        return value or None
+
+    name, line1 = clear("name", doc.name), clear("address_line1", doc.address_line1)
     try:
         return Address(
             country=doc.region_code,
-            name=None if _masked(name) else name,
-            phone=None if _masked(phone) else phone,
+            name=name,
+            phone=clear("phone_number", doc.phone_number),
             line1=line1,
-            line2=doc.address_line2 or None,
-            line3=doc.address_line3 or None,
-            city=doc.post_town or levels.get("L3") or levels.get("L2"),
-            region=levels.get("L1"),
-            district=levels.get("L4"),
-            postal_code=doc.postal_code or None,
+            line2=clear("address_line2", doc.address_line2),
+            line3=clear("address_line3", doc.address_line3),
+            city=clear("city", doc.post_town or levels.get("L3") or levels.get("L2")),
+            region=clear("region", levels.get("L1")),
+            district=clear("district", levels.get("L4")),
+            postal_code=clear("postal_code", doc.postal_code),
             pii_complete=not masked and bool(name and line1),
         )
     except InvalidModel as exc:

@@ -51,6 +51,23 @@ def test_masked_name_and_phone_make_the_address_incomplete_and_are_dropped():
     assert address.line1 == "845 S Figueroa St" and address.country == "US"
 
 
+def test_a_us_order_masked_whole_withholds_street_and_postcode_and_holds():
+    """Under TikTok's US rule (changelog "US market: Changes to recipient_address masking", 21 July 2025)
+    street lines, postcode and L3 are masked with the name: none of the asterisks becomes an address."""
+    from pipeline.routing import address_problem
+
+    doc = bundle("tiktok", "masked_address")
+    recipient = doc["order"]["recipient_address"]
+    recipient.update(address_line1="8***", postal_code="9***")
+    for level in recipient["district_info"]:
+        if level["address_level"] == "L3":
+            level["address_name"] = "L***"
+    address = map_order(doc, shop("tiktok")).ship_to
+    assert (address.line1, address.postal_code, address.city) == (None, None, None)
+    assert address.region and not address.pii_complete
+    assert "name or street" in address_problem(address)
+
+
 def test_unpaid_order_has_no_address_and_waits():
     order = tiktok("unpaid_no_address")
     assert order.ship_to is None and order.status == OrderStatus.PENDING

@@ -110,22 +110,28 @@ def test_orders_have_one_line_item_per_unit_and_tiktok_types(tiktok):
     assert doc["payment"]["currency"] == "USD"
 
 
-def test_recipient_address_masked_on_tiktok_logistics_and_absent_while_unpaid(tiktok):
+def test_us_recipient_address_is_masked_by_status_not_by_logistics(tiktok):
+    """TikTok changelog "US market: Changes to recipient_address masking" (effective 21 July 2025,
+    https://partner.tiktokshop.com/docv2/page/682fda578992fb0499d40ed3): US seller- and TikTok-shipped
+    orders are masked only while UNPAID, ON_HOLD or CANCELLED; FBT orders always."""
     client = TikTokClient(tiktok)
     orders = client.search(page_size=100, body={"update_time_ge": 0})["data"]["orders"]
-    masked = next(o for o in orders if o["shipping_type"] == "TIKTOK" and "recipient_address" in o)
-    address = masked["recipient_address"]
-    assert address["phone_number"].startswith("(+1)") and "-***-" in address["phone_number"]
-    assert "***" in address["name"] and address["region_code"] == "US"
-    assert address["district_info"][1]["address_level"] == "L1"
-    clear = next(o for o in orders if o["shipping_type"] == "SELLER" and "recipient_address" in o)
-    assert "*" not in clear["recipient_address"]["name"]
+    shown = next(o for o in orders if o["shipping_type"] == "TIKTOK" and o["status"] == "AWAITING_SHIPMENT"
+                 and o["fulfillment_type"] == "FULFILLMENT_BY_SELLER")
+    assert "*" not in shown["recipient_address"]["name"] + shown["recipient_address"]["address_line1"]
+    cancelled = next(o for o in orders if o["status"] == "CANCELLED")["recipient_address"]
+    assert cancelled["phone_number"].startswith("(+1)") and "-***-" in cancelled["phone_number"]
+    assert "***" in cancelled["name"] and "***" in cancelled["address_line1"] and "*" in cancelled["postal_code"]
+    assert cancelled["region_code"] == "US" and cancelled["district_info"][1]["address_level"] == "L1"
+    assert "*" not in cancelled["district_info"][1]["address_name"]  # the state stays readable
+    fbt = [o for o in orders if o["fulfillment_type"] == "FULFILLMENT_BY_TIKTOK"]
+    assert all("***" in o["recipient_address"]["name"] for o in fbt)
     now = tiktok.clock.now()
     oid, order = min(((oid, o) for oid, o in tiktok.orders.items() if o.account == client.shop.shop_id
                       and o.created_at > now), key=lambda pair: pair[1].created_at)
     tiktok.clock.advance((order.created_at - now).total_seconds() + 1)
     unpaid = client.call("GET", "/order/202309/orders", {"ids": oid}).json()["data"]["orders"][0]
-    assert unpaid["status"] == "UNPAID" and "recipient_address" not in unpaid
+    assert unpaid["status"] == "UNPAID" and "***" in unpaid["recipient_address"]["address_line1"]
 
 
 def test_throttling_is_http_429_with_retry_after_and_code(clock):

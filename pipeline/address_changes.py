@@ -58,7 +58,13 @@ class Followed:
 
 def moved(sub: Submission, ship_to: Address) -> bool:
     """Whether `ship_to` is news for this outbound: it ships elsewhere, can still be acted on, and the
-    warehouse has not already refused this very address (dispatch runs on every update of the order)."""
+    warehouse has not already refused this very address (dispatch runs on every update of the order).
+
+    A copy without the buyer's name or street is withheld, not moved: platforms stop showing the address
+    once an order has shipped (Amazon without a new token, SHEIN before an export), and that must not
+    look like the buyer moving."""
+    if not (ship_to.name and ship_to.line1):
+        return False
     if sub.ship_to is None or sub.state in FINISHED or same_destination(sub.ship_to, ship_to):
         return False
     return sub.refused_ship_to is None or not same_destination(sub.refused_ship_to, ship_to)

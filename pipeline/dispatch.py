@@ -50,9 +50,12 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
             hold_unsubmitted(store, ledger, seller.seller, order_key, HoldReason.ADDRESS_INCOMPLETE,
                              "no ship-to address on the latest copy of the order")
         return done
-    if done and order.status in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
-        # An update of an order a warehouse already has: the buyer may have moved the parcel.
+    if done:
+        # An update of an order a warehouse already has: the buyer may have moved the parcel. Whatever the
+        # platform's status now: a change that lands as the tracking goes out still went to the old door.
         follow_address(store, seller.seller, order_key, order.ship_to, done, clients)
+    if order.status not in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
+        return done  # shipped on the platform: nothing more goes to a warehouse
     wrote_stage = False
     allocations = ledger.allocation(seller.seller, order_key)
     for i, allocation in enumerate(allocations):

@@ -36,6 +36,14 @@ def submissions(store: OrderStore, seller: str, order_key: str) -> dict[str, Sub
     return {wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
 
 
+def submitted_among(store: OrderStore, seller: str, order_keys: Sequence[str]) -> list[str]:
+    """Those of `order_keys` that some warehouse was sent (one round trip)."""
+    pipe = store.redis.pipeline(transaction=False)
+    for order_key in order_keys:
+        pipe.exists(_key(store, seller, order_key))
+    return [key for key, found in zip(order_keys, pipe.execute(), strict=True) if found]
+
+
 def submitted_per_warehouse(store: OrderStore, seller: str, order_keys: Sequence[str]) -> Counter[str]:
     """How many of `order_keys` each warehouse was sent (an order split across two counts at both)."""
     pipe = store.redis.pipeline(transaction=False)

@@ -254,11 +254,12 @@ def _warehouses(seller: str):
 def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
     """Route a batch of changed orders; routed ones go to dispatch, cancelled ones to cancellation."""
     from pipeline.release import Outcome, route_order
+    from pipeline.submissions import submitted_among
 
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger = seller_config(seller), _store(), _ledger()
     outcomes: dict[str, int] = {}
-    to_submit, to_cancel, reserved = [], [], set()
+    to_submit, to_cancel, reserved, finished = [], [], set(), []
     for key in keys:
         result = route_order(store, ledger, cfg, key)
         outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
@@ -267,6 +268,10 @@ def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
             reserved.update(sku for allocation in result.allocations for sku, _ in allocation.lines)
         elif result.outcome is Outcome.CANCELLED:
             to_cancel.append(key)
+        elif result.outcome is Outcome.NOTHING_TO_SHIP:
+            finished.append(key)
+    # Shipped by now, yet at a warehouse: dispatch still compares the ship-to with what that warehouse has.
+    to_submit += submitted_among(store, seller, finished) if finished else []
     if to_submit:
         submit_orders.apply_async((seller, to_submit), queue="dispatch")
         if reserved:  # the last units may just have gone: those listings are pushed now, not at the schedule

@@ -22,11 +22,12 @@ Every figure, precisely (one "order" is one order of the generated book, all of 
   warehouse started with, plus per ledger row, reserved + shipped beyond on_hand.
 - malformed held with raw kept: of the seen orders the emulators render malformed
   (``faults.malformation``), those stored with hold INVALID_PAYLOAD and a non-empty raw payload.
-- shipped to a stale address: outbounds a warehouse shipped (its ground truth's `shipped_to_fingerprint`)
-  to somewhere other than the order's latest ship-to in the store (the store being current is checked by
-  "update never synced"); "unflagged" are those whose order is not held ADDRESS_CHANGED_AFTER_SUBMIT,
-  i.e. a parcel gone to the old door with nobody told. "address changes followed" counts updates a
-  warehouse took.
+- shipped to a stale address: outbounds a warehouse shipped for an order whose buyer changed the ship-to
+  (the generator's own truth), to a street or postcode other than the changed one; "unflagged" are those
+  whose order is not held ADDRESS_CHANGED_AFTER_SUBMIT, i.e. a parcel gone to the old door with nobody
+  told. "changes followed" counts updates a warehouse took.
+- held ADDRESS_INCOMPLETE is split per platform and by whether the stored ship-to really lacks the
+  name or the street (the only case it should hold).
 - forged accepted: forged webhooks answered 2xx by the receiver.
 - leaked: occurrences, in every log file of the run, of a credential (demo secrets file values of
   8+ characters whose key does not name an id, as in tests/test_zz_log_hygiene.py; every access
@@ -50,7 +51,6 @@ from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
 from pipeline.submissions import submissions
-from sandbox.control import destination_fingerprint
 from sandbox.demo import DEMO_SECRETS_PATH
 from sandbox.generator import EventKind as ScriptKind
 from tests.chaos.world import PLATFORMS
@@ -116,6 +116,11 @@ def classify(store: OrderStore, key: str, row: dict, outbounds: int) -> str:
     order = stored.order
     if order.fulfilled_by is FulfilledBy.PLATFORM:
         return "platform-fulfilled"
+    if stored.hold is not None and stored.hold.reason is HoldReason.ADDRESS_INCOMPLETE:
+        # Held for an address is right only when the platform really withholds the name or the street.
+        to = order.ship_to
+        why = "name or street withheld" if to is None or not (to.name and to.line1) else "name and street present"
+        return f"held:ADDRESS_INCOMPLETE:{order.platform} ({why})"
     if stored.hold is not None:
         return f"held:{stored.hold.reason.value}"
     truth = _parse(row["updated_at"])
@@ -150,24 +155,37 @@ def _oversold(emulators: dict, stock: int, ledger: StockLedger) -> tuple[int, li
     return units, detail
 
 
-def _stale_addresses(store: OrderStore, emulators: dict, keys: list[str]) -> tuple[int, int, int]:
-    """(shipped to a stale address, of them not held for ops, address updates a warehouse took)."""
-    by_reference = {outbound_reference(key, wh): key for key in keys for wh in WAREHOUSE_IDS.values()}
+def _norm(text: object) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
+def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[int, int, int]:
+    """(shipped to a stale address, of them not held for ops, address updates a warehouse took).
+
+    Judged against the generator's own truth, not against Orderhub's copy: only an order whose buyer
+    changed the ship-to (visible by now) can be shipped stale, and its parcel is stale when the street
+    or postcode it left for is not the changed one."""
+    by_reference = {outbound_reference(key, wh): key for key in rows for wh in WAREHOUSE_IDS.values()}
+    now = emulators["fourpx"].clock.now()
     stale = unflagged = applied = 0
     for name in WAREHOUSE_IDS:
         for row in emulators[name].outbound_truth():
             applied += sum(1 for update in row.get("address_updates", ()) if update.get("applied"))
             key = by_reference.get(row["reference"])
-            stored = store.get(SELLER, key) if key and row.get("shipped_to_fingerprint") else None
-            if stored is None or stored.order is None or stored.order.ship_to is None:
+            if key is None or not row.get("shipped_to_fingerprint"):
                 continue
-            to = stored.order.ship_to
-            street = " ".join(line for line in (to.line1, to.line2, to.line3) if line)
-            if row["shipped_to_fingerprint"] == destination_fingerprint(street, to.city, to.region, to.postal_code,
-                                                                        to.country):
+            platform, truth = rows[key]
+            state = emulators[platform].orders[truth["id"]].state(now)
+            if not state.address_changed:
+                continue
+            left_for = row["ship_to"] if row["shipped_to_fingerprint"] == row["ship_to_fingerprint"] else None
+            if (left_for is not None and _norm(state.address.line1) in _norm(left_for["street"])
+                    and _norm(state.address.postal_code) == _norm(left_for["postal_code"])):
                 continue
             stale += 1
-            held = stored.hold is not None and stored.hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT
+            stored = store.get(SELLER, key)
+            held = stored is not None and stored.hold is not None and (
+                stored.hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT)
             unflagged += not held
     return stale, unflagged, applied
 
@@ -195,7 +213,7 @@ def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
                                                and stored.raw)
     figures.oversold_units, figures.oversold_detail = _oversold(emulators, stock, StockLedger(client, PREFIX))
     figures.stale_shipped, figures.stale_unflagged, figures.address_updates_applied = _stale_addresses(
-        store, emulators, list(rows))
+        store, emulators, rows)
     return figures
 
 

@@ -33,6 +33,7 @@ from tests.chaos.world import (
     Faults,
     WebhookServer,
     WebhookTally,
+    change_addresses,
     publish_endpoints,
     send_webhooks,
     settle_platforms,
@@ -230,8 +231,9 @@ def _run_world(opts: Options, run_dir: Path, log: Log, rng: random.Random, serve
         stop_kills.set()
         timings["ingested_s"] = round(time.monotonic() - started, 1)
         cut = settle_platforms(emulators[p] for p in PLATFORMS)
+        moved = change_addresses({p: emulators[p] for p in PLATFORMS}, rng, max(10, opts.orders // 100), cut)
         log(f"all {seen} orders stored after {timings['ingested_s']}s; kills {crew.kills}; platforms' own "
-            f"changes stopped at {cut.isoformat()}; waiting for quiet")
+            f"changes stopped at {cut.isoformat()}; {moved} buyers changed their ship-to; waiting for quiet")
         quiet = wait_for_quiet(client, emulators, opts.quiet_seconds, deadline, log, cut)
         timings["quiet_s"] = round(time.monotonic() - started, 1)
         log(f"quiet={quiet} after {timings['quiet_s']}s")

@@ -26,7 +26,8 @@ from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
 from sandbox.aliexpress import AliExpressEmulator
 from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS
 from sandbox.fourpx import FourPXEmulator
-from sandbox.generator import GeneratorSettings
+from sandbox.generator import EventKind as ScriptKind
+from sandbox.generator import GeneratorSettings, OrderEvent, Status, random_address
 from sandbox.shein import SheinEmulator
 from sandbox.shipbob import ShipBobEmulator
 from sandbox.temu import TemuEmulator
@@ -116,6 +117,22 @@ def settle_platforms(platforms: Iterable) -> datetime:
             for order in emulator.orders.values():
                 order.events = [e for e in order.events if e.source != "generated" or e.visible_at <= now]
     return cut
+
+
+def change_addresses(platforms: dict, rng: random.Random, count: int, at: datetime) -> int:
+    """Buyers change the ship-to of up to `count` orders still waiting to ship, at `at` (the cut): some are
+    at a warehouse by then (the change must reach it or hold the order), some held or unrouted (a plain
+    re-read). Each becomes an ADDRESS_CHANGED event of the order's own book, so every platform renders it
+    its own way (TikTok's flag and webhook, TEMU's warning and event, a new address on re-read)."""
+    ready = [(emulator, order) for emulator in platforms.values() for order in emulator.orders.values()
+             if not order.platform_fulfilled and order.state(at).status is Status.READY]
+    changed = 0
+    for emulator, order in rng.sample(ready, min(count, len(ready))):
+        moved = replace(random_address(rng, order.country), name=order.address.name, phone=order.address.phone)
+        with emulator.lock:
+            order.events.append(OrderEvent(ScriptKind.ADDRESS_CHANGED, at, at, address=moved, source="buyer"))
+        changed += 1
+    return changed
 
 
 def write_seller(run_dir: Path) -> Path:

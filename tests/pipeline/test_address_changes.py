@@ -99,3 +99,24 @@ def test_a_phone_revealed_later_is_not_an_address_change(store, submitted):
     key = _change_address(store, msgspec.structs.replace(US, phone="+1 512 555 0100", name="  ann EXAMPLE "))
     submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")
     assert east.updates == 0 and store.get("acme", key).hold is None
+
+
+def test_a_change_seen_only_once_the_order_shipped_still_holds_it(store, submitted):
+    """The buyer moved while the parcel was on its way and the tracking went out first: the copy Orderhub
+    reads is SHIPPED with the new address. Nothing more is submitted; the order is held for ops."""
+    from pipeline.model import OrderStatus
+
+    first, ledger, cfg, east = submitted
+    east.picked = True
+    shipped = msgspec.structs.replace(order(1, [("MUG", 1)], version=2, status=OrderStatus.SHIPPED), ship_to=MOVED)
+    store.upsert("acme", [received(shipped)])
+    submit_order(store, ledger, cfg, first.key, {"east": east}, lambda k, wh: f"ref-{wh}")
+    assert store.get("acme", first.key).hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT
+
+
+def test_an_address_withheld_after_shipping_is_not_a_move(store, submitted):
+    """Amazon and SHEIN stop showing name and street once an order shipped: not the buyer moving."""
+    first, ledger, cfg, east = submitted
+    key = _change_address(store, msgspec.structs.replace(US, name=None, line1=None, pii_complete=False))
+    submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")
+    assert east.updates == 0 and store.get("acme", key).hold is None

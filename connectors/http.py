@@ -1,20 +1,30 @@
 """The transport every connector calls through: limiter, pooled session, classification, quick retries.
 
-Each platform client supplies a `classify(response, body) -> Verdict` table; this module turns the
-verdict into the error tree of pipeline/errors.py. Quick retries (transport errors, 5xx, 429 with its
-retry-after) happen here and only here, bounded; long outages are the task layer's to retry.
-Request headers and bodies are never logged: they hold tokens and buyer PII.
+What an answer means is one default table (connectors/responses.py holds it as data):
+
+    answer                               action          raised here as
+    -----------------------------------  --------------  -------------------------------------------
+    2xx                                  OK              (returned)
+    429                                  RATE_LIMITED    RateLimited, waiting Retry-After (or the
+                                                         platform's own hint); the bucket is blocked
+    5xx; timeout; connection error       RETRYABLE       UpstreamUnavailable
+    401, 403                             AUTH            AuthenticationFailed
+    other 4xx, 3xx                       REJECTED        NeedsReview (the platform's code kept)
+
+Each platform declares, next to its client, only what is its own (a `Responses`): the hook that reads
+its error-inside-200 envelope, its codes that mean one of these actions, and any row where it differs
+from this table, with the reason. 429 and 5xx (and codes saying the same) decide before the body does.
+
+This module turns the verdict into the error tree of pipeline/errors.py. Quick retries (transport
+errors, 5xx, 429 with its retry-after) happen here and only here, bounded; long outages are the task
+layer's to retry. Request headers and bodies are never logged: they hold tokens and buyer PII.
 """
 
 from __future__ import annotations
 
-import email.utils
-import enum
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +40,15 @@ from tenacity import (
 )
 
 from connectors.ratelimit import RateLimiter
+from connectors.responses import (
+    OK,
+    TRANSPORT_ERRORS,
+    Action,
+    Classifier,
+    Verdict,
+    retry_after_seconds,
+    transport_action,
+)
 from pipeline.errors import (
     AuthenticationFailed,
     NeedsReview,
@@ -42,42 +61,8 @@ from pipeline.ports import Limit
 log = structlog.get_logger()
 
 
-class Action(enum.Enum):
-    OK = "ok"
-    RATE_LIMITED = "rate_limited"
-    RETRYABLE = "retryable"
-    AUTH = "auth"
-    REJECTED = "rejected"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    action: Action
-    message: str = ""
-    retry_after: float | None = None
-    code: str = ""
-
-
-OK = Verdict(Action.OK)
-Classifier = Callable[[requests.Response, Any], Verdict]
-
-
-def retry_after_seconds(headers: Mapping[str, str], *names: str, cap: float = 120.0) -> float | None:
-    """Seconds from a Retry-After-style header: a number or an HTTP-date, clamped to [0, cap]."""
-    for name in names or ("retry-after", "x-retry-after"):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                moment = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                continue
-            seconds = (moment - datetime.now(UTC)).total_seconds()
-        return max(0.0, min(cap, seconds))
-    return None
+# Re-exported: connectors and tests import the verdict types from the transport.
+__all__ = ["OK", "Action", "Classifier", "Transport", "Verdict", "capped", "read_json", "retry_after_seconds"]
 
 
 def _wait(retry_state: Any) -> float:
@@ -88,6 +73,7 @@ def _wait(retry_state: Any) -> float:
     return max(backoff, hint)
 
 
+NO_ANSWER = tuple(TRANSPORT_ERRORS)  # the exceptions the table maps; anything else is a bug, raised as is
 READ_TIMEOUT_CAP = "ORDERHUB_HTTP_READ_TIMEOUT"
 
 
@@ -165,29 +151,36 @@ class Transport:
         self.limiter.acquire(self.platform, self.account, operation, self.limit(operation))
         started = time.perf_counter()
         bound = log.bind(platform=self.platform, shop=self.shop_id, operation=operation)
+        where = f"{self.platform} {operation}"
         try:
             response = self.session.request(timeout=self.timeout, **(self._environment_for(request["url"]) | request))
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except NO_ANSWER as exc:
             bound.warning("platform.call", outcome="transport_error", error=type(exc).__name__)
-            raise UpstreamUnavailable(f"{self.platform} {operation}: {type(exc).__name__}") from None
+            verdict = Verdict(transport_action(exc), type(exc).__name__)
+            raise self._error(where, operation, verdict, None, bound) from None
         body = _parse(response)
         verdict = classify(response, body)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         bound.debug("platform.call", status=response.status_code, outcome=verdict.action.value,
                     code=verdict.code, elapsed_ms=elapsed_ms)
-        where = f"{self.platform} {operation}"
         if verdict.action is Action.OK:
             return response, body
+        raise self._error(where, operation, verdict, response.status_code, bound)
+
+    def _error(self, where: str, operation: str, verdict: Verdict, status: int | None, bound: Any) -> Exception:
+        """The pipeline/errors.py error a refusing verdict raises (`status` None: no answer came at all).
+        A throttle also blocks the shared bucket for its wait, so other workers do not walk into it."""
         if verdict.action is Action.RATE_LIMITED:
             wait = verdict.retry_after if verdict.retry_after is not None else 1.0
             self.limiter.block(self.platform, self.account, operation, wait)
             bound.warning("platform.throttled", retry_after=wait, code=verdict.code)
-            raise RateLimited(f"{where}: throttled ({verdict.code or response.status_code})", retry_after=wait)
+            return RateLimited(f"{where}: throttled ({verdict.code or status})", retry_after=wait)
         if verdict.action is Action.RETRYABLE:
-            raise UpstreamUnavailable(f"{where}: {response.status_code} {verdict.code} {verdict.message}".strip())
+            said = verdict.message if status is None else f"{status} {verdict.code} {verdict.message}".strip()
+            return UpstreamUnavailable(f"{where}: {said}")
         if verdict.action is Action.AUTH:
-            raise AuthenticationFailed(self.shop_id, f"{where} refused the credentials: {verdict.code} {verdict.message}")
-        raise NeedsReview(f"{where} refused the request: {verdict.code} {verdict.message}".strip(), code=verdict.code)
+            return AuthenticationFailed(self.shop_id, f"{where} refused the credentials: {verdict.code} {verdict.message}")
+        return NeedsReview(f"{where} refused the request: {verdict.code} {verdict.message}".strip(), code=verdict.code)
 
 
 def read_json(content: bytes) -> Any:

@@ -19,17 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import requests
-
 from config.schema import ShopConfig
 from connectors.aliexpress.mapping import pacific_readings
 from connectors.fanout import each
 from connectors.fields import Doc
-from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.http import Transport
 from connectors.listed import unlisted_pages
 from connectors.listings import NO_LISTING_ID
 from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
+from connectors.responses import Action, Reading, Responses, Row, by_code
 from orderhub.logs import register_secret
 from pipeline.errors import NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
@@ -73,26 +72,36 @@ def sign(params: Mapping[str, str], app_secret: str) -> str:
     return hmac.new(app_secret.encode(), message.encode(), hashlib.sha256).hexdigest().upper()
 
 
-def classify(response: requests.Response, body: Any) -> Verdict:
-    """Gateway errors ({type, code}) first, then HTTP status, then the API's own `result.success`."""
-    code = str(body.get("code", "")) if isinstance(body, dict) and "type" in body else ""
-    message = str(body.get("message", "")) if isinstance(body, dict) else ""
-    if code in THROTTLE_CODES or response.status_code == 429:
-        return Verdict(Action.RATE_LIMITED, message, retry_after_seconds(response.headers), code or "429")
-    if response.status_code >= 500 or (code and body.get("type") in ("ISP", "SYSTEM")):
-        return Verdict(Action.RETRYABLE, message, code=code or str(response.status_code))
-    if code in AUTH_CODES:
-        return Verdict(Action.AUTH, message, code=code)
-    if code and code != "0":
-        return Verdict(Action.REJECTED, message, code=code)
+def read_envelope(body: Any) -> Reading:
+    """The gateway's error ({type, code, message}) first, then the API's own `result.success`.
+
+    A gateway error of type ISP or SYSTEM is the platform's own fault (retried); any other is refused.
+    A body with neither a gateway error nor a `<method>_response` wrapper says nothing (see `silent`)."""
+    if not isinstance(body, dict):
+        return Reading()
+    message = str(body.get("message", ""))
+    gateway = str(body.get("code", "")) if "type" in body else ""
+    if gateway and body.get("type") in ("ISP", "SYSTEM"):
+        return Reading(Action.RETRYABLE, gateway, message)
+    if gateway and gateway != "0":
+        return Reading(Action.REJECTED, gateway, message)
     result = api_result(body)
-    if result is None:  # neither a gateway error nor an API answer: a proxy page, a truncated body
-        if response.status_code == 200:
-            return Verdict(Action.RETRYABLE, "unreadable answer", code="200")
-        return Verdict(Action.REJECTED, "", code=str(response.status_code))
+    if result is None:
+        return Reading(None, gateway or None, message)
     if isinstance(result, dict) and result.get("success") is False:
-        return Verdict(Action.REJECTED, str(result.get("error_message") or ""), code=str(result.get("error_code")))
-    return OK
+        return Reading(Action.REJECTED, str(result.get("error_code")), str(result.get("error_message") or ""))
+    return Reading(Action.OK, gateway or None, message)
+
+
+classify = Responses(
+    read=read_envelope,
+    codes=by_code({Action.RATE_LIMITED: THROTTLE_CODES, Action.AUTH: AUTH_CODES}),
+    # Differs from the default table, for answers without the gateway's envelope or an API result:
+    # a 200 is a proxy page or a truncated body, tried again; any other (an HTTP 401/403 included:
+    # AliExpress reports bad credentials as gateway codes, AUTH_CODES) is refused for review.
+    statuses={200: Row(Action.RETRYABLE, "unreadable answer", fixed=True)},
+    silent=Row(Action.REJECTED, fixed=True),
+)
 
 
 def api_result(body: Any) -> Any:

@@ -19,10 +19,11 @@ import requests
 
 from config.schema import ShopConfig
 from connectors.fanout import each
-from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.http import Transport
 from connectors.listed import unlisted_pages
 from connectors.paging import token_pages
 from connectors.ratelimit import RateLimiter
+from connectors.responses import Action, Reading, Responses, Row, retry_after_seconds
 from pipeline.errors import AuthenticationFailed
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
@@ -48,39 +49,45 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def classify_sp(response: requests.Response, body: Any) -> Verdict:
-    """SP-API: `{payload}` on success, `{errors:[{code,message}]}` otherwise; auth failures are 403."""
-    status = response.status_code
+def read_errors(body: Any) -> Reading:
+    """SP-API: `{payload}` on success, `{errors:[{code,message}]}` otherwise. The status carries the
+    verdict (auth failures are 403); `errors[]` only names it, "" when it does not."""
     error = (body or {}).get("errors", [{}])[0] if isinstance(body, dict) and body.get("errors") else {}
-    code, message = str(error.get("code", "")), str(error.get("message", ""))
-    if status < 300:
-        return OK
-    if status == 429:
-        hint = retry_after_seconds(response.headers)
-        rate = response.headers.get("x-amzn-RateLimit-Limit")
-        if hint is None and rate:
-            try:
-                hint = min(60.0, 1.0 / float(rate))
-            except (ValueError, ZeroDivisionError):
-                hint = None
-        return Verdict(Action.RATE_LIMITED, message, hint, code or "QuotaExceeded")
-    if status in (401, 403):
-        return Verdict(Action.AUTH, message, code=code)
-    if status >= 500:
-        return Verdict(Action.RETRYABLE, message, code=code)
-    return Verdict(Action.REJECTED, message, code=code)
+    return Reading(None, str(error.get("code", "")), str(error.get("message", "")))
 
 
-def classify_lwa(response: requests.Response, body: Any) -> Verdict:
-    """Login with Amazon: `{access_token, expires_in}` or `{error, error_description}`."""
-    if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
-        return OK
-    if response.status_code == 429:
-        return Verdict(Action.RATE_LIMITED, "LWA throttled", retry_after_seconds(response.headers), "429")
-    if response.status_code >= 500:
-        return Verdict(Action.RETRYABLE, "LWA unavailable", code=str(response.status_code))
-    error = body.get("error", "") if isinstance(body, dict) else ""
-    return Verdict(Action.AUTH, "login with Amazon refused the client or refresh token", code=error)
+def rate_hint(headers: Mapping[str, str]) -> float | None:
+    """Retry-After, else one token's worth of the operation's rate (`x-amzn-RateLimit-Limit`, per second)."""
+    hint = retry_after_seconds(headers)
+    rate = headers.get("x-amzn-RateLimit-Limit")
+    if hint is None and rate:
+        try:
+            hint = min(60.0, 1.0 / float(rate))
+        except (ValueError, ZeroDivisionError):
+            hint = None
+    return hint
+
+
+classify_sp = Responses(read=read_errors, statuses={429: Row(Action.RATE_LIMITED, code="QuotaExceeded")},
+                        hint=rate_hint)
+
+
+def read_token(body: Any) -> Reading:
+    """Login with Amazon: `{access_token, expires_in}`, or `{error, error_description}`."""
+    if isinstance(body, dict) and body.get("access_token"):
+        return Reading(Action.OK)
+    error = body.get("error") if isinstance(body, dict) else None
+    return Reading(code=str(error or ""))  # "" rather than the status: LWA named no error
+
+
+classify_lwa = Responses(
+    read=read_token,
+    statuses={429: Row(Action.RATE_LIMITED, "LWA throttled", fixed=True),
+              "5xx": Row(Action.RETRYABLE, "LWA unavailable", fixed=True)},
+    # Differs from the default table: an LWA answer without a token (a 400 `invalid_grant` above all)
+    # means the client or refresh token is refused; nothing but a person re-authorising fixes that.
+    silent=Row(Action.AUTH, "login with Amazon refused the client or refresh token"),
+)
 
 
 class AmazonClient:

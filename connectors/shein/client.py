@@ -23,16 +23,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import requests
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from config.schema import ShopConfig
 from connectors.fanout import each
-from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.http import Transport
 from connectors.listed import unlisted_pages
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
+from connectors.responses import Action, Reading, Responses, Row, by_code, retry_after_seconds
 from connectors.shein.mapping import SELLER_SHIPS_STATUSES
 from orderhub.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
@@ -104,18 +104,24 @@ def windows(since: datetime, until: datetime, step: timedelta) -> Iterator[tuple
         start = end
 
 
-def classify(response: requests.Response, body: Any) -> Verdict:
-    code = str(body.get("code")) if isinstance(body, dict) and body.get("code") is not None else None
-    message = str(body.get("msg", "")) if isinstance(body, dict) else ""
-    if response.status_code == 429 or code in THROTTLED_CODES:
-        return Verdict(Action.RATE_LIMITED, message, retry_after_seconds(response.headers) or 1.0, code or "429")
-    if response.status_code >= 500 or code in RETRYABLE_CODES:
-        return Verdict(Action.RETRYABLE, message, code=code or str(response.status_code))
-    if code == "0":
-        return OK
-    if code in AUTH_CODES:
-        return Verdict(Action.AUTH, message, code=code)
-    return Verdict(Action.REJECTED, message, code=code or str(response.status_code))
+def read_envelope(body: Any) -> Reading:
+    """`{code, msg, info}`: code "0" is success, any other code an error (HTTP 200 all the same)."""
+    if not isinstance(body, dict):
+        return Reading()
+    code = str(body["code"]) if body.get("code") is not None else ""
+    return Reading(Action.OK if code == "0" else Action.REJECTED, code or None, str(body.get("msg", "")))
+
+
+classify = Responses(
+    read=read_envelope,
+    codes=by_code({Action.RATE_LIMITED: THROTTLED_CODES, Action.RETRYABLE: RETRYABLE_CODES, Action.AUTH: AUTH_CODES}),
+    # Differs from the default table: SHEIN reports bad credentials as codes in its envelope (AUTH_CODES).
+    # An answer without the envelope says nothing about the credentials: refused for review whatever
+    # its status, an HTTP 401/403 included.
+    silent=Row(Action.REJECTED),
+    # A throttled call waits at least a second even when told 0 (SHEIN publishes no limits to pace by).
+    hint=lambda headers: retry_after_seconds(headers) or 1.0,
+)
 
 
 class SheinClient:

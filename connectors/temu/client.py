@@ -22,16 +22,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import requests
 import structlog
 
 from config.schema import ShopConfig
 from connectors.fanout import each
-from connectors.http import OK, Action, Classifier, Transport, Verdict
+from connectors.http import Classifier, Transport
 from connectors.listed import unlisted_pages
 from connectors.listings import by_listing
 from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
+from connectors.responses import Action, Reading, Responses, Row, by_code, fixed_wait
 from orderhub.logs import register_secret
 from pipeline.errors import NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
@@ -70,27 +70,28 @@ def sign(params: Mapping[str, Any], app_secret: str) -> str:
     return hashlib.md5(f"{app_secret}{joined}{app_secret}".encode()).hexdigest().upper()
 
 
-def classify(response: requests.Response, body: Any) -> Verdict:
-    code = body.get("errorCode") if isinstance(body, dict) else None
-    message = str(body.get("errorMsg") or "") if isinstance(body, dict) else ""
-    if code == THROTTLED_CODE or response.status_code == 429:
-        return Verdict(Action.RATE_LIMITED, message, 1.0, str(code or 429))
-    if response.status_code >= 500 or code in RETRYABLE_CODES:
-        return Verdict(Action.RETRYABLE, message, code=str(code or response.status_code))
-    if isinstance(body, dict) and body.get("success") is True:
-        return OK
-    if code in AUTH_CODES:
-        return Verdict(Action.AUTH, message, code=str(code))
-    return Verdict(Action.REJECTED, message, code=str(code if code is not None else response.status_code))
+def read_envelope(body: Any) -> Reading:
+    """`{success, errorCode, errorMsg, result}`: `success: true`, else refused with its errorCode."""
+    if not isinstance(body, dict):
+        return Reading()
+    code = body.get("errorCode")
+    return Reading(Action.OK if body.get("success") is True else Action.REJECTED,
+                   None if code is None else str(code), str(body.get("errorMsg") or ""))
 
 
-def classify_optional(response: requests.Response, body: Any) -> Verdict:
-    """`classify` for an API the shop may not have been granted: "no permission for this API" refuses
-    this call only (the credentials are fine), so the caller can fall back."""
-    verdict = classify(response, body)
-    if verdict.action is Action.AUTH and verdict.code in NO_API_ACCESS:
-        return Verdict(Action.REJECTED, verdict.message, code=verdict.code)
-    return verdict
+classify = Responses(
+    read=read_envelope,
+    codes=by_code({Action.RATE_LIMITED: {THROTTLED_CODE}, Action.RETRYABLE: RETRYABLE_CODES, Action.AUTH: AUTH_CODES}),
+    # Differs from the default table: TEMU reports bad credentials as codes in its envelope (AUTH_CODES).
+    # An answer without the envelope says nothing about the credentials: refused for review whatever
+    # its status, an HTTP 401/403 included.
+    silent=Row(Action.REJECTED),
+    # TEMU documents no wait for a throttled call (docs/platforms/temu.md): one second refills the app's bucket.
+    hint=fixed_wait(1.0),
+)
+# For an API the shop may not have been granted: "no permission for this API" (NO_API_ACCESS, within
+# AUTH_CODES) refuses this call only, the credentials are fine, so the caller can fall back.
+classify_optional = classify.with_codes(by_code({Action.REJECTED: NO_API_ACCESS}))
 
 
 def declared_decrypt(shop: ShopConfig) -> bool:

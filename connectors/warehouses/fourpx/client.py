@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-import requests
 
 from config.schema import WarehouseConfig
-from connectors.http import OK, Action, Transport, Verdict
+from connectors.http import Transport
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
+from connectors.responses import Action, Reading, Responses, Row, fixed_wait
 from connectors.warehouses.limits import warehouse_limits
 from connectors.warehouses.outbound import NOT_FOUND, PICKED, cancel_once, same_text, submit_once
 from orderhub.logs import register_secret
@@ -49,21 +49,31 @@ def sign(app_key: str, method: str, timestamp: str, body: bytes, app_secret: str
     return hashlib.md5(head + body + app_secret.encode()).hexdigest()
 
 
-def classify(response: requests.Response, body: Any) -> Verdict:
-    if response.status_code >= 500:
-        return Verdict(Action.RETRYABLE, "4PX unavailable", code=str(response.status_code))
-    if response.status_code == 429:
-        return Verdict(Action.RATE_LIMITED, "4PX throttled", 1.0, "429")
+def read_envelope(body: Any) -> Reading:
+    """`{result: "1"|"0", msg, errors[{error_code, error_msg}]}`. 4PX has no credential codes: a refusal
+    whose message names the signature, key or token (AUTH_HINTS) is one, unless it is about a reference."""
     if not isinstance(body, dict):
-        return Verdict(Action.RETRYABLE, "4PX answered no JSON", code=str(response.status_code))
+        return Reading()
     if str(body.get("result")) == "1":
-        return OK
-    errors = body.get("errors") or [{}]
-    code = str(errors[0].get("error_code", ""))
-    message = str(errors[0].get("error_msg") or body.get("msg") or "")
-    if any(hint in message.lower() for hint in AUTH_HINTS) and "ref" not in message.lower():
-        return Verdict(Action.AUTH, message, code=code)
-    return Verdict(Action.REJECTED, message, code=code)
+        return Reading(Action.OK)
+    error = (body.get("errors") or [{}])[0]
+    message = str(error.get("error_msg") or body.get("msg") or "")
+    said = message.lower()
+    auth = any(hint in said for hint in AUTH_HINTS) and "ref" not in said
+    return Reading(Action.AUTH if auth else Action.REJECTED, str(error.get("error_code", "")), message)
+
+
+classify = Responses(
+    read=read_envelope,
+    # A throttle or an outage is the gateway's, whatever envelope came with it: said in our words.
+    statuses={429: Row(Action.RATE_LIMITED, "4PX throttled", fixed=True),
+              "5xx": Row(Action.RETRYABLE, "4PX unavailable", fixed=True)},
+    # Differs from the default table: 4PX answers every call with its JSON envelope, credential refusals
+    # included; anything else (a proxy's error page, a cut-off body) is a passing fault, tried again
+    # whatever its status, an HTTP 401/403 included.
+    silent=Row(Action.RETRYABLE, "4PX answered no JSON", fixed=True),
+    hint=fixed_wait(1.0),  # 4PX documents no limits and no wait header: a second
+)
 
 
 def _ms(moment: datetime) -> int:

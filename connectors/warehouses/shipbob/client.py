@@ -14,9 +14,10 @@ from typing import Any
 import requests
 
 from config.schema import WarehouseConfig
-from connectors.http import OK, Action, Transport, Verdict, retry_after_seconds
+from connectors.http import OK, Transport, Verdict
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
+from connectors.responses import Action, Reading, Responses, Row, retry_after_seconds
 from connectors.warehouses.limits import warehouse_limits
 from connectors.warehouses.outbound import NOT_FOUND, cancel_once, submit_once, without_buyer_data
 from connectors.warehouses.shipbob.address import (
@@ -42,19 +43,17 @@ PAGE = 250
 REFUSALS = (400, 404, 409, 422)  # an address update's refusal: read as ShipBob's answer, not raised
 
 
-def classify(response: requests.Response, body: Any) -> Verdict:
-    status = response.status_code
-    message = str(body.get("message") or body.get("title") or "") if isinstance(body, dict) else ""
-    if status < 300:
-        return OK
-    if status == 429:
-        return Verdict(Action.RATE_LIMITED, message, retry_after_seconds(response.headers, "x-retry-after",
-                                                                         "retry-after"), "429")
-    if status in (401, 403):
-        return Verdict(Action.AUTH, message or "token or channel refused", code=str(status))
-    if status >= 500:
-        return Verdict(Action.RETRYABLE, message, code=str(status))
-    return Verdict(Action.REJECTED, message, code=str(status))
+def read_problem(body: Any) -> Reading:
+    """ShipBob's status is the whole verdict; its error body (`message`, or a problem's `title`) says why."""
+    return Reading(message=str(body.get("message") or body.get("title") or "") if isinstance(body, dict) else "")
+
+
+REFUSED_CREDENTIALS = Row(Action.AUTH, "token or channel refused")  # the default rows, said when ShipBob says nothing
+classify = Responses(
+    read=read_problem,
+    statuses={401: REFUSED_CREDENTIALS, 403: REFUSED_CREDENTIALS},
+    hint=lambda headers: retry_after_seconds(headers, "x-retry-after", "retry-after"),  # ShipBob's own first
+)
 
 
 def classify_update(response: requests.Response, body: Any) -> Verdict:

@@ -18,7 +18,8 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import MINOR_STEP, Money, Order, order_key
+from pipeline.identity import order_key
+from pipeline.model import MINOR_STEP, Money, Order
 from pipeline.ports import BundleIdentity, ShopRef
 
 _MISSING = object()

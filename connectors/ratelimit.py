@@ -2,7 +2,8 @@
 
 Celery's own `rate_limit` is per worker instance, so N workers would spend N times a platform's
 budget. Here refill and take happen in one Lua call on Redis's clock, so any number of processes
-together stay within the limit; a 429 that slips through blocks the bucket for everyone.
+together stay within the limit; a 429 that slips through blocks the bucket for everyone. The bucket
+and the call counters are pipeline/keys.py families (connectors may import the pipeline).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 import redis
 
+from pipeline import keys
 from pipeline.errors import RateLimited
 from pipeline.ports import Limit
 
@@ -85,7 +87,7 @@ class RateLimiter:
         self._sleep = sleep
 
     def _key(self, platform: str, account: str, operation: str) -> str:
-        return f"{self._prefix}:ratelimit:{platform}:{account}:{operation}"
+        return keys.rate_bucket(self._prefix, platform, account, operation)
 
     def try_take(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
         """0.0 when a token was taken, else the seconds until one will be there."""
@@ -94,8 +96,8 @@ class RateLimiter:
         # (clock skew, calls in flight), and a full burst at exactly the platform's size meets its last
         # token gone one time in many.
         burst = max(1, math.floor(limit.burst * self.headroom))
-        wait = self._take(keys=[self._key(platform, account, operation), f"{self._prefix}:stats:calls"],
-                          args=[rate, burst, cost, f"{platform}:{operation}"])
+        wait = self._take(keys=[self._key(platform, account, operation), keys.api_calls(self._prefix)],
+                          args=[rate, burst, cost, keys.api_call_field(platform, operation)])
         return float(wait)
 
     def acquire(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
@@ -118,12 +120,12 @@ class RateLimiter:
         """After the platform throttled anyway: empty the bucket for every process for `seconds`, and
         count the throttle for `orderhub status`."""
         self._block(keys=[self._key(platform, account, operation)], args=[max(0.0, seconds)])
-        self._redis.hincrby(f"{self._prefix}:stats:throttled", f"{platform}:{operation}", 1)
+        self._redis.hincrby(keys.api_throttles(self._prefix), keys.api_call_field(platform, operation), 1)
 
     def call_counts(self) -> dict[str, int]:
         """Calls let through per `platform:operation` (one per token taken)."""
-        return {k.decode(): int(v) for k, v in self._redis.hgetall(f"{self._prefix}:stats:calls").items()}
+        return {k.decode(): int(v) for k, v in self._redis.hgetall(keys.api_calls(self._prefix)).items()}
 
     def throttle_counts(self) -> dict[str, int]:
         """Throttled responses per `platform:operation` since the counters were created."""
-        return {k.decode(): int(v) for k, v in self._redis.hgetall(f"{self._prefix}:stats:throttled").items()}
+        return {k.decode(): int(v) for k, v in self._redis.hgetall(keys.api_throttles(self._prefix)).items()}

@@ -17,6 +17,7 @@ from config.loader import check_file, load_sellers, seller_files
 from orderhub.logs import ensure_logging, redact, redact_order
 from orderhub.redisconn import get_redis
 from orderhub.settings import config_path, key_prefix
+from pipeline import keys
 from pipeline.errors import ConfigError
 from pipeline.model import encode
 from pipeline.store import OrderStore
@@ -133,19 +134,19 @@ def status() -> None:
         counts = store.status_counts(seller)
         for (platform, state), n in sorted(counts.items()):
             click.echo(f"  {platform:<11} {state:<18} {n:>8}")
-        for key in sorted(store.redis.scan_iter(match=f"{store.prefix}:{seller}:cursor:*:orders")):
-            shop = key.decode().split(":")[-2]
+        for key in sorted(store.redis.scan_iter(match=keys.cursor_pattern(store.prefix, seller, "orders"))):
+            shop = keys.cursor_owner(store.prefix, seller, "orders", key)
             cursor = store.cursor(seller, shop)
             lag = (now - cursor).total_seconds() if cursor else None
             click.echo(f"  sync {shop}: orders read up to {cursor:%Y-%m-%d %H:%M:%S}Z, lag {lag:.0f}s")
         oldest = store.oldest_unsubmitted(seller)
         if oldest:
             click.echo(f"  oldest READY not yet at a warehouse: {oldest[0]} (placed {oldest[1]:%Y-%m-%d %H:%M}Z)")
-        holds = {r: keys for r, keys in store.holds(seller).items() if keys}
+        holds = {r: held for r, held in store.holds(seller).items() if held}
         if holds:
             click.echo("  holds:")
-            for reason, keys in sorted(holds.items()):
-                click.echo(f"    {reason.value:<26} {len(keys):>8}")
+            for reason, held in sorted(holds.items()):
+                click.echo(f"    {reason.value:<26} {len(held):>8}")
 
 
 @main.group("sandbox")
@@ -166,9 +167,7 @@ def sandbox_serve(seed: int, orders: int, platforms: tuple[str, ...]) -> None:
 
     emulators = start_emulators(platforms or tuple(EMULATORS), seed=seed, orders=orders)
     client = get_redis()
-    from orderhub.wiring import SANDBOX_ENDPOINTS
-
-    key = f"{key_prefix()}:{SANDBOX_ENDPOINTS}"
+    key = keys.sandbox_endpoints(key_prefix())
     client.hset(key, mapping={name: emu.url for name, emu in emulators.items()})
     for name, emulator in emulators.items():
         click.echo(f"{name:<11} {emulator.url}  (control: {emulator.url}/_sandbox/)")
@@ -284,7 +283,7 @@ def sync_now(seller: str, shop_id: str | None) -> None:
     shops = [cfg.shop(shop_id)] if shop_id else [s for s in cfg.shops if s.enabled]
     client = get_redis()
     for shop in shops:
-        client.delete(f"{key_prefix()}:{seller}:shop:{shop.shop_id}:auth_failed")
+        client.delete(keys.auth_failed(key_prefix(), seller, shop.shop_id))
         sync_shop.apply_async((seller, shop.shop_id), queue="ingest")
         click.echo(f"sync enqueued: {seller} {shop.shop_id}")
 
@@ -324,8 +323,8 @@ def holds_list(reason: str | None, seller: str | None) -> None:
     sellers = [seller] if seller else store.sellers()
     total = 0
     for name in sellers:
-        for held_reason, keys in store.holds(name, wanted).items():
-            for key in keys:
+        for held_reason, held in store.holds(name, wanted).items():
+            for key in held:
                 stored = store.get(name, key)
                 detail = stored.hold.detail if stored and stored.hold else ""
                 click.echo(f"{name}  {held_reason.value:<24} {key}  {detail}")

@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Summa
 from prometheus_client.registry import Collector
 
 from connectors.ratelimit import RateLimiter
+from pipeline import keys
 from pipeline.model import utc_now
 from pipeline.stock_refusals import refused_counts
 from pipeline.store import OrderStore
@@ -39,23 +40,23 @@ class RedisCollector(Collector):
         for seller in self.store.sellers():
             for (platform, status), n in self.store.status_counts(seller).items():
                 orders.add_metric([seller, platform, status], n)
-            for reason, keys in self.store.holds(seller).items():
-                holds.add_metric([seller, reason.value], len(keys))
+            for reason, held in self.store.holds(seller).items():
+                holds.add_metric([seller, reason.value], len(held))
             for event, n in self.store.event_counts(seller).items():
                 events.add_metric([seller, event], n)
-            for key in self.client.scan_iter(match=f"{self.prefix}:{seller}:cursor:*:orders"):
-                shop = key.decode().split(":")[-2]
+            for key in self.client.scan_iter(match=keys.cursor_pattern(self.prefix, seller, "orders")):
+                shop = keys.cursor_owner(self.prefix, seller, "orders", key)
                 cursor = self.store.cursor(seller, shop)
                 if cursor:
                     lag.add_metric([seller, shop], (now - cursor).total_seconds())
         yield from (orders, holds, events, lag)
 
         calls = CounterMetricFamily("orderhub_api_calls", "Platform and warehouse API calls", labels=["platform", "operation"])
-        for key, n in self.limiter.call_counts().items():
-            calls.add_metric(key.split(":", 1), n)
+        for field, n in self.limiter.call_counts().items():
+            calls.add_metric(keys.parse_api_call_field(field), n)
         throttles = CounterMetricFamily("orderhub_api_throttled", "Throttled API responses", labels=["platform", "operation"])
-        for key, n in self.limiter.throttle_counts().items():
-            throttles.add_metric(key.split(":", 1), n)
+        for field, n in self.limiter.throttle_counts().items():
+            throttles.add_metric(keys.parse_api_call_field(field), n)
         yield from (calls, throttles)
 
         refused = GaugeMetricFamily("orderhub_stock_refused", "Listings whose last stock push the platform refused, "
@@ -65,9 +66,10 @@ class RedisCollector(Collector):
         yield refused
 
         durations = SummaryMetricFamily("orderhub_task_seconds", "Celery task durations", labels=["task"])
-        raw = {k.decode(): float(v) for k, v in self.client.hgetall(f"{self.prefix}:stats:task_seconds").items()}
-        for name in {k.rsplit(":", 1)[0] for k in raw}:
-            durations.add_metric([name], count_value=raw.get(f"{name}:count", 0), sum_value=raw.get(f"{name}:sum", 0))
+        raw = {k.decode(): float(v) for k, v in self.client.hgetall(keys.task_seconds(self.prefix)).items()}
+        for name in {keys.task_of_field(k) for k in raw}:
+            sum_field, count_field = keys.task_seconds_fields(name)
+            durations.add_metric([name], count_value=raw.get(count_field, 0), sum_value=raw.get(sum_field, 0))
         yield durations
 
         depth = GaugeMetricFamily("orderhub_queue_depth", "Messages waiting per Celery queue", labels=["queue"])

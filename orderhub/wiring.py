@@ -14,15 +14,14 @@ from config.loader import credentials_for
 from config.schema import SANDBOX, SellerConfig, ShopConfig
 from connectors.ratelimit import RateLimiter
 from connectors.registry import get_connector
+from pipeline import keys
 from pipeline.errors import ConfigError
 from pipeline.ports import PlatformClient, PlatformConnector, ShopRef
 
-SANDBOX_ENDPOINTS = "sandbox:endpoints"
-"""Redis hash (under the key prefix) of emulator name → URL, written by `orderhub sandbox serve`."""
-
 
 def sandbox_url(client: redis.Redis, prefix: str, name: str) -> str:
-    url = client.hget(f"{prefix}:{SANDBOX_ENDPOINTS}", name)
+    """The URL of a running emulator, from the hash `orderhub sandbox serve` writes (keys.sandbox_endpoints)."""
+    url = client.hget(keys.sandbox_endpoints(prefix), name)
     if url is None:
         raise ConfigError([f'base_url "sandbox": no {name} emulator is running (start `orderhub sandbox serve`)'])
     return url.decode()

@@ -18,6 +18,7 @@ import structlog
 
 from pipeline.model import Address, EventKind, HoldReason
 from pipeline.ports import WarehouseClient
+from pipeline.stages import FINISHED
 from pipeline.store import OrderStore
 from pipeline.submissions import Submission, record
 
@@ -27,9 +28,6 @@ DESTINATION_FIELDS = ("name", "company", "line1", "line2", "line3", "city", "dis
                       "postal_code", "country")
 """What decides where a parcel goes. Phone and e-mail are left out: a platform that unmasks a phone
 later has not moved the parcel, and no warehouse should be asked to change anything for it."""
-
-FINISHED = ("SHIPPED", "CANCELLED")
-"""Outbound states after which no warehouse can act on a new address."""
 
 
 def _norm(value: str | None) -> str:

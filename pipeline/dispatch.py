@@ -1,15 +1,14 @@
 """Hand routed orders to their warehouses, and carry cancellations after them.
 
 Warehouse clients are passed in (the pipeline imports no connector). Each (order, warehouse) has one
-client reference derived from the order key, and the submission is recorded only after the
-warehouse confirmed it, so a re-run re-submits under the same reference and the warehouse (or the
-connector's lookup) keeps it to one outbound order.
+client reference derived from the order key (pipeline/identity.py), and the submission is recorded
+only after the warehouse confirmed it, so a re-run re-submits under the same reference and the
+warehouse (or the connector's lookup) keeps it to one outbound order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import msgspec
 import structlog
@@ -17,8 +16,10 @@ import structlog
 from config.schema import SellerConfig
 from pipeline.address_changes import follow_address
 from pipeline.errors import NeedsReview
+from pipeline.identity import outbound_reference
 from pipeline.model import EventKind, HoldReason, OrderStatus
 from pipeline.ports import OutboundLine, OutboundRequest, OutboundStatus, WarehouseClient
+from pipeline.stages import OutboundState, Stage
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
 from pipeline.submissions import Submission, record, submissions
@@ -27,9 +28,9 @@ log = structlog.get_logger()
 
 
 def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, order_key: str,
-                 clients: Mapping[str, WarehouseClient], reference: Any) -> dict[str, Submission]:
-    """Submit every allocation of a routed order that is not submitted yet; `reference(order_key, wh)`
-    names the outbound order. A warehouse refusal holds the order WAREHOUSE_REJECTED and frees its stock."""
+                 clients: Mapping[str, WarehouseClient]) -> dict[str, Submission]:
+    """Submit every allocation of a routed order that is not submitted yet, each outbound order named by
+    its `outbound_reference`. A warehouse refusal holds the order WAREHOUSE_REJECTED and frees its stock."""
     stored = store.get(seller.seller, order_key)
     if stored is None or stored.order is None or stored.order.status is OrderStatus.CANCELLED:
         return {}
@@ -40,7 +41,7 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
         # Shipped (or delivered) on the platform between routing and now, with no warehouse involved:
         # sending it now would ship it twice.
         ledger.release(seller.seller, order_key)
-        store.set_stage(seller.seller, order_key, "ignored")
+        store.set_stage(seller.seller, order_key, Stage.IGNORED)
         store.append_event(seller.seller, order_key, EventKind.IGNORED,
                            f"{order.status.value} on the platform before any warehouse had it: nothing sent")
         bound.info("order.not_submitted", status=order.status.value)
@@ -64,7 +65,7 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
         lines = tuple(OutboundLine(sku, qty) for sku, qty in allocation.lines if qty > 0)
         if not lines:
             continue
-        request = OutboundRequest(reference=reference(order_key, allocation.warehouse), order_key=order_key,
+        request = OutboundRequest(reference=outbound_reference(order_key, allocation.warehouse), order_key=order_key,
                                   platform=order.platform, external_id=order.external_id, lines=lines,
                                   ship_to=order.ship_to, currency=order.currency)
         try:
@@ -81,8 +82,8 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
         done[allocation.warehouse] = sub
         wrote_stage = i == len(allocations) - 1
         bound.info("order.submitted", warehouse=allocation.warehouse)
-    if done and not wrote_stage and stored.stage != "submitted":  # submitted in an earlier run
-        store.set_stage(seller.seller, order_key, "submitted")
+    if done and not wrote_stage and stored.stage != Stage.SUBMITTED:  # submitted in an earlier run
+        store.set_stage(seller.seller, order_key, Stage.SUBMITTED)
     return done
 
 
@@ -91,7 +92,7 @@ def hold_unsubmitted(store: OrderStore, ledger: StockLedger, seller: str, order_
     """Hold an order that cannot go to (more) warehouses and free what it reserved; replay routes it again."""
     ledger.release(seller, order_key)
     store.hold(seller, order_key, reason, detail)
-    store.set_stage(seller, order_key, "held")
+    store.set_stage(seller, order_key, Stage.HELD)
     log.warning("order.held", seller=seller, order_key=order_key, reason=reason.value)
 
 
@@ -102,12 +103,12 @@ def cancel_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
     results: dict[str, OutboundStatus] = {}
     too_late = []
     for wh, sub in submissions(store, seller.seller, order_key).items():
-        if sub.state == "CANCELLED":
+        if sub.state == OutboundState.CANCELLED:
             continue
         status = clients[wh].cancel(sub.reference)
         results[wh] = status
         record(store, seller.seller, order_key, msgspec.structs.replace(sub, state=status.state))
-        if status.state == "SHIPPED":
+        if status.state == OutboundState.SHIPPED:
             too_late.append(f"{wh} shipped {status.tracking_number or sub.reference}")
         else:
             store.append_event(seller.seller, order_key, EventKind.CANCELLED, f"{wh} outbound {sub.reference} cancelled")
@@ -116,5 +117,5 @@ def cancel_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
         store.hold(seller.seller, order_key, HoldReason.CANCEL_TOO_LATE,
                    "cancelled by the platform after the warehouse shipped: " + "; ".join(too_late))
     else:
-        store.set_stage(seller.seller, order_key, "cancelled")
+        store.set_stage(seller.seller, order_key, Stage.CANCELLED)
     return results

@@ -1,7 +1,7 @@
 """After the warehouse: record shipments, consume stock, and build the tracking push for the platform.
 
-A warehouse reports shipments by our client reference; the reference index (written at submission)
-leads back to the order. Each shipment is recorded once (by warehouse and reference), so polling
+A warehouse reports shipments by our client reference; the reference index (pipeline/identity.py,
+written at submission) leads back to the order. Each shipment is recorded once (by warehouse and reference), so polling
 the same shipment again changes nothing.
 """
 
@@ -12,11 +12,14 @@ from datetime import datetime, timedelta
 
 import msgspec
 
+from pipeline import keys
+from pipeline.identity import reference_owner
 from pipeline.model import EventKind, HoldReason, Order, Shipment, ShipmentLine, utc_now
 from pipeline.ports import OutboundStatus, TrackedItem, TrackingPush, WarehouseClient
+from pipeline.stages import OutboundState, Stage
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
-from pipeline.submissions import reference_owner, submissions
+from pipeline.submissions import submissions
 from pipeline.windows import Cursor, SliceHint
 
 SHIPMENT_OVERLAP = timedelta(minutes=30)
@@ -32,12 +35,12 @@ its push (a worker killed between recording the shipment and queueing the push):
 
 
 def _shipments_key(store: OrderStore, seller: str, order_key: str) -> str:
-    return f"{store.prefix}:{seller}:shipments:{order_key}"
+    return keys.shipments(store.prefix, seller, order_key)
 
 
 def _due_key(store: OrderStore, seller: str, warehouse: str) -> str:
     """Orders with a shipment from `warehouse` whose tracking is not settled yet, scored by when offered."""
-    return f"{store.prefix}:{seller}:tracking_due:{warehouse}"
+    return keys.tracking_due(store.prefix, seller, warehouse)
 
 
 def recorded_shipments(store: OrderStore, seller: str, order_key: str) -> dict[str, Shipment]:
@@ -56,11 +59,11 @@ def record_shipments(store: OrderStore, ledger: StockLedger, seller: str, wareho
         submitted = submissions(store, seller, order_key).get(warehouse)
         if submitted is None or submitted.reference != status.reference:
             continue  # another of our warehouses on the same account: that one records it
-        if status.state == "EXCEPTION":
+        if status.state == OutboundState.EXCEPTION:
             store.hold(seller, order_key, HoldReason.WAREHOUSE_REJECTED,
                        f"{warehouse} put the outbound in exception {status.detail or ''}".strip())
             continue
-        if status.state != "SHIPPED" or not status.tracking_number or status.shipped_at is None:
+        if status.state != OutboundState.SHIPPED or not status.tracking_number or status.shipped_at is None:
             continue
         shipment = Shipment(order_key=order_key, warehouse=warehouse, carrier=status.carrier or "Other",
                             tracking_number=status.tracking_number, shipped_at=status.shipped_at,
@@ -78,7 +81,7 @@ def record_shipments(store: OrderStore, ledger: StockLedger, seller: str, wareho
             continue
         store.append_event(seller, order_key, EventKind.SHIPPED,
                            f"{warehouse} shipped with {shipment.carrier} {shipment.tracking_number}")
-        store.set_stage(seller, order_key, "shipped")
+        store.set_stage(seller, order_key, Stage.SHIPPED)
         to_push.append(order_key)
     return to_push
 
@@ -136,7 +139,7 @@ def tracking_push(order: Order, shipment: Shipment) -> TrackingPush:
 
 def mark_tracking_pushed(store: OrderStore, seller: str, order_key: str, warehouse: str) -> bool:
     """True the first time only (so a redelivered task pushes once)."""
-    first = store.redis.sadd(f"{store.prefix}:{seller}:tracking_pushed:{order_key}", warehouse) == 1
+    first = store.redis.sadd(keys.tracking_pushed(store.prefix, seller, order_key), warehouse) == 1
     store.redis.zrem(_due_key(store, seller, warehouse), order_key)
     if first:
         store.append_event(seller, order_key, EventKind.TRACKING_PUSHED, f"tracking from {warehouse} pushed")
@@ -146,7 +149,7 @@ def mark_tracking_pushed(store: OrderStore, seller: str, order_key: str, warehou
 def mark_tracking_refused(store: OrderStore, seller: str, order_key: str, warehouse: str, message: str) -> bool:
     """The platform refused this shipment's tracking (e.g. the order was already shipped another way):
     recorded once, for an operator to look at; it is not retried."""
-    first = store.redis.hset(f"{store.prefix}:{seller}:tracking_refused:{order_key}", warehouse, message) == 1
+    first = store.redis.hset(keys.tracking_refused(store.prefix, seller, order_key), warehouse, message) == 1
     store.redis.zrem(_due_key(store, seller, warehouse), order_key)
     if first:
         store.append_event(seller, order_key, EventKind.NOTE, f"tracking from {warehouse} refused: {message}")
@@ -175,6 +178,6 @@ def tracking_unsettled(store: OrderStore, seller: str, warehouses: list[str]) ->
 
 
 def tracking_was_pushed(store: OrderStore, seller: str, order_key: str, warehouse: str) -> bool:
-    return bool(store.redis.sismember(f"{store.prefix}:{seller}:tracking_pushed:{order_key}", warehouse))
+    return bool(store.redis.sismember(keys.tracking_pushed(store.prefix, seller, order_key), warehouse))
 
 

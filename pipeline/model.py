@@ -230,11 +230,6 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
         return self.quantity - self.cancelled_quantity - self.shipped_quantity
 
 
-def order_key(platform: str, shop_id: str, external_id: str) -> str:
-    """The one identity of an order across Orderhub: `{platform}:{shop_id}:{external_id}`."""
-    return f"{platform}:{shop_id}:{external_id}"
-
-
 class Order(msgspec.Struct, frozen=True, kw_only=True):
     key: str
     seller: str
@@ -259,7 +254,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
                 _check_text(name, getattr(self, name))
         if self.platform not in PLATFORMS:
             raise _invalid("platform", f"unknown platform {self.platform!r} (known: {', '.join(PLATFORMS)})")
-        if self.key != f"{self.platform}:{self.shop_id}:{self.external_id}":  # order_key(), inlined
+        if self.key != f"{self.platform}:{self.shop_id}:{self.external_id}":  # pipeline.identity.order_key, inlined
             raise _invalid("key", "must be '{platform}:{shop_id}:{external_id}'")
         if not _all_utc(self.placed_at, self.updated_at, self.ship_by):
             for name in ("placed_at", "updated_at", "ship_by"):

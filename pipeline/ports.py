@@ -177,7 +177,7 @@ class OutboundStatus(msgspec.Struct, frozen=True, kw_only=True):
 
     reference: str
     remote_id: str
-    state: str  # OPEN | SHIPPED | CANCELLED | EXCEPTION
+    state: str  # a pipeline.stages.OutboundState: OPEN | SHIPPED | CANCELLED | EXCEPTION
     carrier: str = ""
     tracking_number: str = ""
     shipped_at: datetime | None = None
@@ -190,7 +190,7 @@ class AddressUpdate(msgspec.Struct, frozen=True, kw_only=True):
 
     reference: str
     applied: bool  # the outbound now ships to the new address
-    state: str  # the outbound's state as the warehouse reports it (OPEN | PICKED | SHIPPED | CANCELLED ...)
+    state: str  # the outbound's state, a pipeline.stages.OutboundState (OPEN | PICKED | SHIPPED | NOT_FOUND ...)
     detail: str = ""  # why not applied, in the warehouse's words (no buyer data)
 
 

@@ -19,14 +19,15 @@ import msgspec
 
 from pipeline.fulfilment import tracking_unsettled
 from pipeline.model import OrderStatus
+from pipeline.stages import Stage
 from pipeline.store import UNMAPPED, OrderState, OrderStore
 from pipeline.submissions import submitted_per_warehouse
 
 OPEN_PLACES = ("to route", "to submit", "at warehouse")
 """Places an order leaves only through Orderhub's own work."""
 
-_STAGE_PLACES = {"routed": "to submit", "submitted": "at warehouse", "shipped": "shipped",
-                 "ignored": "ignored", "cancelled": "cancelled"}
+_STAGE_PLACES = {Stage.ROUTED: "to submit", Stage.SUBMITTED: "at warehouse", Stage.SHIPPED: "shipped",
+                 Stage.IGNORED: "ignored", Stage.CANCELLED: "cancelled"}
 
 
 def place(state: OrderState) -> str:

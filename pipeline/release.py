@@ -15,11 +15,13 @@ import msgspec
 import structlog
 
 from config.schema import SellerConfig
+from pipeline import keys
 from pipeline.errors import UnknownSku
 from pipeline.locks import lease
 from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
 from pipeline.routing import Decision, route
 from pipeline.skus import map_skus
+from pipeline.stages import Stage
 from pipeline.stock import Allocation, StockLedger
 from pipeline.store import OrderStore
 
@@ -55,7 +57,7 @@ def route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, ke
                 sku_capabilities: dict[str, list[str]] | None = None) -> Result:
     """Decide one order. One router per order at a time: without that, a second router could read the
     stock the first just reserved and hold an order that is in fact routed."""
-    with lease(store.redis, f"{store.prefix}:{seller.seller}:lock:route:{key}", ROUTE_LEASE_SECONDS) as held:
+    with lease(store.redis, keys.route_lock(store.prefix, seller.seller, key), ROUTE_LEASE_SECONDS) as held:
         if not held:
             return Result(Outcome.BUSY)
         return _route_order(store, ledger, seller, key, sku_capabilities)
@@ -69,8 +71,8 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
     order = stored.order
     bound = log.bind(seller=seller.seller, platform=order.platform, shop=order.shop_id, order_key=key)
     if order.fulfilled_by is FulfilledBy.PLATFORM:
-        if stored.stage != "ignored":
-            store.set_stage(seller.seller, key, "ignored")
+        if stored.stage != Stage.IGNORED:
+            store.set_stage(seller.seller, key, Stage.IGNORED)
             store.append_event(seller.seller, key, EventKind.IGNORED, "fulfilled by the platform")
         return Result(Outcome.IGNORED)
     if order.status is OrderStatus.CANCELLED:
@@ -105,7 +107,7 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
             if stored.hold is not None:
                 store.release(seller.seller, key, "routed")
             pipe = store.redis.pipeline(transaction=False)  # stage and timeline in one round trip
-            store.set_stage(seller.seller, key, "routed", pipe=pipe)
+            store.set_stage(seller.seller, key, Stage.ROUTED, pipe=pipe)
             store.append_event(seller.seller, key, EventKind.ROUTED, decision.explain(), pipe=pipe)
             pipe.execute()
             bound.info("order.routed", warehouses=[a.warehouse for a in allocations])
@@ -130,7 +132,7 @@ def _decide(ledger: StockLedger, seller: SellerConfig, order, sku_capabilities) 
 def _hold(store: OrderStore, seller: SellerConfig, key: str, reason: HoldReason, detail: str, current) -> Result:
     if current is None or current.reason is not reason or current.detail != detail:
         store.hold(seller.seller, key, reason, detail)
-        store.set_stage(seller.seller, key, "held")
+        store.set_stage(seller.seller, key, Stage.HELD)
         log.warning("order.held", seller=seller.seller, order_key=key, reason=reason.value, detail=detail)
     return Result(Outcome.HELD, detail=detail)
 

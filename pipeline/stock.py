@@ -15,7 +15,8 @@ before `as_of`, so applying it drops those log entries; entries within CLOCK_SKE
 are in doubt, the rest are `shipped`. Subtracting the doubtful ones errs towards selling less until
 the next snapshot settles them, and keeps `reserved + shipped <= on_hand` true whichever way the
 report counted them. Every mutation is one Lua script, so concurrent routers can never reserve
-more than is available.
+more than is available; the scripts build their keys from `keys.stock_base` (pipeline/keys.py names
+the families).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import msgspec
 import orjson
 import redis
 
+from pipeline import keys
 from pipeline.model import StockLevel
 
 CLOCK_SKEW = timedelta(seconds=10)
@@ -160,7 +162,7 @@ class StockLedger:
         self._snapshot = client.register_script(_SNAPSHOT)
 
     def _base(self, seller: str) -> str:
-        return f"{self.prefix}:{seller}:stock:"
+        return keys.stock_base(self.prefix, seller)
 
     def reserve(self, seller: str, order_key: str, allocations: Sequence[Allocation]
                 ) -> tuple[list[Allocation], list[Shortfall], bool]:
@@ -179,7 +181,7 @@ class StockLedger:
         return _allocations(orjson.loads(payload)), [], outcome == "OK"
 
     def allocation(self, seller: str, order_key: str) -> list[Allocation]:
-        raw = self.redis.get(f"{self._base(seller)}alloc:{order_key}")
+        raw = self.redis.get(keys.allocation(self.prefix, seller, order_key))
         return _allocations(orjson.loads(raw)) if raw else []
 
     def release(self, seller: str, order_key: str) -> bool:
@@ -210,23 +212,21 @@ class StockLedger:
     def view(self, seller: str, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Available units for each (warehouse, SKU), read in one round trip."""
         pairs = list(dict.fromkeys(pairs))
-        base = self._base(seller)
         pipe = self.redis.pipeline(transaction=False)
         for wh, sku in pairs:
             for kind in _KINDS:
-                pipe.hget(f"{base}{kind}:{wh}", sku)
+                pipe.hget(keys.stock_count(self.prefix, seller, kind, wh), sku)
         values = [int(v or 0) for v in pipe.execute()]
         n = len(_KINDS)
         return {pair: _available(values[n * i:n * i + n]) for i, pair in enumerate(pairs)}
 
     def available_all(self, seller: str, warehouses: Iterable[str]) -> dict[tuple[str, str], int]:
         """Available units of every SKU the given warehouses know, four HGETALLs per warehouse."""
-        base = self._base(seller)
         warehouses = list(warehouses)
         pipe = self.redis.pipeline(transaction=False)
         for wh in warehouses:
             for kind in _KINDS:
-                pipe.hgetall(f"{base}{kind}:{wh}")
+                pipe.hgetall(keys.stock_count(self.prefix, seller, kind, wh))
         replies, n = pipe.execute(), len(_KINDS)
         available: dict[tuple[str, str], int] = {}
         for i, wh in enumerate(warehouses):
@@ -237,17 +237,16 @@ class StockLedger:
 
     def reported(self, seller: str) -> set[str]:
         """The warehouses whose inventory has been read at least once (routing waits for them)."""
-        return {wh.decode() for wh in self.redis.hkeys(f"{self._base(seller)}asof")}
+        return {wh.decode() for wh in self.redis.hkeys(keys.stock_reported(self.prefix, seller))}
 
     def totals(self, seller: str, warehouse: str) -> dict[str, dict[str, int]]:
         """on_hand, shipped, in_doubt and reserved per SKU of one warehouse (for checks and `orderhub stock show`)."""
-        base = self._base(seller)
-        hashes = [self.redis.hgetall(f"{base}{kind}:{warehouse}") for kind in _KINDS]
+        hashes = [self.redis.hgetall(keys.stock_count(self.prefix, seller, kind, warehouse)) for kind in _KINDS]
         return {sku.decode(): {name: int(h.get(sku, 0)) for name, h in zip(_TOTALS, hashes, strict=True)}
                 for sku in sorted(set().union(*hashes))}
 
 
-_KINDS = ("onhand", "shipped", "doubt", "reserved")
+_KINDS = keys.STOCK_COUNTS
 _TOTALS = ("on_hand", "shipped", "in_doubt", "reserved")
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import msgspec
 import redis
 
+from pipeline import keys
 from pipeline.ports import PushOutcome, StockPush
 
 FIRST_BACKOFF = timedelta(seconds=60)
@@ -61,13 +62,13 @@ class Refusal(msgspec.Struct, frozen=True, kw_only=True):
 
 def refused_key(prefix: str, seller: str, shop_id: str) -> str:
     """A hash of one shop's refused listings, platform SKU -> Refusal JSON (beside `pushed_key`)."""
-    return f"{prefix}:{seller}:stock:refused:{shop_id}"
+    return keys.stock_refused(prefix, seller, shop_id)
 
 
 def refusing_shops_key(prefix: str) -> str:
     """The set of `refused_key` hashes that ever held a refusal, so the exporter reads those and no others.
     A member whose hash has emptied stays: it costs one empty read, and there is one per shop at most."""
-    return f"{prefix}:stock:refusing_shops"
+    return keys.stock_refusing_shops(prefix)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -23,6 +23,7 @@ import redis
 import structlog
 
 from config.schema import SellerConfig, ShopConfig
+from pipeline import keys
 from pipeline.availability import Availability, available_to_sell
 from pipeline.model import utc_now
 from pipeline.ports import PushOutcome, StockPush
@@ -58,7 +59,8 @@ class StockReport(msgspec.Struct, kw_only=True):
 
 
 def pushed_key(prefix: str, seller: str, shop_id: str) -> str:
-    return f"{prefix}:{seller}:stock:pushed:{shop_id}"
+    """What each of the shop's listings was last told (keys.stock_pushed)."""
+    return keys.stock_pushed(prefix, seller, shop_id)
 
 
 def shop_listings(seller: SellerConfig, shop: ShopConfig, held_skus: Iterable[str], *,

@@ -1,8 +1,9 @@
 """The order store on Redis: idempotent batch upserts, timelines, holds and sync cursors.
 
-Every key lives under `{prefix}:{seller}:`, so sellers and test runs never collide. A batch upsert
-is one Lua call (one round trip): an identical payload hash writes nothing, an older platform
-update never replaces a newer one, and a payload that did not map is kept raw and held.
+Every key lives under the seller's base (pipeline/keys.py), so sellers and test runs never collide;
+the Lua scripts here build their keys from that base, and keys.py names the families they build. A
+batch upsert is one Lua call (one round trip): an identical payload hash writes nothing, an older
+platform update never replaces a newer one, and a payload that did not map is kept raw and held.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 import orjson
 import redis
 
+from pipeline import keys
 from pipeline.model import (
     Address,
     EventKind,
@@ -26,6 +28,7 @@ from pipeline.model import (
     encode,
     utc_now,
 )
+from pipeline.stages import UNSETTLED_RAW, Stage
 
 UNMAPPED = "UNMAPPED"
 """Status-index bucket of orders whose payload never mapped (there is no canonical status to file under)."""
@@ -64,9 +67,11 @@ def _micros(moment: datetime | None) -> int:
     return 0 if moment is None else int(moment.timestamp() * 1_000_000)
 
 
-# ARGV: prefix, seller, event timestamp, then 9 values per item (see _item_args). KEYS are not declared
-# per item because the status and hold index keys depend on what is stored; Orderhub runs on a single
-# Redis (Celery cannot use Redis Cluster as a broker anyway), where this is safe.
+# ARGV: prefix, seller, event timestamp, then 9 values per item (see _item_args). The keys it builds are
+# pipeline/keys.py's order, timeline, status_index, holds, event_counts and sellers; the stage it writes
+# for a new order is Stage.RECEIVED. KEYS are not declared per item because the status and hold index
+# keys depend on what is stored; Orderhub runs on a single Redis (Celery cannot use Redis Cluster as a
+# broker anyway), where this is safe.
 _UPSERT = """
 local base = ARGV[1] .. ':' .. ARGV[2] .. ':'
 local at = ARGV[3]
@@ -157,8 +162,7 @@ return old
 
 class OrderState(msgspec.Struct, frozen=True):
     """Where one stored order stands: its platform status (UNMAPPED for a payload that never mapped),
-    how far Orderhub has taken it (received, routed, submitted, shipped, held, ignored, cancelled)
-    and its hold reason, if any."""
+    how far Orderhub has taken it (a pipeline.stages.Stage, "" before any) and its hold reason, if any."""
 
     key: str
     status: str
@@ -178,14 +182,11 @@ class OrderStore:
         self._release = client.register_script(_RELEASE)
         self._remember_rows = client.register_script(_REMEMBER_ROWS)
 
-    def _base(self, seller: str) -> str:
-        return f"{self.prefix}:{seller}:"
-
     def _order_key(self, seller: str, key: str) -> str:
-        return f"{self._base(seller)}o:{key}"
+        return keys.order(self.prefix, seller, key)
 
     def _timeline_key(self, seller: str, key: str) -> str:
-        return f"{self._base(seller)}tl:{key}"
+        return keys.timeline(self.prefix, seller, key)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -215,24 +216,24 @@ class OrderStore:
         own = pipe is None
         pipe = self.redis.pipeline(transaction=False) if own else pipe
         pipe.rpush(self._timeline_key(seller, key), _event_json(kind, detail, addresses))
-        pipe.hincrby(f"{self._base(seller)}stats:events", kind.value, 1)
+        pipe.hincrby(keys.event_counts(self.prefix, seller), kind.value, 1)
         if own:
             pipe.execute()
 
     def event_counts(self, seller: str) -> dict[str, int]:
         """How many events of each kind (and holds per reason, as `held:REASON`) ever happened."""
-        return {k.decode(): int(v) for k, v in self.redis.hgetall(f"{self._base(seller)}stats:events").items()}
+        return {k.decode(): int(v) for k, v in self.redis.hgetall(keys.event_counts(self.prefix, seller)).items()}
 
     def hold(self, seller: str, key: str, reason: HoldReason, detail: str) -> None:
         """Hold an order with a reason an operator can act on (replaces any earlier hold)."""
-        base = self._base(seller)
+        base = keys.seller_base(self.prefix, seller)
         self._hold(
             keys=[self._order_key(seller, key), self._timeline_key(seller, key)],
             args=[base, key, reason.value, detail, _event_json(EventKind.HELD, f"{reason.value}: {detail}")],
         )
 
     def release(self, seller: str, key: str, detail: str = "") -> HoldReason | None:
-        base = self._base(seller)
+        base = keys.seller_base(self.prefix, seller)
         old = self._release(
             keys=[self._order_key(seller, key), self._timeline_key(seller, key)],
             args=[base, key, _event_json(EventKind.RELEASED, detail)],
@@ -240,7 +241,7 @@ class OrderStore:
         old = old.decode() if isinstance(old, bytes) else old
         return HoldReason(old) if old else None
 
-    def set_stage(self, seller: str, key: str, stage: str, pipe: redis.client.Pipeline | None = None) -> None:
+    def set_stage(self, seller: str, key: str, stage: Stage, pipe: redis.client.Pipeline | None = None) -> None:
         (pipe if pipe is not None else self.redis).hset(self._order_key(seller, key), "stage", stage)
 
     # -- reads -------------------------------------------------------------------------------
@@ -269,19 +270,19 @@ class OrderStore:
         reasons = [reason] if reason else list(HoldReason)
         pipe = self.redis.pipeline(transaction=False)
         for r in reasons:
-            pipe.smembers(f"{self._base(seller)}holds:{r.value}")
+            pipe.smembers(keys.holds(self.prefix, seller, r.value))
         return {r: sorted(m.decode() for m in members) for r, members in zip(reasons, pipe.execute(), strict=True)}
 
     def status_counts(self, seller: str) -> dict[tuple[str, str], int]:
         """(platform, status) → number of orders, read from the status index sets."""
-        base = self._base(seller)
-        keys = [k.decode() for k in self.redis.scan_iter(match=f"{base}idx:*", count=500)]
+        indexes = [k.decode() for k in self.redis.scan_iter(match=keys.status_index_pattern(self.prefix, seller),
+                                                             count=500)]
         pipe = self.redis.pipeline(transaction=False)
-        for k in keys:
+        for k in indexes:
             pipe.scard(k)
         counts = {}
-        for k, n in zip(keys, pipe.execute(), strict=True):
-            platform, status = k[len(base) + 4:].split(":", 1)
+        for k, n in zip(indexes, pipe.execute(), strict=True):
+            platform, status = keys.parse_status_index(self.prefix, seller, k)
             if n:
                 counts[(platform, status)] = n
         return counts
@@ -290,13 +291,13 @@ class OrderStore:
         """Every stored order of a seller with its status, stage and hold: the order keys come from the
         status index sets, the rest from one pipelined read of each order's hash (sized for tools
         and the demo, not for a hot path)."""
-        indexes = list(self.redis.scan_iter(match=f"{self._base(seller)}idx:*", count=500))
-        keys = sorted(k.decode() for k in self.redis.sunion(indexes)) if indexes else []
+        indexes = list(self.redis.scan_iter(match=keys.status_index_pattern(self.prefix, seller), count=500))
+        found = sorted(k.decode() for k in self.redis.sunion(indexes)) if indexes else []
         pipe = self.redis.pipeline(transaction=False)
-        for key in keys:
+        for key in found:
             pipe.hmget(self._order_key(seller, key), "status", "stage", "hold", "platform")
         return [OrderState(key, _text(status), _text(stage), hold.decode() if hold else None, _text(platform))
-                for key, (status, stage, hold, platform) in zip(keys, pipe.execute(), strict=True)]
+                for key, (status, stage, hold, platform) in zip(found, pipe.execute(), strict=True)]
 
     def oldest_unsubmitted(self, seller: str) -> tuple[str, datetime] | None:
         """The oldest READY order that has not reached a warehouse (nor been held): what ops chase first."""
@@ -306,7 +307,7 @@ class OrderStore:
             pipe.hmget(self._order_key(seller, key), "stage", "hold", "doc")
         oldest = None
         for key, (stage, hold, doc) in zip(keys, pipe.execute(), strict=True):
-            if hold or (stage or b"").decode() in ("submitted", "shipped", "ignored", "cancelled") or not doc:
+            if hold or (stage or b"").decode() in _AT_WAREHOUSE_OR_DONE or not doc:
                 continue
             placed = decode_order(doc).placed_at
             if oldest is None or placed < oldest[1]:
@@ -322,7 +323,7 @@ class OrderStore:
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.hget(self._order_key(seller, key), "stage")
-        return [key for key, stage in zip(keys, pipe.execute(), strict=True) if stage in (b"received", b"routed")]
+        return [key for key, stage in zip(keys, pipe.execute(), strict=True) if stage in UNSETTLED_RAW]
 
     def listed_rows(self, seller: str, keys: Sequence[str]) -> list[tuple[bytes | None, bytes | None, bytes | None]]:
         """(list-row digest, hold, stage) of each key, in one round trip (see pipeline.sync.StoredRows)."""
@@ -350,7 +351,7 @@ class OrderStore:
         for key in keys:
             pipe.hmget(self._order_key(seller, key), "stage", "hold")
         unfinished = [key for key, (stage, hold) in zip(keys, pipe.execute(), strict=True)
-                      if not hold and stage in (b"received", b"routed")]
+                      if not hold and stage in UNSETTLED_RAW]
         for key in unfinished:
             pipe.lindex(self._timeline_key(seller, key), -1)
         return [key for key, last in zip(unfinished, pipe.execute(), strict=True)
@@ -358,34 +359,32 @@ class OrderStore:
 
     def _with_status(self, seller: str, statuses: Sequence[str], platforms: Sequence[str] | None = None) -> list[str]:
         """Keys of the orders stored with one of `statuses`, on `platforms` (default: any, found by SCAN)."""
-        base = self._base(seller)
         if platforms is None:
             indexes = [idx for status in statuses
-                       for idx in self.redis.scan_iter(match=f"{base}idx:*:{status}", count=500)]
+                       for idx in self.redis.scan_iter(match=keys.status_index_pattern(self.prefix, seller, status),
+                                                       count=500)]
         else:
-            indexes = [f"{base}idx:{platform}:{status}" for status in statuses for platform in sorted(set(platforms))]
+            indexes = [keys.status_index(self.prefix, seller, platform, status)
+                       for status in statuses for platform in sorted(set(platforms))]
         return [k.decode() for idx in indexes for k in self.redis.smembers(idx)]
 
     def keys(self, seller: str) -> list[str]:
         """Every stored order key of a seller (a SCAN: for checks and tools, not for hot paths)."""
-        base = self._order_key(seller, "")
-        return sorted(k.decode()[len(base):] for k in self.redis.scan_iter(match=f"{base}*", count=1000))
+        return sorted(keys.order.order_key_of(self.prefix, seller, k)
+                      for k in self.redis.scan_iter(match=keys.order.pattern(self.prefix, seller), count=1000))
 
     def sellers(self) -> list[str]:
-        return sorted(s.decode() for s in self.redis.smembers(f"{self.prefix}:sellers"))
+        return sorted(s.decode() for s in self.redis.smembers(keys.sellers(self.prefix)))
 
     # -- sync cursors: they move only when told to ------------------------------------------
 
-    def _cursor_key(self, seller: str, shop_id: str, stream: str) -> str:
-        return f"{self._base(seller)}cursor:{shop_id}:{stream}"
-
     def cursor(self, seller: str, shop_id: str, stream: str = "orders") -> datetime | None:
-        value = self.redis.get(self._cursor_key(seller, shop_id, stream))
+        value = self.redis.get(keys.cursor(self.prefix, seller, shop_id, stream))
         return datetime.fromisoformat(value.decode()) if value else None
 
     def cursor_read_at(self, seller: str, shop_id: str, stream: str = "orders") -> datetime | None:
         """When the run that moved the cursor last started (None: unknown, e.g. set by hand)."""
-        value = self.redis.get(self._cursor_key(seller, shop_id, stream) + ":read_at")
+        value = self.redis.get(keys.cursor_read_at(self.prefix, seller, shop_id, stream))
         return datetime.fromisoformat(value.decode()) if value else None
 
     def set_cursor(self, seller: str, shop_id: str, moment: datetime, stream: str = "orders",
@@ -393,17 +392,18 @@ class OrderStore:
         """Move the cursor; `read_at` is when the run that read up to it started (see sync_orders)."""
         if moment.tzinfo is None or (read_at is not None and read_at.tzinfo is None):
             raise ValueError("cursor must be timezone-aware")
-        key = self._cursor_key(seller, shop_id, stream)
+        read_at_key = keys.cursor_read_at(self.prefix, seller, shop_id, stream)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.set(key, moment.astimezone(UTC).isoformat())
+        pipe.set(keys.cursor(self.prefix, seller, shop_id, stream), moment.astimezone(UTC).isoformat())
         if read_at is None:
-            pipe.delete(key + ":read_at")
+            pipe.delete(read_at_key)
         else:
-            pipe.set(key + ":read_at", read_at.astimezone(UTC).isoformat())
+            pipe.set(read_at_key, read_at.astimezone(UTC).isoformat())
         pipe.execute()
 
 
 _EVENT_DECODER = msgspec.json.Decoder(TimelineEvent)
+_AT_WAREHOUSE_OR_DONE = (Stage.SUBMITTED, Stage.SHIPPED, Stage.IGNORED, Stage.CANCELLED)
 
 
 def _text(value: bytes | None) -> str:

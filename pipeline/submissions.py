@@ -1,9 +1,10 @@
 """The record of what each warehouse was sent for an order: its reference, its state, where it ships.
 
-One hash per order (`submitted:{order_key}`, warehouse → Submission) and one reverse index from a
-warehouse client reference to its order. A submission is recorded only after the warehouse confirmed
-it; the ship-to it carries is what that warehouse will deliver to, so a later change of the order's
-address can be compared with it (pipeline/address_changes.py).
+One hash per order (`keys.submitted`, warehouse → Submission), and with each submission its entry in
+the reverse index from a warehouse client reference to its order (pipeline/identity.py). A
+submission is recorded only after the warehouse confirmed it; the ship-to it carries is what that
+warehouse will deliver to, so a later change of the order's address can be compared with it
+(pipeline/address_changes.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from collections.abc import Sequence
 import msgspec
 import orjson
 
+from pipeline import identity, keys
 from pipeline.model import Address, EventKind
+from pipeline.stages import Stage
 from pipeline.store import OrderStore
 
 
@@ -22,13 +25,13 @@ class Submission(msgspec.Struct, frozen=True):
     warehouse: str
     reference: str
     remote_id: str
-    state: str
+    state: str  # a pipeline.stages.OutboundState, as stored
     ship_to: Address | None = None  # where the outbound ships (None: recorded before addresses were kept)
     refused_ship_to: Address | None = None  # a later ship-to the warehouse would not take
 
 
 def _key(store: OrderStore, seller: str, order_key: str) -> str:
-    return f"{store.prefix}:{seller}:submitted:{order_key}"
+    return keys.submitted(store.prefix, seller, order_key)
 
 
 def submissions(store: OrderStore, seller: str, order_key: str) -> dict[str, Submission]:
@@ -58,15 +61,9 @@ def record(store: OrderStore, seller: str, order_key: str, sub: Submission, *, s
     and with `last` (no allocation left to submit) the stage too: one round trip instead of three."""
     pipe = store.redis.pipeline(transaction=True)
     pipe.hset(_key(store, seller, order_key), sub.warehouse, orjson.dumps(msgspec.to_builtins(sub)))
-    pipe.hset(f"{store.prefix}:{seller}:references", sub.reference, order_key)
+    identity.index_reference(pipe, store.prefix, seller, sub.reference, order_key)
     if submitted:
         store.append_event(seller, order_key, EventKind.SUBMITTED, submitted, pipe=pipe)
     if last:
-        store.set_stage(seller, order_key, "submitted", pipe=pipe)
+        store.set_stage(seller, order_key, Stage.SUBMITTED, pipe=pipe)
     pipe.execute()
-
-
-def reference_owner(store: OrderStore, seller: str, reference: str) -> str | None:
-    """The order key a warehouse client reference was issued for."""
-    owner = store.redis.hget(f"{store.prefix}:{seller}:references", reference)
-    return owner.decode() if owner else None

@@ -18,8 +18,10 @@ import orjson
 import structlog
 
 from pipeline.errors import HoldError
-from pipeline.model import order_key, utc_now
+from pipeline.identity import order_key, row_digest
+from pipeline.model import utc_now
 from pipeline.ports import PlatformClient, PlatformConnector, RawBundle, ShopRef
+from pipeline.stages import UNSETTLED_RAW
 from pipeline.store import OrderStore, Received, UpsertResult
 from pipeline.windows import Cursor, SliceHint
 
@@ -177,27 +179,20 @@ class StoredRows:
         return order_key(self.shop.platform, self.shop.shop_id, external_id)
 
     def known(self, rows: Mapping[str, Any]) -> set[str]:
-        digests = {ext: _digest(row) for ext, row in rows.items()}
+        digests = {ext: row_digest(row) for ext, row in rows.items()}
         found = self.store.listed_rows(self.shop.seller, [self._key(ext) for ext in digests])
         known = set()
         for (ext, digest), (row, hold, stage) in zip(digests.items(), found, strict=True):
             if digest is not None and row is not None and row.decode() == digest and hold != b"INVALID_PAYLOAD":
                 known.add(ext)
-                if stage in (b"received", b"routed"):
+                if stage in UNSETTLED_RAW:
                     self.unsettled.append(self._key(ext))
         self.skipped += len(known)
         return known
 
     def remember(self, rows: Mapping[str, Any]) -> None:
-        digests = {self._key(ext): digest for ext, row in rows.items() if (digest := _digest(row)) is not None}
+        digests = {self._key(ext): digest for ext, row in rows.items() if (digest := row_digest(row)) is not None}
         self.store.remember_rows(self.shop.seller, digests)
-
-
-def _digest(row: Any) -> str | None:
-    try:
-        return hashlib.blake2b(orjson.dumps(row, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
-    except TypeError:  # not JSON data: never known, always read
-        return None
 
 
 def fetch_and_store(store: OrderStore, connector: PlatformConnector, client: PlatformClient, shop: ShopRef,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pipeline import keys
 from pipeline.store import OrderStore
 
 MIN_SLICE = timedelta(seconds=5)
@@ -96,8 +97,9 @@ class SliceHint:
     def __init__(self, store: OrderStore, seller: str, owner: str, stream: str, longest: timedelta | None,
                  cursor: datetime | None) -> None:
         self.redis, self.longest, self.cursor = store.redis, longest or timedelta(0), cursor
-        self.key = f"{store.prefix}:{seller}:cursor:{owner}:{stream}:slice"
-        self.length, self.reread = self._saved(self.key), self._saved(self.key + ":overlap")
+        self.key = keys.slice_length(store.prefix, seller, owner, stream)
+        self.overlap_key = keys.overlap_slice_length(store.prefix, seller, owner, stream)
+        self.length, self.reread = self._saved(self.key), self._saved(self.overlap_key)
 
     def _saved(self, key: str) -> timedelta:
         saved = self.redis.get(key) if self.longest else None
@@ -118,7 +120,7 @@ class SliceHint:
             return
         if self._rereading(lower):
             # Kept for OVERLAP_MEMORY from the first shortening on, never extended: see the class.
-            overlap = self.key + ":overlap"
+            overlap = self.overlap_key
             self.redis.set(overlap, max(MIN_SLICE, (upper - lower) / 2).total_seconds(), keepttl=True)
             if self.redis.ttl(overlap) < 0:
                 self.redis.expire(overlap, int(OVERLAP_MEMORY.total_seconds()))
@@ -129,11 +131,11 @@ class SliceHint:
         if not self.longest:
             return
         if self._rereading(lower):
-            self.redis.set(self.key + ":overlap", self.reread.total_seconds(), xx=True, keepttl=True)
+            self.redis.set(self.overlap_key, self.reread.total_seconds(), xx=True, keepttl=True)
         else:
             self.length = min(self.longest, self.length * 2)
             self.redis.set(self.key, self.length.total_seconds())
 
     def window_read(self) -> None:
         if self.longest:
-            self.redis.delete(self.key + ":overlap")
+            self.redis.delete(self.overlap_key)

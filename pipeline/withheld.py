@@ -19,6 +19,7 @@ import msgspec
 import orjson
 import structlog
 
+from pipeline import keys
 from pipeline.model import EventKind, HoldReason, Order
 from pipeline.store import OrderStore
 
@@ -36,7 +37,7 @@ class Attempts(msgspec.Struct, frozen=True):
 
 
 def _key(store: OrderStore, seller: str) -> str:
-    return f"{store.prefix}:{seller}:refetch:address"
+    return keys.address_refetch(store.prefix, seller)
 
 
 def wait_after(attempts: int) -> timedelta:

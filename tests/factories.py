@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import orjson
 
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, order_key
+from pipeline.identity import order_key
+from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus
 from pipeline.store import Received
 
 BASE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

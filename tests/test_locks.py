@@ -4,11 +4,12 @@ import subprocess
 import sys
 import time
 
+from pipeline import keys
 from pipeline.locks import Lease, lease, live_lease
 
 
 def test_only_one_holder_and_an_expired_holder_cannot_release_the_next(redis_client, prefix):
-    key = f"{prefix}:lock:sync:acme:shop-1"
+    key = keys.sync_lock(prefix, "acme", "shop-1")
     first = Lease(redis_client, key, ttl_seconds=0.2)
     second = Lease(redis_client, key, ttl_seconds=5)
     assert first.acquire() and not second.acquire()
@@ -30,7 +31,7 @@ def test_context_manager_releases_and_reports_contention(redis_client, prefix):
 
 
 def test_a_live_lease_outlasts_its_ttl_while_held_and_is_gone_after(redis_client, prefix):
-    key = f"{prefix}:lock:sync:acme:shop-2"
+    key = keys.sync_lock(prefix, "acme", "shop-2")
     with live_lease(redis_client, key, ttl_seconds=0.3) as held:
         assert held
         time.sleep(1.0)  # three ttls: only the renewals keep it
@@ -42,7 +43,7 @@ def test_a_live_lease_outlasts_its_ttl_while_held_and_is_gone_after(redis_client
 
 def test_a_killed_holder_stops_blocking_within_the_ttl(redis_client, prefix):
     """A holder SIGKILLed mid-block renews nothing, so the next one gets in after the short ttl."""
-    key = f"{prefix}:lock:sync:acme:shop-3"
+    key = keys.sync_lock(prefix, "acme", "shop-3")
     url = redis_client.connection_pool.connection_kwargs
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time, redis\n"

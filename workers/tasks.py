@@ -21,7 +21,9 @@ from celery.signals import task_postrun, task_prerun
 
 from orderhub.redisconn import abandon_connections, get_redis
 from orderhub.settings import key_prefix
+from pipeline import keys
 from pipeline.errors import AuthenticationFailed, NeedsReview, RetryableError
+from pipeline.identity import order_key, parse_order_key
 from pipeline.locks import Lease, live_lease
 from pipeline.model import EventKind, HoldReason
 from pipeline.store import OrderStore
@@ -87,9 +89,11 @@ def _clear_task_context(task_id: str | None = None, task: Task | None = None, **
     structlog.contextvars.clear_contextvars()
     started = _started.pop(task_id or "", None)
     if started is not None and task is not None:  # durations for `orderhub metrics serve`
+        durations = keys.task_seconds(key_prefix())
+        sum_field, count_field = keys.task_seconds_fields(task.name)
         pipe = get_redis().pipeline(transaction=False)
-        pipe.hincrbyfloat(f"{key_prefix()}:stats:task_seconds", f"{task.name}:sum", time.perf_counter() - started)
-        pipe.hincrby(f"{key_prefix()}:stats:task_seconds", f"{task.name}:count", 1)
+        pipe.hincrbyfloat(durations, sum_field, time.perf_counter() - started)
+        pipe.hincrby(durations, count_field, 1)
         pipe.execute()
 
 
@@ -105,7 +109,7 @@ def _store() -> OrderStore:
 
 
 def _auth_flag(seller: str, shop_id: str) -> str:
-    return f"{key_prefix()}:{seller}:shop:{shop_id}:auth_failed"
+    return keys.auth_failed(key_prefix(), seller, shop_id)
 
 
 ROUTE_BATCH = 200
@@ -130,7 +134,7 @@ def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict
     shop = cfg.shop(shop_id)
     if not shop.enabled:
         return {"skipped": "shop disabled"}
-    with live_lease(client_redis, f"{key_prefix()}:lock:sync:{seller}:{shop_id}") as held:
+    with live_lease(client_redis, keys.sync_lock(key_prefix(), seller, shop_id)) as held:
         if not held:
             return {"skipped": "another sync of this shop is running"}
         def route(keys: list[str]) -> None:  # each slice routed before the cursor passes it
@@ -171,18 +175,18 @@ def resume_stalled(seller: str, quiet_seconds: float) -> int:
     from pipeline.model import utc_now
 
     structlog.contextvars.bind_contextvars(seller=seller)
-    pace = f"{key_prefix()}:resume:resting:{seller}"
+    pace = keys.resume_resting(key_prefix(), seller)
     if get_redis().exists(pace):
         return 0
     started = time.monotonic()
     platforms = [shop.platform for shop in seller_config(seller).shops]
-    keys = _store().stalled(seller, utc_now() - timedelta(seconds=quiet_seconds), platforms)
-    _route_in_batches(seller, keys)
+    stalled = _store().stalled(seller, utc_now() - timedelta(seconds=quiet_seconds), platforms)
+    _route_in_batches(seller, stalled)
     # A sweep reads every open order: however often beat asks, it rests ten times as long as it took.
     get_redis().set(pace, 1, px=max(1, int((time.monotonic() - started) * 10_000)))
-    if keys:
-        log.warning("orders.resumed", count=len(keys))
-    return len(keys)
+    if stalled:
+        log.warning("orders.resumed", count=len(stalled))
+    return len(stalled)
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
@@ -195,7 +199,7 @@ def fetch_order(self: Task, seller: str, shop_id: str, external_id: str) -> str:
     try:
         connector, client, ref = platform_client(cfg, cfg.shop(shop_id), get_redis(), key_prefix())
         result = fetch_and_store(_store(), connector, client, ref, external_id)
-        route_orders.apply_async((seller, [f"{ref.platform}:{ref.shop_id}:{external_id}"]), queue="route")
+        route_orders.apply_async((seller, [order_key(ref.platform, ref.shop_id, external_id)]), queue="route")
         return result.value
     except RETRYABLE as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
@@ -297,7 +301,6 @@ def _with_retry(task: Task, seller: str, key: str, action: Callable[[], Any]) ->
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
-    from connectors.warehouses.outbound import outbound_reference
     from pipeline.dispatch import hold_unsubmitted, submit_order
 
     structlog.contextvars.bind_contextvars(seller=seller)
@@ -306,8 +309,7 @@ def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
     for key in keys:
         structlog.contextvars.bind_contextvars(order_key=key)
         try:
-            done = _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients,
-                                                                              outbound_reference))
+            done = _with_retry(self, seller, key, lambda k=key: submit_order(store, ledger, cfg, k, clients))
         except Retry:
             raise
         except Exception as exc:  # a bug on one order must not strand the rest of the batch
@@ -325,8 +327,7 @@ def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
 def _platform_acknowledges(key: str) -> bool:
     from connectors.registry import get_connector
 
-    platform = key.split(":", 1)[0]
-    return bool(getattr(get_connector(platform), "acknowledges", False))
+    return bool(getattr(get_connector(parse_order_key(key).platform), "acknowledges", False))
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
@@ -346,7 +347,7 @@ def _acknowledge(self: Task, seller: str, key: str) -> bool:
     from workers.clients import platform_client
 
     store, client_redis = _store(), get_redis()
-    marker = f"{key_prefix()}:{seller}:acknowledged:{key}"
+    marker = keys.acknowledged(key_prefix(), seller, key)
     stored = store.get(seller, key)
     if client_redis.exists(marker) or stored is None or stored.order is None:
         return False
@@ -399,11 +400,9 @@ def _enqueue_stock_sync(seller: str, skus: list[str] | None = None, urgent: bool
             _request_stock_push(seller, shop.shop_id, skus if urgent else None)
 
 
-def _stock_keys(seller: str, shop_id: str) -> tuple[str, str, str]:
+def _stock_keys(seller: str, shop_id: str) -> keys.StockRequests:
     """(a full push is wanted, the SKUs an urgent push wants, a push task is queued and not started)."""
-    base = f"{key_prefix()}:stock"
-    return (f"{base}:pending_full:{seller}:{shop_id}", f"{base}:pending_skus:{seller}:{shop_id}",
-            f"{base}:queued:{seller}:{shop_id}")
+    return keys.stock_requests(key_prefix(), seller, shop_id)
 
 
 def _note_stock_request(seller: str, shop_id: str, skus: list[str] | None) -> None:
@@ -452,7 +451,7 @@ def sync_stock(self: Task, seller: str, shop_id: str, skus: list[str] | None = N
         _note_stock_request(seller, shop_id, skus if urgent else None)
     client_redis.delete(queued_key)  # from here on a new request needs a new task
     pushed = 0
-    held = Lease(client_redis, f"{key_prefix()}:lock:stock:{seller}:{shop_id}", Timings().task_time_limit)
+    held = Lease(client_redis, keys.stock_lock(key_prefix(), seller, shop_id), Timings().task_time_limit)
     if not held.acquire():
         return {"deferred": "a push of this shop is running; it takes this request on"}
     deadline = time.monotonic() + Timings().task_time_limit / 2  # then hand over to a fresh task
@@ -540,7 +539,7 @@ def push_tracking(self: Task, seller: str, key: str, warehouse: str) -> bool:
     structlog.contextvars.bind_contextvars(seller=seller, order_key=key)
 
     def push() -> None:
-        with live_lease(get_redis(), f"{key_prefix()}:lock:tracking:{seller}:{key}:{warehouse}") as mine:
+        with live_lease(get_redis(), keys.tracking_lock(key_prefix(), seller, key, warehouse)) as mine:
             # One push of a shipment at a time: an overdue one offered again may meet the first still
             # retrying. The one that gives way is offered again if the first never settles it.
             if mine and not tracking_was_pushed(store, seller, key, warehouse):

@@ -1,29 +1,20 @@
 """Create a warehouse outbound order exactly once, whatever happens to the request; cancel it safely.
 
-The client reference is derived from the order key, so every attempt names the same outbound
-order. A create whose answer is lost (timeout, reset, 5xx) may still have happened: look the
+The client reference is derived from the order key (pipeline/identity.py `outbound_reference`), so
+every attempt names the same outbound order. A create whose answer is lost (timeout, reset, 5xx) may still have happened: look the
 reference up before trying again. A create the warehouse refuses may be a duplicate of one that did
 happen: look it up too, and only then report the refusal.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
 
 from pipeline.errors import NeedsReview, RetryableError
 from pipeline.ports import OutboundStatus
-
-
-def outbound_reference(order_key: str, warehouse_id: str, *, max_length: int = 50) -> str:
-    """A stable, warehouse-safe reference for (order, warehouse): readable prefix plus a hash."""
-    digest = hashlib.sha256(f"{order_key}|{warehouse_id}".encode()).hexdigest()[:16]
-    platform, _, rest = order_key.partition(":")
-    readable = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in rest.split(":")[-1])
-    prefix = f"OH-{platform[:3].upper()}-{readable}"[: max_length - 17]
-    return f"{prefix}-{digest}"
+from pipeline.stages import FINISHED, OutboundState
 
 
 def submit_once(create: Callable[[], OutboundStatus], find: Callable[[str], OutboundStatus | None],
@@ -53,13 +44,13 @@ def cancel_once(find: Callable[[str], OutboundStatus | None], send_cancel: Calla
     current = find(reference)
     if current is None:
         raise NeedsReview(f"{warehouse} has no outbound order {reference}")
-    if current.state != "OPEN":
+    if current.state != OutboundState.OPEN:
         return current
     try:
         send_cancel(current)
     except NeedsReview:
         after = find(reference)
-        if after is not None and after.state in ("SHIPPED", "CANCELLED"):
+        if after is not None and after.state in FINISHED:
             return after
         raise
     return find(reference) or current
@@ -67,9 +58,9 @@ def cancel_once(find: Callable[[str], OutboundStatus | None], send_cancel: Calla
 
 # --- address updates (pipeline.ports.AddressUpdate) -------------------------------------------
 
-NOT_FOUND = "NOT_FOUND"
+NOT_FOUND = OutboundState.NOT_FOUND
 """AddressUpdate.state when the warehouse has no outbound order under the reference."""
-PICKED = "PICKED"
+PICKED = OutboundState.PICKED
 """AddressUpdate.state of an outbound the warehouse has picked but not shipped: too late to re-address.
 (OutboundStatus keeps calling it OPEN: for cancel and the shipment poll it is still open.)"""
 BUYER_FIELDS = ("name", "company", "phone", "email", "line1", "line2", "line3")

@@ -13,9 +13,9 @@ import responses
 from config.schema import WarehouseConfig
 from connectors.ratelimit import RateLimiter
 from connectors.warehouses.fourpx.client import FourPXClient
-from connectors.warehouses.outbound import outbound_reference
 from connectors.warehouses.shipbob.client import ShipBobClient
 from pipeline.errors import NeedsReview
+from pipeline.identity import outbound_reference, parse_order_key
 from pipeline.model import Address
 from pipeline.ports import OutboundLine, OutboundRequest
 
@@ -26,7 +26,7 @@ ADDRESS = Address(country="US", name="Ann Example", line1="1 Main St", city="Aus
 
 def request_for(key: str = "amazon:acme-us:112-1", warehouse: str = "wh-1") -> OutboundRequest:
     return OutboundRequest(reference=outbound_reference(key, warehouse), order_key=key, platform="amazon",
-                           external_id=key.rsplit(":", 1)[1], lines=(OutboundLine("MUG-01", 2),), ship_to=ADDRESS,
+                           external_id=parse_order_key(key).external_id, lines=(OutboundLine("MUG-01", 2),), ship_to=ADDRESS,
                            currency="USD")
 
 

@@ -12,10 +12,11 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.model import HoldReason, order_key
+from pipeline.identity import order_key
+from pipeline.model import HoldReason
 from pipeline.store import UpsertResult
 from pipeline.sync import sync_orders
-from sandbox.generator import EventKind, OrderEvent
+from sandbox.core.generator import EventKind, OrderEvent
 from tests.contract.harness import HARNESSES
 from tests.contract.test_sync_contract import wire
 

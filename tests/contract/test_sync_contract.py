@@ -16,7 +16,8 @@ from structlog.testing import capture_logs
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
 from pipeline.errors import AuthenticationFailed
-from pipeline.model import HoldReason, order_key
+from pipeline.identity import order_key
+from pipeline.model import HoldReason
 from pipeline.ports import ShopRef
 from pipeline.store import UpsertResult
 from pipeline.sync import sync_orders

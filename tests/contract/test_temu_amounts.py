@@ -13,7 +13,8 @@ from datetime import timedelta
 import pytest
 
 from pipeline.errors import NeedsReview
-from pipeline.model import HoldReason, order_key
+from pipeline.identity import order_key
+from pipeline.model import HoldReason
 from pipeline.sync import sync_orders
 from tests.contract.harness import HARNESSES
 from tests.contract.test_sync_contract import wire

@@ -12,16 +12,16 @@ import pytest
 
 from config.schema import RoutingConfig, SellerConfig, WarehouseConfig
 from connectors.ratelimit import RateLimiter
-from connectors.warehouses.outbound import outbound_reference
 from connectors.warehouses.registry import WAREHOUSES
 from pipeline.dispatch import cancel_order, submissions, submit_order
 from pipeline.fulfilment import TRACKING_OVERDUE, mark_tracking_pushed, overdue_tracking, poll_shipments
+from pipeline.identity import outbound_reference
 from pipeline.model import HoldReason, OrderStatus, StockLevel
 from pipeline.release import Outcome, route_order
 from pipeline.stock import StockLedger
 from sandbox import SandboxClock
-from sandbox.fourpx import FourPXEmulator
-from sandbox.shipbob import ShipBobEmulator
+from sandbox.fourpx.emulator import FourPXEmulator
+from sandbox.shipbob.emulator import ShipBobEmulator
 from tests.factories import received
 from tests.pipeline.helpers import order
 
@@ -54,7 +54,7 @@ def _route_and_submit(store, ledger, cfg, clients, n):
     o = order(n, [(SKU, 1)])
     store.upsert("acme", [received(o)])
     assert route_order(store, ledger, cfg, o.key).outcome is Outcome.ROUTED
-    submitted = submit_order(store, ledger, cfg, o.key, clients, outbound_reference)
+    submitted = submit_order(store, ledger, cfg, o.key, clients)
     assert len(submitted) == 1, store.get("acme", o.key).hold
     return o
 
@@ -67,7 +67,7 @@ def test_dropped_create_answers_never_create_a_second_outbound(kind, store, redi
         keys = [_route_and_submit(store, ledger, cfg, clients, n).key for n in range(30)]
         # A retried task submits again: still one outbound order per reference.
         for key in keys[:10]:
-            submit_order(store, ledger, cfg, key, clients, outbound_reference)
+            submit_order(store, ledger, cfg, key, clients)
         counts = emulator.count_by_reference()
         injected = emulator.counters.snapshot()
         assert sum(c.get("injected", 0) for c in injected.values()) >= 5  # answers really were dropped
@@ -123,7 +123,7 @@ def test_an_order_the_platform_shipped_before_submission_is_not_sent_and_frees_i
         store.upsert("acme", [received(o)])
         assert route_order(store, ledger, cfg, o.key).outcome is Outcome.ROUTED
         store.upsert("acme", [received(order(3, [(SKU, 2)], address=None, status=OrderStatus.SHIPPED, version=5))])
-        assert submit_order(store, ledger, cfg, o.key, clients, outbound_reference) == {}
+        assert submit_order(store, ledger, cfg, o.key, clients) == {}
         assert emulator.count_by_reference() == {}
         stored = store.get("acme", o.key)
         assert stored.stage == "ignored" and stored.hold is None
@@ -138,7 +138,7 @@ def test_a_routed_order_whose_address_vanished_is_held_not_sent(kind, store, red
         store.upsert("acme", [received(o)])
         assert route_order(store, ledger, cfg, o.key).outcome is Outcome.ROUTED
         store.upsert("acme", [received(order(4, [(SKU, 1)], address=None, version=5))])
-        assert submit_order(store, ledger, cfg, o.key, clients, outbound_reference) == {}
+        assert submit_order(store, ledger, cfg, o.key, clients) == {}
         assert emulator.count_by_reference() == {}
         assert store.get("acme", o.key).hold.reason is HoldReason.ADDRESS_INCOMPLETE
         assert ledger.totals("acme", f"{kind}-1")[SKU]["reserved"] == 0
@@ -235,7 +235,7 @@ def test_a_ship_to_changed_after_submission_is_followed_or_held_never_shipped_st
     import msgspec
 
     from pipeline.model import EventKind
-    from sandbox.control import destination_fingerprint
+    from sandbox.core.control import destination_fingerprint
 
     with _emulator(kind) as emulator:
         cfg, clients, ledger = _wire(kind, emulator, redis_client, prefix)
@@ -243,7 +243,7 @@ def test_a_ship_to_changed_after_submission_is_followed_or_held_never_shipped_st
         moved = msgspec.structs.replace(o.ship_to, line1="9 Elm Rd", city="Dallas", postal_code="75201")
         store.upsert("acme", [received(msgspec.structs.replace(o, ship_to=moved,
                                                                updated_at=o.updated_at + timedelta(minutes=5)))])
-        submit_order(store, ledger, cfg, o.key, clients, outbound_reference)
+        submit_order(store, ledger, cfg, o.key, clients)
         (truth,) = emulator.outbound_truth()
         new = destination_fingerprint("9 Elm Rd", "Dallas", moved.region, "75201", "US")
         stored = store.get("acme", o.key)

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 import redis
 
+from pipeline import keys
 from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS, DEMO_SECRETS_PATH
-from sandbox.fourpx import FourPXEmulator
-from sandbox.generator import GeneratorSettings
-from sandbox.shein import SheinEmulator
-from sandbox.shipbob import ShipBobEmulator
-from sandbox.temu import TemuEmulator
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.core.demo_accounts import ALIEXPRESS_DEMO_ACCOUNTS, DEMO_SECRETS_PATH
+from sandbox.core.generator import GeneratorSettings
+from sandbox.fourpx.emulator import FourPXEmulator
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.shipbob.emulator import ShipBobEmulator
+from sandbox.temu.emulator import TemuEmulator
 from tests.integration.workers import free_db, release_db
 
 PREFIX = "e2e"
@@ -138,7 +139,7 @@ def start_world(tmp_path: Path, redis_url: str, *, generator: GeneratorSettings 
     shipbob = ShipBobEmulator(clock=clock, initial_stock=initial_stock, ship_after=ship_after).start()
     emulators = {"amazon": amazon, "tiktok": tiktok, "temu": temu, "shein": shein, "aliexpress": aliexpress,
                  "fourpx": fourpx, "shipbob": shipbob}
-    client.hset(f"{PREFIX}:sandbox:endpoints", mapping={name: e.url for name, e in emulators.items()})
+    client.hset(keys.sandbox_endpoints(PREFIX), mapping={name: e.url for name, e in emulators.items()})
     (tmp_path / "sellers").mkdir()
     (tmp_path / "sellers" / "acme.toml").write_text(SELLER + (seller_extra(emulators) if seller_extra else ""))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}

@@ -18,13 +18,14 @@ from click.testing import CliRunner
 
 from config.loader import load_sellers
 from orderhub.cli import main
+from pipeline import keys
 from pipeline.model import EventKind, HoldReason
 from pipeline.routing import route
 from pipeline.skus import map_skus
 from pipeline.stock import StockLedger
 from pipeline.stock_sync import plan
 from pipeline.store import OrderStore
-from sandbox.generator import GeneratorSettings
+from sandbox.core.generator import GeneratorSettings
 from tests.integration.conftest import PREFIX, start_world
 from tests.integration.workers import QUEUES, WorkerProcess, wait_until
 
@@ -59,7 +60,7 @@ def test_scarce_stock_is_never_promised_twice_and_every_platform_shows_what_we_c
         def converged() -> bool:
             if any(client.llen(q) for q in QUEUES) or client.hlen("unacked"):
                 return False
-            routed = sum(1 for _ in client.scan_iter(match=f"{PREFIX}:acme:stock:alloc:*"))
+            routed = sum(1 for _ in client.scan_iter(match=keys.allocation.pattern(PREFIX, "acme")))
             if routed < 20:
                 return False
             return all(not p.changed for shop in cfg.shops for p in _plan(cfg, shop, ledger, client))

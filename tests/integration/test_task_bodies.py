@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import keys
 from pipeline.errors import UpstreamUnavailable
 from pipeline.model import HoldReason
 from pipeline.store import OrderStore
@@ -36,7 +37,7 @@ def test_an_auth_failure_stops_the_shop_once_and_sync_now_clears_it(task_env, tm
     seller_file.write_text(text.replace('app_secret = "file:', f'app_secret = "file:{wrong}#tiktok.app_secret" #', 1))
     first = tasks.sync_shop("acme", "acme-tiktok-us")
     assert first == {"auth_failed": True}
-    assert client.exists(f"{PREFIX}:acme:shop:acme-tiktok-us:auth_failed")
+    assert client.exists(keys.auth_failed(PREFIX, "acme", "acme-tiktok-us"))
     second = tasks.sync_shop("acme", "acme-tiktok-us")
     assert "authentication failed earlier" in second["skipped"]
     calls = emulators["tiktok"].counters.snapshot()
@@ -108,7 +109,7 @@ def test_one_order_failing_unexpectedly_is_held_and_the_rest_of_the_batch_still_
     store.upsert("acme", [received(o) for o in orders])
     sent = []
 
-    def submit(store, ledger, cfg, key, clients, reference):
+    def submit(store, ledger, cfg, key, clients):
         if key == orders[1].key:
             raise AttributeError("'NoneType' object has no attribute 'name'")
         sent.append(key)
@@ -139,16 +140,16 @@ def test_routings_that_stalled_with_no_message_left_are_taken_up_again(task_env,
     monkeypatch.setattr(tasks.route_orders, "apply_async", lambda args, queue: routed.append((args, queue)))
 
     assert tasks.resume_stalled("acme", 3600) == 0  # all moved within the hour: still on their way
-    resting = f"{PREFIX}:resume:resting:acme"
+    resting = keys.resume_resting(PREFIX, "acme")
     assert client.pttl(resting) > 0  # a sweep rests ten times as long as it took...
     assert tasks.resume_stalled("acme", 0) == 0  # ...so one asked for at once does nothing
     deadline = time.monotonic() + 10
     while client.exists(resting) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert tasks.resume_stalled("acme", 0) == 2
-    ((seller, keys), queue), = routed
+    ((seller, resumed), queue), = routed
     assert seller == "acme" and queue == "route"
-    assert sorted(keys) == sorted([stuck_received.key, stuck_routed.key])
+    assert sorted(resumed) == sorted([stuck_received.key, stuck_routed.key])
 
 
 def test_stock_push_requests_share_one_queued_task_per_shop_until_it_starts(task_env, monkeypatch):

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline.address_changes import same_destination
 from pipeline.dispatch import submit_order
+from pipeline.identity import outbound_reference
 from pipeline.model import Address, EventKind, HoldReason, StockLevel
 from pipeline.ports import AddressUpdate, OutboundStatus
 from pipeline.release import route_order
@@ -52,7 +53,7 @@ def submitted(store, redis_client, prefix):
     first = order(1, [("MUG", 1)])
     store.upsert("acme", [received(first)])
     route_order(store, ledger, cfg, first.key)
-    submit_order(store, ledger, cfg, first.key, {"east": east}, lambda key, wh: f"ref-{wh}")
+    submit_order(store, ledger, cfg, first.key, {"east": east})
     assert same_destination(submissions(store, "acme", first.key)["east"].ship_to, US)
     return first, ledger, cfg, east
 
@@ -66,15 +67,15 @@ def _change_address(store, address: Address, version: int = 1) -> str:
 def test_a_change_before_pick_is_sent_to_the_warehouse(store, submitted):
     first, ledger, cfg, east = submitted
     key = _change_address(store, MOVED)
-    submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")
-    assert east.ship_to["ref-east"] == MOVED
+    submit_order(store, ledger, cfg, key, {"east": east})
+    assert east.ship_to[outbound_reference(key, "east")] == MOVED
     assert same_destination(submissions(store, "acme", key)["east"].ship_to, MOVED)
     assert store.get("acme", key).hold is None
     event = [e for e in store.timeline("acme", key) if e.kind is EventKind.ADDRESS_CHANGED][-1]
     assert "now ships to the changed address (Austin TX 78701 US -> Dallas TX 75201 US)" in event.detail
     assert event.addresses["sent"] == US and event.addresses["now"] == MOVED
     assert "9 Elm Rd" not in event.detail and "Ann Example" not in event.detail  # the person stays out of text
-    submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")  # a re-run asks nothing
+    submit_order(store, ledger, cfg, key, {"east": east})  # a re-run asks nothing
     assert east.updates == 1
 
 
@@ -82,22 +83,22 @@ def test_a_change_after_pick_holds_the_order_with_both_addresses(store, submitte
     first, ledger, cfg, east = submitted
     east.picked = True
     key = _change_address(store, MOVED)
-    submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")
+    submit_order(store, ledger, cfg, key, {"east": east})
     hold = store.get("acme", key).hold
     assert hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT
-    assert "east had outbound ref-east (PICKED): order already picked" in hold.detail
+    assert f"east had outbound {outbound_reference(key, 'east')} (PICKED): order already picked" in hold.detail
     assert "it ships to Austin TX 78701 US, the order now goes to Dallas TX 75201 US" in hold.detail
     event = [e for e in store.timeline("acme", key) if e.kind is EventKind.ADDRESS_CHANGED][-1]
     assert event.addresses == {"sent": US, "now": MOVED}
-    assert east.ship_to["ref-east"] == US
-    submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")
+    assert east.ship_to[outbound_reference(key, "east")] == US
+    submit_order(store, ledger, cfg, key, {"east": east})
     assert east.updates == 1  # the refused address is not asked again on every update of the order
 
 
 def test_a_phone_revealed_later_is_not_an_address_change(store, submitted):
     first, ledger, cfg, east = submitted
     key = _change_address(store, msgspec.structs.replace(US, phone="+1 512 555 0100", name="  ann EXAMPLE "))
-    submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")
+    submit_order(store, ledger, cfg, key, {"east": east})
     assert east.updates == 0 and store.get("acme", key).hold is None
 
 
@@ -110,7 +111,7 @@ def test_a_change_seen_only_once_the_order_shipped_still_holds_it(store, submitt
     east.picked = True
     shipped = msgspec.structs.replace(order(1, [("MUG", 1)], version=2, status=OrderStatus.SHIPPED), ship_to=MOVED)
     store.upsert("acme", [received(shipped)])
-    submit_order(store, ledger, cfg, first.key, {"east": east}, lambda k, wh: f"ref-{wh}")
+    submit_order(store, ledger, cfg, first.key, {"east": east})
     assert store.get("acme", first.key).hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT
 
 
@@ -118,5 +119,5 @@ def test_an_address_withheld_after_shipping_is_not_a_move(store, submitted):
     """Amazon and SHEIN stop showing name and street once an order shipped: not the buyer moving."""
     first, ledger, cfg, east = submitted
     key = _change_address(store, msgspec.structs.replace(US, name=None, line1=None, pii_complete=False))
-    submit_order(store, ledger, cfg, key, {"east": east}, lambda k, wh: f"ref-{wh}")
+    submit_order(store, ledger, cfg, key, {"east": east})
     assert east.updates == 0 and store.get("acme", key).hold is None

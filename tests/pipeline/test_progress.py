@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pipeline import keys
 from pipeline.fulfilment import mark_tracking_pushed, mark_tracking_refused, record_shipments
 from pipeline.model import HoldReason, OrderStatus
 from pipeline.ports import OutboundLine, OutboundStatus
@@ -48,14 +49,14 @@ def test_progress_counts_places_warehouses_holds_and_tracking_still_due(store, r
     orders = [order(n, [("MUG", 1)]) for n in range(1, 7)]
     orders.append(order(7, [("MUG", 1)], status=OrderStatus.PENDING))
     store.upsert("acme", [received(o) for o in orders])
-    keys = [o.key for o in orders]
-    store.set_stage("acme", keys[1], "routed")
-    _record(store, "acme", keys[2], Submission("east", "ref-east-3", "remote-3", "OPEN"), last=True)
-    store.hold("acme", keys[3], HoldReason.UNKNOWN_SKU, "MUG? is not in the SKU map")
-    for key in keys[4:6]:
+    order_keys = [o.key for o in orders]
+    store.set_stage("acme", order_keys[1], "routed")
+    _record(store, "acme", order_keys[2], Submission("east", "ref-east-3", "remote-3", "OPEN"), last=True)
+    store.hold("acme", order_keys[3], HoldReason.UNKNOWN_SKU, "MUG? is not in the SKU map")
+    for key in order_keys[4:6]:
         _shipped(store, ledger, key, "west")
     # A key family of another owner that a pattern scan for "*:shipments:*" would have counted:
-    redis_client.set(f"{prefix}:acme:cursor:west:shipments:read_at", "2026-12-01T00:00:00+00:00")
+    redis_client.set(keys.cursor_read_at(prefix, "acme", "west", "shipments"), "2026-12-01T00:00:00+00:00")
 
     seen = progress(store, "acme", ["east", "west"])
     assert seen.places == {"to route": 1, "to submit": 1, "at warehouse": 1, "held": 1, "shipped": 2,
@@ -66,6 +67,6 @@ def test_progress_counts_places_warehouses_holds_and_tracking_still_due(store, r
     assert seen.tracking_due == 2
     assert seen.open == {"to route": 1, "to submit": 1, "at warehouse": 1, "tracking to push": 2}
 
-    mark_tracking_pushed(store, "acme", keys[4], "west")
-    mark_tracking_refused(store, "acme", keys[5], "west", "already shipped on the platform")
+    mark_tracking_pushed(store, "acme", order_keys[4], "west")
+    mark_tracking_refused(store, "acme", order_keys[5], "west", "already shipped on the platform")
     assert progress(store, "acme", ["east", "west"]).tracking_due == 0

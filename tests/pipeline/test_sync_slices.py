@@ -9,6 +9,7 @@ from datetime import timedelta
 import orjson
 import pytest
 
+from pipeline import keys
 from pipeline.ports import BundleIdentity, ShopRef
 from pipeline.sync import sync_orders
 from tests.factories import BASE_TIME, make_order
@@ -169,7 +170,7 @@ def test_the_overlap_has_a_slice_length_of_its_own_and_stops_at_the_cursor(store
     """Found by the fourth 100,000-order chaos run: AliExpress, caught up, its runs dying in slow new
     ground, re-read its overlap in the 5 s slices new ground had shrunk to, a list call each, and
     its cursor hung ~28 minutes behind."""
-    client, hint = Client(), f"{store.prefix}:acme:cursor:shop-1:orders:slice"
+    client, hint = Client(), keys.slice_length(store.prefix, "acme", "shop-1", "orders")
     cursor = NOW - timedelta(minutes=10)
     store.set_cursor("acme", "shop-1", cursor, read_at=cursor)
     store.redis.set(hint, 60)  # new ground left short by earlier runs
@@ -196,7 +197,7 @@ def test_a_shortened_overlap_length_lapses_and_runs_cut_off_do_not_extend_it(sto
     """Found by the fifth 100,000-order chaos run: 4PX's shipment poll, its overlap cut to 5 s
     slices by a few runs that slow list calls had cut off, re-read the 30 minutes before its cursor
     in 360 list calls a run and never reached new ground. The short length must lapse."""
-    client, hint = Client(), f"{store.prefix}:acme:cursor:shop-1:orders:slice:overlap"
+    client, hint = Client(), keys.overlap_slice_length(store.prefix, "acme", "shop-1", "orders")
     cursor = NOW - timedelta(minutes=10)
     store.set_cursor("acme", "shop-1", cursor, read_at=cursor)
     store.redis.set(hint, 5)  # left without an end by an earlier version

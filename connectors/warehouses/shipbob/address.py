@@ -14,14 +14,15 @@ from typing import Any
 import requests
 
 from connectors.warehouses.outbound import same_text
+from pipeline.stages import OutboundState
 
 ADDRESS_VERSIONS = ("2026-01", "2026-07")
 DEFAULT_ADDRESS_VERSION = "2026-01"
 # Status details of a Processing shipment once picking is done (status reference, source G: 100 Picked,
 # 101 Packed, 102 Labeled): the parcel is being made up for the address it already has.
 PICKED_DETAILS = frozenset({"Picked", "Packed", "Labeled"})
-STATE = {"Processing": "OPEN", "OnHold": "OPEN", "Completed": "SHIPPED", "Exception": "EXCEPTION",
-         "Cancelled": "CANCELLED"}
+STATE = {"Processing": OutboundState.OPEN, "OnHold": OutboundState.OPEN, "Completed": OutboundState.SHIPPED,
+         "Exception": OutboundState.EXCEPTION, "Cancelled": OutboundState.CANCELLED}
 # The body fields that decide where the parcel goes, and where a shipment's `recipient` holds each.
 WHERE = {"recipient_name": ("name",), "company_name": ("address", "company_name"),
          "street_address1": ("address", "address1"), "street_address2": ("address", "address2"),
@@ -78,7 +79,7 @@ def live_shipments(order: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in order.get("shipments") or [] if s.get("id") is not None and s.get("status") != "Cancelled"]
 
 
-def state_of(order: dict[str, Any]) -> str:
+def state_of(order: dict[str, Any]) -> OutboundState:
     """An order's state as AddressUpdate reports it: its least advanced live shipment, PICKED once
     picking is done but the parcel has not left."""
     states = []
@@ -86,11 +87,12 @@ def state_of(order: dict[str, Any]) -> str:
         status = str(shipment.get("status") or "")
         details = shipment.get("status_details")
         names = {str(d.get("name")) for d in details if isinstance(d, dict)} if isinstance(details, list) else set()
-        states.append("PICKED" if status == "Processing" and names & PICKED_DETAILS else STATE.get(status, "OPEN"))
-    for state in ("OPEN", "EXCEPTION", "PICKED", "SHIPPED"):
+        states.append(OutboundState.PICKED if status == "Processing" and names & PICKED_DETAILS
+                      else STATE.get(status, OutboundState.OPEN))
+    for state in (OutboundState.OPEN, OutboundState.EXCEPTION, OutboundState.PICKED, OutboundState.SHIPPED):
         if state in states:
             return state
-    return "CANCELLED" if states or order.get("status") == "Cancelled" else "OPEN"
+    return OutboundState.CANCELLED if states or order.get("status") == "Cancelled" else OutboundState.OPEN
 
 
 def ships_to(order: dict[str, Any], body: dict[str, Any]) -> bool:

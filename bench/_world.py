@@ -23,17 +23,17 @@ from pathlib import Path
 
 import redis
 
-from connectors.warehouses.outbound import outbound_reference
-from pipeline.model import order_key
+from pipeline import keys
+from pipeline.identity import order_key, outbound_reference
 from sandbox import AmazonEmulator, SandboxClock, TikTokEmulator
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.buckets import RateLimiter
-from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS, DEMO_SECRETS_PATH
-from sandbox.fourpx import FourPXEmulator
-from sandbox.generator import EventKind, GeneratedOrder, GeneratorSettings, OrderEvent, generate_orders
-from sandbox.shein import SheinEmulator
-from sandbox.shipbob import ShipBobEmulator
-from sandbox.temu import TemuEmulator
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.core.buckets import RateLimiter
+from sandbox.core.demo_accounts import ALIEXPRESS_DEMO_ACCOUNTS, DEMO_SECRETS_PATH
+from sandbox.core.generator import EventKind, GeneratedOrder, GeneratorSettings, OrderEvent, generate_orders
+from sandbox.fourpx.emulator import FourPXEmulator
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.shipbob.emulator import ShipBobEmulator
+from sandbox.temu.emulator import TemuEmulator
 
 PREFIX = "bench"
 SELLER = "acme"
@@ -204,7 +204,7 @@ class World:
         for emulator in self.emulators.values():
             emulator.limiter = RateLimiter(self.clock, {})  # operations without a limit are not metered
             emulator.start()
-        self.client.hset(f"{PREFIX}:sandbox:endpoints", mapping={n: e.url for n, e in self.emulators.items()})
+        self.client.hset(keys.sandbox_endpoints(PREFIX), mapping={n: e.url for n, e in self.emulators.items()})
         from pipeline.store import OrderStore
 
         for shop in SHOPS.values():  # shops already in operation: no first sync walking a week of history

@@ -53,9 +53,9 @@ from pipeline.ports import Limit, ListedRows, RawBundle, ShopRef
 from pipeline.store import OrderStore
 from pipeline.sync import sync_orders
 from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.shein import SheinEmulator
-from sandbox.temu import TemuEmulator
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.temu.emulator import TemuEmulator
 from tests.contract.harness import HARNESSES
 
 GOAL_FRACTION = 0.9

@@ -34,7 +34,8 @@ from bench._world import (
     procfile_workers,
     seed_ledger,
 )
-from pipeline.model import order_key
+from pipeline import keys
+from pipeline.identity import order_key
 
 GOAL_RATIO = 1.10
 WARM_UP_SHARE = 0.05
@@ -54,14 +55,13 @@ def _wave(world: World, number: int, size: int) -> list[Placed]:
 
 def _drop_keys(world: World, wave: list[Placed]) -> None:
     """Forget a delivered wave in Redis too: its order, timeline, submission and allocation keys."""
-    base = f"{PREFIX}:{SELLER}:"
     pipe = world.client.pipeline(transaction=False)
     for p in wave:
         key = order_key(p.platform, SHOPS[p.platform], p.external_id)
-        pipe.delete(f"{base}o:{key}", f"{base}tl:{key}", f"{base}submitted:{key}", f"{base}stock:alloc:{key}",
-                    f"{base}acknowledged:{key}")
-        pipe.srem(f"{base}idx:{p.platform}:READY", key)
-        pipe.hdel(f"{base}references", p.reference)
+        pipe.delete(*(family(PREFIX, SELLER, key) for family in (keys.order, keys.timeline, keys.submitted,
+                                                                   keys.allocation, keys.acknowledged)))
+        pipe.srem(keys.status_index(PREFIX, SELLER, p.platform, "READY"), key)
+        pipe.hdel(keys.references(PREFIX, SELLER), p.reference)
     pipe.execute()
 
 

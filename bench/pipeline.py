@@ -45,6 +45,7 @@ from bench._world import (
     seed_ledger,
     spread,
 )
+from pipeline import keys
 
 GOAL_RATE = 2000.0
 GOAL_VS_NOOP = 2.5
@@ -148,7 +149,7 @@ def _place(world: World, total: int, start, rate: float | None, seed: int) -> li
 
 
 def _task_seconds(client: redis.Redis) -> dict[str, dict[str, float]]:
-    raw = {k.decode(): float(v) for k, v in client.hgetall(f"{PREFIX}:stats:task_seconds").items()}
+    raw = {k.decode(): float(v) for k, v in client.hgetall(keys.task_seconds(PREFIX)).items()}
     table: dict[str, dict[str, float]] = {}
     for field, value in raw.items():
         name, _, kind = field.rpartition(":")
@@ -182,7 +183,7 @@ def backlog(world: World, procs: list[Celery], count: int, timeout: float,
     """(a) Every order visible at once; the clock starts when the syncs are kicked."""
     appear = world.clock.now().replace(microsecond=0) - timedelta(seconds=150)
     placed = _place(world, count, appear, None, seed=100)  # before the 2-minute Amazon horizon too
-    world.client.delete(f"{PREFIX}:stats:task_seconds")
+    world.client.delete(keys.task_seconds(PREFIX))
     commands0, cpu0, self0, redis0 = (commands_processed(world.client), _cpu(procs), _self_cpu(),
                                       _redis_cpu(world.client))
     stats0 = _commandstats(world.client)

@@ -29,10 +29,10 @@ from pipeline.model import StockLevel
 from pipeline.stock import StockLedger
 from pipeline.stock_sync import sync_shop_stock
 from sandbox import AmazonEmulator, RateLimit, TikTokEmulator
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.shein import SheinEmulator
-from sandbox.temu import TemuEmulator
-from sandbox.world import CATALOGUE, synthetic_catalogue
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.core.world import CATALOGUE, synthetic_catalogue
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.temu.emulator import TemuEmulator
 from tests.contract.harness import HARNESSES
 
 # The stock operation, the emulator class whose default limits stand for the platform's, the bucket the

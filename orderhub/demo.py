@@ -26,7 +26,7 @@ import click
 import redis
 
 from orderhub.redisconn import celery_url, redis_url, stop_embedded
-from orderhub.wiring import SANDBOX_ENDPOINTS
+from pipeline import keys
 
 QUEUES = ("ingest", "route", "dispatch", "tracking", "stock")
 QUIET_SECONDS = 8.0
@@ -104,7 +104,7 @@ def _line(seen: list, queued: int) -> str:
 def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     from config.loader import load_sellers
     from sandbox import EMULATORS, start_emulators
-    from sandbox.clock import SandboxClock
+    from sandbox.core.clock import SandboxClock
 
     started = time.monotonic()
     embedded = not os.environ.get("REDIS_URL")
@@ -118,7 +118,7 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     emulators = start_emulators(tuple(EMULATORS), seed=seed, orders=orders, clock=clock)
     for name in ("fourpx", "shipbob"):
         emulators[name].ship_after, emulators[name].pick_after = 20.0, 5.0
-    client.hset(f"{prefix}:{SANDBOX_ENDPOINTS}", mapping={n: e.url for n, e in emulators.items()})
+    client.hset(keys.sandbox_endpoints(prefix), mapping={n: e.url for n, e in emulators.items()})
     home = Path(os.environ.get("ORDERHUB_HOME", ".orderhub"))
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, ORDERHUB_PREFIX=prefix, ORDERHUB_CONFIG=str(config.resolve()), LOG_FORMAT="json",

@@ -5,25 +5,31 @@
         amazon.url, amazon.clock.advance(3600), amazon.configure_faults(error_rate=0.1)
         amazon.counters.snapshot(), amazon.pushed(), amazon.ground_truth()
 
-Modules: server (base + routing), control (/_sandbox/ API), clock, buckets, faults, generator
-and world (orders), listings (the ids stock pushes may name), demo (shops and credentials), one module family per platform (amazon*, tiktok*,
-temu*, shein*, aliexpress*) and warehouse (fourpx*, shipbob*), serve (standing world).
+Layout (no import cycles; see each package's docstring):
+    core/            platform-neutral: server (the Emulator base), http_types, control (/_sandbox/ API),
+                     clock, buckets, faults, generator and world (orders), listings (the ids stock pushes
+                     may name), webhooks, demo_accounts (shops and credentials); imports no platform
+    amazon/ tiktok/ temu/ shein/ aliexpress/    one package per marketplace: emulator, shapes, push, webhook
+    fourpx/ shipbob/                            one package per warehouse: emulator
+    serve            the standing world of every emulator (``python -m sandbox``, ``orderhub sandbox serve``)
+A platform package imports the core and never another platform; only this facade and ``serve`` see them all.
 """
 
 from __future__ import annotations
 
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.amazon import AmazonEmulator
-from sandbox.buckets import RateLimit
-from sandbox.clock import SandboxClock
-from sandbox.demo import DEMO_SHOPS, AmazonCredentials, TikTokCredentials
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.amazon.emulator import AmazonEmulator
+from sandbox.core.buckets import RateLimit
+from sandbox.core.clock import SandboxClock
+from sandbox.core.demo_accounts import DEMO_SHOPS, AmazonCredentials, TikTokCredentials
+from sandbox.core.server import Emulator
 from sandbox.serve import EMULATORS, serve, start_emulators
-from sandbox.server import Emulator
-from sandbox.shein import SheinEmulator
-from sandbox.temu import TemuEmulator
-from sandbox.tiktok import TikTokEmulator
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.temu.emulator import TemuEmulator
+from sandbox.tiktok.emulator import TikTokEmulator
 
 __all__ = [
     "DEMO_SHOPS", "EMULATORS", "AliExpressEmulator", "AmazonCredentials", "AmazonEmulator", "Emulator",
-    "RateLimit", "SandboxClock", "SheinEmulator", "TemuEmulator", "TikTokCredentials", "TikTokEmulator", "serve", "start_emulators",
+    "RateLimit", "SandboxClock", "SheinEmulator", "TemuEmulator", "TikTokCredentials", "TikTokEmulator", "serve",
+    "start_emulators",
 ]

@@ -8,15 +8,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.amazon import AmazonEmulator
-from sandbox.clock import SandboxClock
-from sandbox.fourpx import FourPXEmulator
-from sandbox.server import Emulator
-from sandbox.shein import SheinEmulator
-from sandbox.shipbob import ShipBobEmulator
-from sandbox.temu import TemuEmulator
-from sandbox.tiktok import TikTokEmulator
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.amazon.emulator import AmazonEmulator
+from sandbox.core.clock import SandboxClock
+from sandbox.core.server import Emulator
+from sandbox.fourpx.emulator import FourPXEmulator
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.shipbob.emulator import ShipBobEmulator
+from sandbox.temu.emulator import TemuEmulator
+from sandbox.tiktok.emulator import TikTokEmulator
 
 EMULATORS: dict[str, type[Emulator]] = {"amazon": AmazonEmulator, "tiktok": TikTokEmulator, "temu": TemuEmulator,
                                         "fourpx": FourPXEmulator, "shipbob": ShipBobEmulator,

@@ -4,7 +4,7 @@
 Every call is signed (HMAC-SHA256, uppercase hex, over the sorted key+value of every parameter but
 ``sign``); gateway failures come back as ``{type, code, message, request_id}``, business failures
 as ``result.success: false``. Counters and rate buckets are kept per API method, as AliExpress
-meters them. Pushes live in ``sandbox.aliexpress_push``.
+meters them. Pushes live in ``sandbox.aliexpress.push``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox import aliexpress_push
-from sandbox.aliexpress_shapes import (
+from sandbox.aliexpress import push
+from sandbox.aliexpress.shapes import (
     ALL_STATUSES,
     MALFORMATIONS,
     ORDER_STATUS,
@@ -34,13 +34,14 @@ from sandbox.aliexpress_shapes import (
     receipt_address,
     render_order,
 )
-from sandbox.buckets import RateLimit
-from sandbox.control import mount_stock_controls
-from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS, AliExpressCredentials
-from sandbox.generator import GeneratedOrder
-from sandbox.listings import ListingIndex, levels_of
-from sandbox.server import Emulator, Request, Response, Route
-from sandbox.world import CATALOGUE, CatalogueItem
+from sandbox.core.buckets import RateLimit
+from sandbox.core.control import mount_stock_controls
+from sandbox.core.demo_accounts import ALIEXPRESS_DEMO_ACCOUNTS, AliExpressCredentials
+from sandbox.core.generator import GeneratedOrder
+from sandbox.core.http_types import Request, Response, Route
+from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.server import Emulator
+from sandbox.core.world import CATALOGUE, CatalogueItem
 
 ORDER_LIST = "aliexpress.solution.order.get"
 ORDER_DETAIL = "aliexpress.solution.order.info.get"
@@ -82,8 +83,8 @@ class AliExpressEmulator(Emulator):
         self.stock: dict[tuple[str, str], int] = {}  # (seller_login_id, sku_code) -> inventory
         handlers: dict[str, Callable[[Request], Response]] = {
             ORDER_LIST: self._list_orders, ORDER_DETAIL: self._order_detail, ORDER_ADDRESS: self._receipt,
-            STOCK_UPDATE: lambda req: aliexpress_push.update_inventory(self, req),
-            FULFIL: lambda req: aliexpress_push.fulfil(self, req),
+            STOCK_UPDATE: lambda req: push.update_inventory(self, req),
+            FULFIL: lambda req: push.fulfil(self, req),
         }
         self.methods = {name: Route("POST", "/sync", name, handler) for name, handler in handlers.items()}
         self._unknown = Route("POST", "/sync", "unknown_method", self._unknown_method, auth=False)

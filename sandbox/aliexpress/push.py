@@ -7,14 +7,13 @@ beyond that); per-SKU problems land in ``update_failed_list``. Fulfil names no l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sandbox.aliexpress_shapes import ORDER_STATUS, answer, business_error, json_param
-from sandbox.generator import EventKind, OrderEvent, Shipment, Status
-from sandbox.server import Request, Response
-
-if TYPE_CHECKING:
-    from sandbox.aliexpress import AliExpressEmulator
+from sandbox.aliexpress.shapes import ORDER_STATUS, answer, business_error, json_param
+from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
+from sandbox.core.http_types import Request, Response
+from sandbox.core.listings import ListingIndex
+from sandbox.core.server import EmulatorState
 
 STOCK_UPDATE = "aliexpress.solution.batch.product.inventory.update"
 FULFIL = "aliexpress.solution.order.fulfill"
@@ -25,7 +24,16 @@ SERVICE_NAMES = {"CAINIAO_STANDARD", "CAINIAO_PREMIUM", "DHL", "UPS", "UPSE", "F
                  "ROYAL_MAIL", "OTHER"}
 
 
-def update_inventory(emu: AliExpressEmulator, request: Request) -> Response:
+class AliExpressPushTarget(EmulatorState, Protocol):
+    """What these handlers use of ``AliExpressEmulator`` (it satisfies this; importing it here would be a cycle)."""
+
+    listings: ListingIndex
+    stock: dict[tuple[str, str], int]
+
+    def owned(self, request: Request, oid: str) -> GeneratedOrder | None: ...
+
+
+def update_inventory(emu: AliExpressPushTarget, request: Request) -> Response:
     account = request.caller.seller_login_id
     batch = json_param(request, "mutiple_product_update_list")
     if not isinstance(batch, list) or not batch or not all(isinstance(p, dict) for p in batch):
@@ -56,7 +64,7 @@ def update_inventory(emu: AliExpressEmulator, request: Request) -> Response:
                                  "update_successful_list": succeeded, "update_failed_list": failed})
 
 
-def _sku_problem(emu: AliExpressEmulator, product_id: str, entry: dict[str, Any]) -> dict[str, str] | None:
+def _sku_problem(emu: AliExpressPushTarget, product_id: str, entry: dict[str, Any]) -> dict[str, str] | None:
     if product_id not in emu.listings.by_listing:
         return {"error_code": "PRODUCT_NOT_EXIST", "error_message": "the product does not exist"}
     if not emu.listings.belongs(entry.get("sku_code"), product_id):
@@ -69,7 +77,7 @@ def _sku_problem(emu: AliExpressEmulator, product_id: str, entry: dict[str, Any]
     return None
 
 
-def fulfil(emu: AliExpressEmulator, request: Request) -> Response:
+def fulfil(emu: AliExpressPushTarget, request: Request) -> Response:
     """Record the parcel; refuse unknown services, OTHER without a website, or an order not awaiting goods."""
     params = request.params
     account = request.caller.seller_login_id
@@ -93,7 +101,7 @@ def fulfil(emu: AliExpressEmulator, request: Request) -> Response:
     return answer(FULFIL, {"success": True, "result_success": True})
 
 
-def _fulfil_problem(emu: AliExpressEmulator, request: Request) -> tuple[str, str] | None:
+def _fulfil_problem(emu: AliExpressPushTarget, request: Request) -> tuple[str, str] | None:
     params = request.params
     if not params.get("logistics_no", "").strip():
         return "PARAM_ERROR", "logistics_no is required"

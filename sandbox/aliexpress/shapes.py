@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.generator import Address, GeneratedOrder, OrderState, Status, stable_digits
-from sandbox.server import Request, Response
-from sandbox.world import ADDRESS_BOOKS, CATALOGUE, MARKETS
+from sandbox.core.generator import Address, GeneratedOrder, OrderState, Status, stable_digits
+from sandbox.core.http_types import Request, Response
+from sandbox.core.world import ADDRESS_BOOKS, CATALOGUE, MARKETS
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"

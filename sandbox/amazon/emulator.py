@@ -4,7 +4,7 @@ Behaviour follows docs/platforms/amazon.md (each fact with its public source): 4
 for bad access tokens, the 2-minute rule on ``*Before``, opaque NextTokens that carry their own query
 (filters sent beside one are ignored), token buckets per (seller, operation) answering 429
 QuotaExceeded, a request-id header on every answer and the rate-limit header on the statuses each
-published model lists it for (``RATE_LIMIT_HEADER_STATUSES``). Pushes live in ``sandbox.amazon_push``.
+published model lists it for (``RATE_LIMIT_HEADER_STATUSES``). Pushes live in ``sandbox.amazon.push``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox import amazon_push
-from sandbox.amazon_shapes import (
+from sandbox.amazon import push
+from sandbox.amazon.shapes import (
     MALFORMATIONS,
     MARKETPLACE_OF,
     ORDER_STATUS,
@@ -35,13 +35,14 @@ from sandbox.amazon_shapes import (
     render_order,
     shipping_address,
 )
-from sandbox.buckets import RateLimit
-from sandbox.control import mount_stock_controls
-from sandbox.demo import AMAZON_DEMO_ACCOUNTS, AmazonCredentials
-from sandbox.generator import GeneratedOrder
-from sandbox.listings import ListingIndex, levels_of
-from sandbox.server import Emulator, Request, Response, Route
-from sandbox.world import CATALOGUE, CatalogueItem
+from sandbox.core.buckets import RateLimit
+from sandbox.core.control import mount_stock_controls
+from sandbox.core.demo_accounts import AMAZON_DEMO_ACCOUNTS, AmazonCredentials
+from sandbox.core.generator import GeneratedOrder
+from sandbox.core.http_types import Request, Response, Route
+from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.server import Emulator
+from sandbox.core.world import CATALOGUE, CatalogueItem
 
 DEFAULT_RATE_LIMITS = {
     "getOrders": RateLimit(0.0167, 20),
@@ -124,9 +125,9 @@ class AmazonEmulator(Emulator):
         self.route("GET", "/orders/v0/orders/{orderId}/address", "getOrderAddress", self._get_address)
         self.route("GET", "/orders/v0/orders/{orderId}/orderItems", "getOrderItems", self._get_items)
         self.route("POST", "/orders/v0/orders/{orderId}/shipmentConfirmation", "confirmShipment",
-                   lambda req: amazon_push.confirm_shipment(self, req))
+                   lambda req: push.confirm_shipment(self, req))
         self.route("PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}", "patchListingsItem",
-                   lambda req: amazon_push.patch_listings_item(self, req))
+                   lambda req: push.patch_listings_item(self, req))
 
     # --- Emulator hooks ------------------------------------------------------------------------
     def countries(self) -> tuple[str, ...]:

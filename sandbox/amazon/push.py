@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sandbox.amazon_shapes import MARKETPLACE_OF, ORDER_STATUS, errors, invalid, not_found, order_item_id
-from sandbox.generator import EventKind, OrderEvent, Shipment, Unit
-from sandbox.server import Request, Response
-
-if TYPE_CHECKING:
-    from sandbox.amazon import AmazonEmulator
+from sandbox.amazon.shapes import MARKETPLACE_OF, ORDER_STATUS, errors, invalid, not_found, order_item_id
+from sandbox.core.generator import EventKind, OrderEvent, Shipment, Unit
+from sandbox.core.http_types import Request, Response
+from sandbox.core.listings import ListingIndex
+from sandbox.core.server import EmulatorState
 
 LISTING_OPS = {"add", "replace", "merge", "delete"}
 AVAILABILITY = "/attributes/fulfillment_availability"
 
 
-def confirm_shipment(emu: AmazonEmulator, request: Request) -> Response:
+class AmazonPushTarget(EmulatorState, Protocol):
+    """What these handlers use of ``AmazonEmulator`` (it satisfies this; importing it here would be a cycle)."""
+
+    listings: ListingIndex
+    stock: dict[tuple[str, str], int]
+
+
+def confirm_shipment(emu: AmazonPushTarget, request: Request) -> Response:
     oid = request.params["orderId"]
     order = emu.orders.get(oid)
     now = emu.clock.now()
@@ -107,13 +113,13 @@ def _shipment_content(oid: str, body: Any) -> dict[str, Any]:
                       for e in detail.get("orderItems", []) if isinstance(e, dict)]}
 
 
-def _rejected(emu: AmazonEmulator, request: Request, body: Any, response: Response) -> Response:
+def _rejected(emu: AmazonPushTarget, request: Request, body: Any, response: Response) -> Response:
     content = _shipment_content(request.params["orderId"], body) if isinstance(body, dict) else {"body": body}
     emu.record_push("tracking", request.caller.seller_id, False, content, [response.body.decode()])
     return response
 
 
-def patch_listings_item(emu: AmazonEmulator, request: Request) -> Response:
+def patch_listings_item(emu: AmazonPushTarget, request: Request) -> Response:
     """Listings Items PATCH: structural errors are 400; attribute problems are 200 INVALID."""
     seller, sku = request.params["sellerId"], request.params["sku"]
     if seller != request.caller.seller_id:

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.demo import AMAZON_MARKETPLACES
-from sandbox.generator import Address, GeneratedOrder, OrderState, Status, stable_digits
-from sandbox.server import Response
-from sandbox.world import quantize
+from sandbox.core.demo_accounts import AMAZON_MARKETPLACES
+from sandbox.core.generator import Address, GeneratedOrder, OrderState, Status, stable_digits
+from sandbox.core.http_types import Response
+from sandbox.core.world import quantize
 
 ORDER_STATUS = {
     Status.PENDING: "Pending",

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sandbox.clock import SandboxClock
+from sandbox.core.clock import SandboxClock
 
 
 @dataclass(frozen=True)

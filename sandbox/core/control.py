@@ -11,13 +11,33 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sandbox.server import Request, Response
+from sandbox.core.http_types import Handler, Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.server import Emulator
+    from sandbox.core.buckets import CallCounters
+    from sandbox.core.clock import SandboxClock
+    from sandbox.core.faults import FaultInjector
 
 
-def mount_control_api(emulator: Emulator) -> None:
+class Controlled(Protocol):
+    """What the control API drives. The ``Emulator`` base (``sandbox.core.server``) is one; naming it here
+    instead of importing it keeps server -> control a one-way import."""
+
+    clock: SandboxClock
+    faults: FaultInjector
+    counters: CallCounters
+    seed_value: int
+    order_count: int
+
+    def route(self, method: str, template: str, operation: str, handler: Handler, *,
+              auth: bool = True, control: bool = False) -> None: ...
+    def seed(self, count: int, seed: int = 1, anchor: datetime | None = None) -> None: ...
+    def configure_faults(self, **knobs: Any) -> dict[str, Any]: ...
+    def pushed(self, kind: str | None = None) -> list[dict[str, Any]]: ...
+    def ground_truth(self) -> list[dict[str, Any]]: ...
+
+
+def mount_control_api(emulator: Controlled) -> None:
     def add(method: str, path: str, handler: Any) -> None:
         emulator.route(method, path, "_sandbox", _guard(handler), auth=False, control=True)
 
@@ -83,7 +103,7 @@ class MarketplaceStock(Protocol):
     def stock_levels(self, account: str | None = None) -> dict[str, int]: ...
 
 
-def mount_stock_controls(emulator: Emulator, world: MarketplaceStock) -> None:
+def mount_stock_controls(emulator: Controlled, world: MarketplaceStock) -> None:
     """``GET /_sandbox/listings`` and ``GET /_sandbox/stock`` (optional ``?account=``): the SKU map a seller
     would hold for a shop and the quantities the platform now shows, for a demo or test in another process."""
     for path, read in (("listings", world.stock_listings), ("stock", world.stock_levels)):
@@ -91,7 +111,7 @@ def mount_stock_controls(emulator: Emulator, world: MarketplaceStock) -> None:
                        _guard(lambda req, read=read: _ok(read(req.arg("account")))), auth=False, control=True)
 
 
-def mount_warehouse_controls(emulator: Emulator, world: WarehouseWorld) -> None:
+def mount_warehouse_controls(emulator: Controlled, world: WarehouseWorld) -> None:
     """The warehouse part of the control API: outbound orders per client reference, stock, levers.
 
     ``GET references`` ({reference: accepted creates}), ``outbounds``, ``inventory``,
@@ -127,13 +147,13 @@ def _required(body: dict[str, Any], name: str) -> str:
     return str(body[name])
 
 
-def clock_state(emulator: Emulator) -> dict[str, Any]:
+def clock_state(emulator: Controlled) -> dict[str, Any]:
     now = emulator.clock.now()
     return {"now": now.isoformat(), "unix": int(now.timestamp()), "scale": emulator.clock.factor,
             "start": emulator.clock.start.isoformat()}
 
 
-def _seed(emulator: Emulator, request: Request) -> Response:
+def _seed(emulator: Controlled, request: Request) -> Response:
     body = _body(request)
     count, seed = int(body.get("count", emulator.order_count)), int(body.get("seed", emulator.seed_value))
     if count < 0:
@@ -144,7 +164,7 @@ def _seed(emulator: Emulator, request: Request) -> Response:
     return _ok({"count": count, "seed": seed, "visible": len(emulator.ground_truth())})
 
 
-def _clock(emulator: Emulator, request: Request) -> Response:
+def _clock(emulator: Controlled, request: Request) -> Response:
     body = _body(request)
     unknown = set(body) - {"advance", "scale", "set"}
     if unknown:
@@ -158,7 +178,7 @@ def _clock(emulator: Emulator, request: Request) -> Response:
     return _ok(clock_state(emulator))
 
 
-def _reset_counters(emulator: Emulator) -> Response:
+def _reset_counters(emulator: Controlled) -> Response:
     emulator.counters.reset()
     return _ok({})
 

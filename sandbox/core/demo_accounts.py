@@ -2,8 +2,8 @@
 
 The same values live in ``sandbox/demo-secrets.toml`` (one table per shop) so a demo config can
 reference them like real secrets; ``DEMO_SHOPS`` describes the shops (ids, marketplaces,
-countries) and ``DEMO_WAREHOUSES`` the 3PL accounts (4PX, ShipBob) so a demo can wire Orderhub's
-seller config to the emulators.
+countries) so a demo can wire Orderhub's seller config to the emulators. The 3PL accounts (4PX,
+ShipBob) have a table there too, which their emulators read through ``load_demo_secrets``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEMO_SECRETS_PATH = Path(__file__).with_name("demo-secrets.toml")
+DEMO_SECRETS_PATH = Path(__file__).parent.parent / "demo-secrets.toml"  # sandbox/, next to the package
 
 AMAZON_MARKETPLACES: dict[str, str] = {  # marketplace id -> buyer country
     "ATVPDKIKX0DER": "US",
@@ -187,44 +187,6 @@ DEMO_SHOPS: dict[str, DemoShop] = {
                               SHEIN_DEMO_SHOPS[1].countries, SHEIN_DEMO_SHOPS[1]),
     "aliexpress-demo": DemoShop("aliexpress-demo", "aliexpress", ALIEXPRESS_DEMO_ACCOUNTS[0].seller_login_id, (),
                                 ALIEXPRESS_DEMO_ACCOUNTS[0].countries, ALIEXPRESS_DEMO_ACCOUNTS[0]),
-}
-
-
-@dataclass(frozen=True)
-class FourPXCredentials:
-    """A 4PX open-platform app: the key and secret every router call is signed with."""
-
-    app_key: str
-    app_secret: str
-
-
-@dataclass(frozen=True)
-class ShipBobCredentials:
-    """A ShipBob personal access token plus the channel (with write scope) orders are created in."""
-
-    token: str
-    channel_id: str
-
-
-FOURPX_DEMO = FourPXCredentials("orderhub-demo-4px-app-key", "orderhub-demo-4px-app-secret-000001")
-SHIPBOB_DEMO = ShipBobCredentials("orderhub-demo-shipbob-personal-access-token", "736215904")
-
-
-@dataclass(frozen=True)
-class DemoWarehouse:
-    """A 3PL account the sandbox serves. Kept apart from DEMO_SHOPS: a warehouse sells nowhere."""
-
-    name: str  # the table name in demo-secrets.toml, e.g. "fourpx-demo"
-    kind: str  # the warehouse kind in seller configs: "fourpx" / "shipbob"
-    sites: tuple[str, ...]  # 4PX warehouse codes / ShipBob fulfillment-center location ids
-    countries: tuple[str, ...]  # where those sites stand
-    credentials: FourPXCredentials | ShipBobCredentials
-
-
-DEMO_WAREHOUSES: dict[str, DemoWarehouse] = {
-    "fourpx-demo": DemoWarehouse("fourpx-demo", "fourpx", ("USNJ01", "DEFRA01", "JPOSA01"), ("US", "DE", "JP"),
-                                 FOURPX_DEMO),
-    "shipbob-demo": DemoWarehouse("shipbob-demo", "shipbob", ("156", "235"), ("US", "GB"), SHIPBOB_DEMO),
 }
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sandbox.world import ADDRESS_BOOKS, CATALOGUE, MARKETS, SECOND_LINES, CatalogueItem, quantize
+from sandbox.core.world import ADDRESS_BOOKS, CATALOGUE, MARKETS, SECOND_LINES, CatalogueItem, quantize
 
 
 class Status(StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from sandbox.world import CatalogueItem
+from sandbox.core.world import CatalogueItem
 
 
 @dataclass(frozen=True)

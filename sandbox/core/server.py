@@ -3,78 +3,40 @@
 A platform emulator subclasses ``Emulator``, declares its endpoints with ``self.route(...)`` and
 fills in four hooks (authenticate, throttled, server_error, not_found). The base owns the
 sandbox clock, the order book, rate limiting, counters, push records and fault injection, and
-mounts the ``/_sandbox/`` control API (see ``sandbox.control``) on every emulator.
+mounts the ``/_sandbox/`` control API (see ``sandbox.core.control``) on every emulator.
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
-import json
-import re
 import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.buckets import CallCounters, RateLimit, RateLimiter
-from sandbox.clock import SandboxClock
-from sandbox.faults import FaultInjector, RequestFault
-from sandbox.generator import GeneratedOrder, GeneratorSettings, generate_orders
+from sandbox.core.buckets import CallCounters, RateLimit, RateLimiter
+from sandbox.core.clock import SandboxClock
+from sandbox.core.control import mount_control_api
+from sandbox.core.faults import FaultInjector, RequestFault
+from sandbox.core.generator import GeneratedOrder, GeneratorSettings, generate_orders
+from sandbox.core.http_types import DROP, Handler, Request, Response, Route
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Mapping[str, str]  # case-insensitive (http.client.HTTPMessage)
-    body: bytes
-    params: dict[str, str] = field(default_factory=dict)  # path parameters
-    caller: Any = None  # whatever the emulator's authenticate() returned
+class EmulatorState(Protocol):
+    """What a platform's push and webhook modules use of the ``Emulator`` base: clock, lock, order book and
+    push record. Each of those modules extends it with its own platform's parts and types its emulator
+    argument with that, instead of importing the emulator class (which imports the module: a cycle)."""
 
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else default
+    clock: SandboxClock
+    lock: threading.RLock
+    orders: dict[str, GeneratedOrder]
 
-    def json(self) -> Any:
-        """The body parsed as JSON; raises ValueError on a body that is not JSON."""
-        return json.loads(self.body.decode("utf-8")) if self.body else None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
-        body = json.dumps(payload, ensure_ascii=False, default=_json_default).encode("utf-8")
-        return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
-
-
-DROP = Response(-1)  # sentinel: close the connection without answering
-Handler = Callable[[Request], Response]
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    template: str  # "/orders/v0/orders/{orderId}/orderItems"
-    operation: str  # name used for buckets, counters and fault filters
-    handler: Handler
-    auth: bool = True  # False: token endpoints, control API
-    control: bool = False  # the /_sandbox/ API: never faulted, never counted
-    pattern: re.Pattern[str] = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+    def record_push(self, kind: str, account: str, accepted: bool, content: Mapping[str, Any],
+                    issues: Iterable[Any] = ()) -> dict[str, Any]: ...
 
 
 class Emulator(abc.ABC):
@@ -99,8 +61,6 @@ class Emulator(abc.ABC):
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        from sandbox.control import mount_control_api  # local: control imports this module
-
         mount_control_api(self)
         self.seed(count=orders, seed=seed)
 
@@ -335,9 +295,3 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if response.status not in (204, 304) and self.command != "HEAD":
             self.wfile.write(response.body)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)

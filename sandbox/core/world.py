@@ -56,7 +56,6 @@ CATALOGUE: tuple[CatalogueItem, ...] = tuple(
     + _family("ACF", "Air Fryer 5.5L", "119.99", 5600, (), oversize=True)
 )
 
-CATALOGUE_BY_SKU = {item.sku: item for item in CATALOGUE}
 SYNTHETIC_VARIANTS = "ABCDE"
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.control import destination, fulfilment_durations, mount_warehouse_controls
-from sandbox.demo import load_demo_secrets
-from sandbox.server import Emulator, Request, Response, Route
-from sandbox.world import CATALOGUE
+from sandbox.core.control import destination, fulfilment_durations, mount_warehouse_controls
+from sandbox.core.demo_accounts import load_demo_secrets
+from sandbox.core.http_types import Request, Response, Route
+from sandbox.core.server import Emulator
+from sandbox.core.world import CATALOGUE
 
 ROUTER = "/router/api/service"
 WAREHOUSES = ("USNJ01", "DEFRA01", "JPOSA01")
@@ -58,7 +59,6 @@ class Outbound:
     picked_at: datetime | None = None
     completed_at: datetime | None = None
     shipped_to: dict[str, Any] | None = None  # the consignee the parcel left with
-    history: list[str] = field(default_factory=list)
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -294,11 +294,6 @@ class FourPXEmulator(Emulator):
     def cancellation_truth(self) -> list[dict[str, Any]]:
         with self.lock:
             return [{"reference": ref} for ref in self.cancellations]
-
-    def outbound(self, ref: str) -> dict[str, Any] | None:
-        with self.lock:
-            number = self.by_ref.get(ref)
-            return self._render(self.outbounds[number]) if number else None
 
 
 CONSIGNEE = ("country", "state", "city", "district", "post_code", "street", "house_number", "company",

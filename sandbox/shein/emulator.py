@@ -5,7 +5,7 @@ x-lt-openKeyId, x-lt-timestamp (ms, within 5 minutes of the wall clock) and x-lt
 ``openKeyId&timestamp&path`` (the body is not signed). Answers are HTTP 200 with the envelope
 ``{code, msg, info, bbl, traceId}``, ``code`` "0" on success. SHEIN publishes neither its error
 codes for auth failures nor any rate limit (docs/platforms/shein.md): the codes below and the per-path
-buckets are this emulator's [INFERRED] choices, each overridable. Pushes live in ``sandbox.shein_push``.
+buckets are this emulator's [INFERRED] choices, each overridable. Pushes live in ``sandbox.shein.push``.
 """
 
 from __future__ import annotations
@@ -14,20 +14,32 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox import shein_push, shein_webhook
-from sandbox.buckets import RateLimit
-from sandbox.control import mount_stock_controls
-from sandbox.demo import SHEIN_DEMO_SHOPS, SheinCredentials
-from sandbox.generator import GeneratedOrder, OrderState, stable_digits
-from sandbox.listings import ListingIndex, levels_of
-from sandbox.server import Emulator, Request, Response, Route
-from sandbox.shein_shapes import (
+from sandbox.core.buckets import RateLimit
+from sandbox.core.control import mount_stock_controls
+from sandbox.core.demo_accounts import SHEIN_DEMO_SHOPS, SheinCredentials
+from sandbox.core.generator import GeneratedOrder, OrderState, stable_digits
+from sandbox.core.http_types import Request, Response, Route
+from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.server import Emulator
+from sandbox.core.webhooks import post_webhook
+from sandbox.core.world import CATALOGUE, CatalogueItem
+from sandbox.shein import push, webhook
+from sandbox.shein.shapes import (
     ALL_STATUSES,
+    E_HEADERS,
+    E_INTERNAL,
+    E_OPEN_KEY,
+    E_ORDER,
+    E_ORDER_STATE,
+    E_SIGNATURE,
+    E_THROTTLED,
+    E_TIMESTAMP,
     MALFORMATIONS,
     envelope,
     export_address,
     list_row,
     order_no,
+    param_error,
     parse_request_time,
     render_detail,
     shein_status,
@@ -35,8 +47,6 @@ from sandbox.shein_shapes import (
     sku_code,
     verify,
 )
-from sandbox.webhooks import post_webhook
-from sandbox.world import CATALOGUE, CatalogueItem
 
 # Not published (docs/platforms/shein.md): plausible per-path buckets, metered per openKeyId; override per test.
 DEFAULT_RATE_LIMITS = {
@@ -44,22 +54,8 @@ DEFAULT_RATE_LIMITS = {
     "changeInventory": RateLimit(5, 10), "stockQuery": RateLimit(5, 10), "warehouseList": RateLimit(2, 5),
     "expressChannel": RateLimit(2, 5), "importExpress": RateLimit(5, 10), "getByToken": RateLimit(1, 5),
 }
-# Error codes [INFERRED]: SHEIN documents only that code is a string and "0" means success.
-E_HEADERS = ("40004", "missing x-lt-openKeyId, x-lt-timestamp or x-lt-signature")
-E_OPEN_KEY = ("40003", "openKeyId is invalid or not authorised")
-E_TIMESTAMP = ("40002", "x-lt-timestamp is invalid or more than 5 minutes away from server time")
-E_SIGNATURE = ("40001", "signature verification failed")
-E_THROTTLED = ("42900", "request too frequent, please try again later")
-E_PARAM = "10002"
-E_ORDER = ("20001", "order does not exist or does not belong to the seller")
-E_ORDER_STATE = ("20002", "the order status does not allow this operation")
-E_INTERNAL = ("50000", "system error, please try again later")
 MAX_PAGE_SIZE = 30
 MAX_DETAIL = 30
-
-
-def param_error(message: str) -> Response:
-    return envelope(None, E_PARAM, f"parameter error: {message}")
 
 
 class SheinEmulator(Emulator):
@@ -90,14 +86,14 @@ class SheinEmulator(Emulator):
         self.route("POST", "/open-api/order/order-detail", "orderDetail", self._detail)
         self.route("POST", "/open-api/order/export-address", "exportAddress", self._export_address)
         self.route("POST", "/open-api/gsp/goods/change-inventory", "changeInventory",
-                   lambda req: shein_push.change_inventory(self, req))
-        self.route("POST", "/open-api/stock/stock-query", "stockQuery", lambda req: shein_push.stock_query(self, req))
+                   lambda req: push.change_inventory(self, req))
+        self.route("POST", "/open-api/stock/stock-query", "stockQuery", lambda req: push.stock_query(self, req))
         self.route("GET", "/open-api/msc/warehouse/list", "warehouseList",
-                   lambda req: shein_push.warehouse_list(self, req))
+                   lambda req: push.warehouse_list(self, req))
         self.route("POST", "/open-api/order/express-channel", "expressChannel",
-                   lambda req: shein_push.express_channel(self, req))
+                   lambda req: push.express_channel(self, req))
         self.route("POST", "/open-api/order/import-batch-multiple-express", "importExpress",
-                   lambda req: shein_push.import_express(self, req))
+                   lambda req: push.import_express(self, req))
 
     # --- Emulator hooks ------------------------------------------------------------------------
     def seed(self, count: int, seed: int = 1, anchor: datetime | None = None) -> None:
@@ -305,7 +301,7 @@ class SheinEmulator(Emulator):
         state = order.state(now)
         status, updated = self.status_of(oid, order, state)
         event = {"orderNo": oid, "orderStatus": status, "updateTime": shein_time(updated)}
-        body, headers = shein_webhook.build_webhook(shop, url, event, forge=forge)
+        body, headers = webhook.build_webhook(shop, url, event, forge=forge)
         return post_webhook(url, body, headers, timeout)
 
 

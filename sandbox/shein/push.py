@@ -10,19 +10,30 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from sandbox.generator import EventKind, OrderEvent, Shipment
-from sandbox.server import Request, Response
-from sandbox.shein_shapes import CARRIERS, SKU_CODES, envelope, goods_id
-
-if TYPE_CHECKING:
-    from sandbox.shein import SheinEmulator
+from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, OrderState, Shipment
+from sandbox.core.http_types import Request, Response
+from sandbox.core.listings import ListingIndex
+from sandbox.core.server import EmulatorState
+from sandbox.shein.shapes import CARRIERS, E_ORDER, SKU_CODES, envelope, goods_id, param_error
 
 MAX_SKUS = 100
 MAX_EXPRESS_ENTRIES = 100
 TRACKING_FORMAT = re.compile(r"^[A-Za-z0-9-]{8,40}$")  # SHEIN "format-validates" expressCode [INFERRED rule]
 UPSERT, DELETE = 2, 1
+
+
+class SheinPushTarget(EmulatorState, Protocol):
+    """What these handlers use of ``SheinEmulator`` (it satisfies this; importing it here would be a cycle)."""
+
+    listings: ListingIndex
+    stock: dict[tuple[str, str], int]
+
+    def warehouse_code(self, open_key_id: str) -> str: ...
+    def listed(self, order: GeneratedOrder, now: datetime) -> OrderState | None: ...
+    def status_of(self, oid: str, order: GeneratedOrder, state: OrderState) -> tuple[int, datetime]: ...
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -33,17 +44,11 @@ def _body(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _param(message: str) -> Response:
-    from sandbox.shein import param_error  # local: shein imports this module
-
-    return param_error(message)
-
-
-def change_inventory(emu: SheinEmulator, request: Request) -> Response:
+def change_inventory(emu: SheinPushTarget, request: Request) -> Response:
     shop = request.caller
     entries = _body(request).get("updateSkuInventoryQuantityRequests")
     if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_SKUS:
-        return _param(f"updateSkuInventoryQuantityRequests must hold 1 to {MAX_SKUS} SKUs")
+        return param_error(f"updateSkuInventoryQuantityRequests must hold 1 to {MAX_SKUS} SKUs")
     warehouse = emu.warehouse_code(shop.open_key_id)
     succeeded, failed = [], []
     for entry in entries:
@@ -68,7 +73,7 @@ def change_inventory(emu: SheinEmulator, request: Request) -> Response:
     return envelope({"successList": succeeded, "failedList": failed})
 
 
-def _inventory_problem(emu: SheinEmulator, account: str, entry: dict[str, Any],
+def _inventory_problem(emu: SheinPushTarget, account: str, entry: dict[str, Any],
                        warehouse: str) -> tuple[str, str] | None:
     sku_code = entry.get("skuCode")
     if not isinstance(sku_code, str) or emu.listings.get(sku_code) is None:
@@ -87,10 +92,10 @@ def _inventory_problem(emu: SheinEmulator, account: str, entry: dict[str, Any],
     return None
 
 
-def stock_query(emu: SheinEmulator, request: Request) -> Response:
+def stock_query(emu: SheinPushTarget, request: Request) -> Response:
     codes = _body(request).get("skuCodeList")
     if not isinstance(codes, list) or not 1 <= len(codes) <= MAX_SKUS:
-        return _param(f"skuCodeList must hold 1 to {MAX_SKUS} skuCodes")
+        return param_error(f"skuCodeList must hold 1 to {MAX_SKUS} skuCodes")
     account = request.caller.open_key_id
     warehouse = emu.warehouse_code(account)
     skus = []
@@ -106,20 +111,20 @@ def stock_query(emu: SheinEmulator, request: Request) -> Response:
     return envelope([{"goodsInventory": [{"spuName": "", "skcName": "", "skuList": skus}]}])
 
 
-def warehouse_list(emu: SheinEmulator, request: Request) -> Response:
+def warehouse_list(emu: SheinPushTarget, request: Request) -> Response:
     shop = request.caller
     return envelope({"list": [{"warehouseCode": emu.warehouse_code(shop.open_key_id),
                                "warehouseName": "Orderhub demo warehouse", "warehouseType": 3,
                                "saleCountryList": list(shop.countries)}]})
 
 
-def express_channel(emu: SheinEmulator, request: Request) -> Response:
+def express_channel(emu: SheinPushTarget, request: Request) -> Response:
     """The carriers tracking may name [INFERRED shape: SHEIN documents only that the list exists]."""
     return envelope([{"expressIdCode": code, "expressName": name, "expressChannelCode": ""}
                      for code, name in CARRIERS.items()])
 
 
-def import_express(emu: SheinEmulator, request: Request) -> Response:
+def import_express(emu: SheinPushTarget, request: Request) -> Response:
     """Set tracking per goodsId; the units named ship (grouped per tracking number into parcels)."""
     shop = request.caller
     body = _body(request)
@@ -129,8 +134,6 @@ def import_express(emu: SheinEmulator, request: Request) -> Response:
     state = emu.listed(order, now) if order is not None and order.account == shop.open_key_id else None
     content = {"orderNo": oid, "infoList": body.get("infoList")}
     if state is None:
-        from sandbox.shein import E_ORDER
-
         return _refuse(emu, shop.open_key_id, content, envelope(None, *E_ORDER))
     units = {goods_id(order, u): u for u in order.units()}
     problem = _express_problem(body.get("infoList"), units, state.shipped, order.platform_fulfilled)
@@ -139,7 +142,7 @@ def import_express(emu: SheinEmulator, request: Request) -> Response:
         if status not in (1, 2):
             problem = f"order status {status} cannot take tracking"
     if problem is not None:
-        return _refuse(emu, shop.open_key_id, content, _param(problem))
+        return _refuse(emu, shop.open_key_id, content, param_error(problem))
     parcels: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for entry in body["infoList"]:
         parcels[(entry["expressCode"], entry["expressIdCode"])].append(units[int(entry["goodsId"])])
@@ -150,7 +153,7 @@ def import_express(emu: SheinEmulator, request: Request) -> Response:
     return envelope({"orderNo": oid, "successCount": len(body["infoList"])})
 
 
-def _refuse(emu: SheinEmulator, account: str, content: dict[str, Any], response: Response) -> Response:
+def _refuse(emu: SheinPushTarget, account: str, content: dict[str, Any], response: Response) -> Response:
     emu.record_push("tracking", account, False, content, [response.body.decode()])
     return response
 

@@ -22,9 +22,9 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from sandbox.generator import Address, GeneratedOrder, OrderState, Shipment, Status, Unit, stable_digits
-from sandbox.server import Response
-from sandbox.world import CATALOGUE, MARKETS, quantize
+from sandbox.core.generator import Address, GeneratedOrder, OrderState, Shipment, Status, Unit, stable_digits
+from sandbox.core.http_types import Response
+from sandbox.core.world import CATALOGUE, MARKETS, quantize
 
 UTC8 = timezone(timedelta(hours=8))
 IV = b"space-station-default-iv"[:16]
@@ -59,6 +59,22 @@ def envelope(info: Any, code: str = "0", msg: str = "OK", status: int = 200) -> 
     return Response(status, render_json({"code": code, "msg": msg, "info": info, "bbl": None,
                                          "traceId": secrets.token_hex(16)}),
                     {"Content-Type": "application/json;charset=UTF-8"})
+
+
+# Error codes [INFERRED]: SHEIN documents only that code is a string and "0" means success.
+E_HEADERS = ("40004", "missing x-lt-openKeyId, x-lt-timestamp or x-lt-signature")
+E_OPEN_KEY = ("40003", "openKeyId is invalid or not authorised")
+E_TIMESTAMP = ("40002", "x-lt-timestamp is invalid or more than 5 minutes away from server time")
+E_SIGNATURE = ("40001", "signature verification failed")
+E_THROTTLED = ("42900", "request too frequent, please try again later")
+E_PARAM = "10002"
+E_ORDER = ("20001", "order does not exist or does not belong to the seller")
+E_ORDER_STATE = ("20002", "the order status does not allow this operation")
+E_INTERNAL = ("50000", "system error, please try again later")
+
+
+def param_error(message: str) -> Response:
+    return envelope(None, E_PARAM, f"parameter error: {message}")
 
 
 def render_json(value: Any) -> bytes:
@@ -122,12 +138,8 @@ def shein_time(moment: datetime) -> str:
     return moment.astimezone(UTC8).strftime("%Y-%m-%dT%H:%M:%S.000+0800")
 
 
-def request_time(moment: datetime) -> str:
-    """``yyyy-MM-dd HH:mm:ss`` in UTC+8, the request format of order-list."""
-    return moment.astimezone(UTC8).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def parse_request_time(text: Any) -> datetime | None:
+    """``yyyy-MM-dd HH:mm:ss`` in UTC+8, the request format of order-list; None when it is not that."""
     if not isinstance(text, str):
         return None
     try:

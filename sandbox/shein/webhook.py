@@ -15,8 +15,8 @@ import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sandbox.demo import SheinCredentials
-from sandbox.shein_shapes import aes_encrypt, sign
+from sandbox.core.demo_accounts import SheinCredentials
+from sandbox.shein.shapes import aes_encrypt, sign
 
 ORDER_PUSH_NOTICE = "order_push_notice"
 

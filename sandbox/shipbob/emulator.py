@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.control import destination, fulfilment_durations, mount_warehouse_controls
-from sandbox.demo import load_demo_secrets
-from sandbox.server import Emulator, Request, Response, Route
-from sandbox.world import CATALOGUE
+from sandbox.core.control import destination, fulfilment_durations, mount_warehouse_controls
+from sandbox.core.demo_accounts import load_demo_secrets
+from sandbox.core.http_types import Request, Response, Route
+from sandbox.core.server import Emulator
+from sandbox.core.world import CATALOGUE
 
 VERSIONS = ("1.0", "2025-07", "2026-01", "2026-07")
 ADDRESS_VERSIONS = ("2026-01", "2026-07")  # the versions whose reference documents :updateAddress

@@ -6,7 +6,7 @@ regional routers (US, EU, GLOBAL); here they are path prefixes on one server:
 another region's router is refused the way a gateway that does not know its token would (3000031).
 The API is chosen by the ``type`` body parameter, so counters and fault filters are per type; the
 published limit (20 QPS per app_key) is one bucket per app_key across every type (``APP_BUCKET``). Pushes live in
-``sandbox.temu_push``, webhooks in ``sandbox.temu_webhook``. ``bg.order.decryptshippinginfo.get`` answers
+``sandbox.temu.push``, webhooks in ``sandbox.temu.webhook``. ``bg.order.decryptshippinginfo.get`` answers
 only the malls in ``decrypt_malls`` (the seller authorised it for the token); the others get the gateway's
 3000032, before any business check, as TEMU's gateway would.
 """
@@ -22,14 +22,16 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox import temu_push, temu_webhook
-from sandbox.buckets import RateDecision, RateLimit, RateLimiter
-from sandbox.control import mount_stock_controls
-from sandbox.demo import TEMU_DEMO_SHOPS, TemuCredentials
-from sandbox.generator import GeneratedOrder
-from sandbox.listings import ListingIndex, levels_of
-from sandbox.server import Emulator, Request, Response, Route
-from sandbox.temu_shapes import (
+from sandbox.core.buckets import RateDecision, RateLimit, RateLimiter
+from sandbox.core.control import mount_stock_controls
+from sandbox.core.demo_accounts import TEMU_DEMO_SHOPS, TemuCredentials
+from sandbox.core.generator import GeneratedOrder
+from sandbox.core.http_types import Request, Response, Route
+from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.server import Emulator
+from sandbox.core.world import CATALOGUE, CatalogueItem
+from sandbox.temu import push, webhook
+from sandbox.temu.shapes import (
     ALL_STATUSES,
     MALFORMATIONS,
     PENDING,
@@ -45,7 +47,6 @@ from sandbox.temu_shapes import (
     unix,
     view,
 )
-from sandbox.world import CATALOGUE, CatalogueItem
 
 APP_BUCKET = "router"  # the rate-limit entry metering an app_key across every API type
 DEFAULT_RATE_LIMITS = {APP_BUCKET: RateLimit(20, 20)}  # 20 QPS per app_key (docs/platforms/temu.md); burst [INFERRED]
@@ -150,11 +151,11 @@ class TemuEmulator(Emulator):
             "bg.order.shippinginfo.v2.get": self._shipping_info,
             DECRYPT: self._decrypted_shipping,
             "bg.order.amount.query": self._amount,
-            "bg.local.goods.stock.edit": lambda req: temu_push.stock_edit(self, req),
-            "bg.local.goods.sku.list.query": lambda req: temu_push.sku_list(self, req),
-            "bg.logistics.companies.get": lambda req: temu_push.companies(self, req),
-            "bg.logistics.warehouse.list.get": lambda req: temu_push.warehouses(self, req),
-            "bg.logistics.shipment.v2.confirm": lambda req: temu_push.shipment_confirm(self, req),
+            "bg.local.goods.stock.edit": lambda req: push.stock_edit(self, req),
+            "bg.local.goods.sku.list.query": lambda req: push.sku_list(self, req),
+            "bg.logistics.companies.get": lambda req: push.companies(self, req),
+            "bg.logistics.warehouse.list.get": lambda req: push.warehouses(self, req),
+            "bg.logistics.shipment.v2.confirm": lambda req: push.shipment_confirm(self, req),
         }
 
     # --- Emulator hooks ------------------------------------------------------------------------
@@ -424,8 +425,8 @@ class TemuEmulator(Emulator):
         """POST an encrypted, signed ``bg_order_status_change_event`` for ``oid``; returns the status."""
         order = self.orders[oid]
         seen = self.view(order, self.clock.now())
-        event = temu_webhook.order_status_event(order.account, oid, seen.status, unix(seen.updated_at))
-        return self._deliver(url, order, event, temu_webhook.ORDER_STATUS_CHANGE, forge, timeout)
+        event = webhook.order_status_event(order.account, oid, seen.status, unix(seen.updated_at))
+        return self._deliver(url, order, event, webhook.ORDER_STATUS_CHANGE, forge, timeout)
 
     def send_address_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
         """POST a ``bg_trade_logistics_address_changed`` for ``oid``, whose changed address must be visible
@@ -433,8 +434,8 @@ class TemuEmulator(Emulator):
         order = self.orders[oid]
         if not self.view(order, self.clock.now()).state.address_changed:
             raise ValueError(f"order {oid}: no address change is visible yet")
-        event = temu_webhook.address_changed_event(order.account, oid)
-        return self._deliver(url, order, event, temu_webhook.ADDRESS_CHANGED, forge, timeout)
+        event = webhook.address_changed_event(order.account, oid)
+        return self._deliver(url, order, event, webhook.ADDRESS_CHANGED, forge, timeout)
 
     def address_changes(self) -> list[str]:
         """The visible orders whose buyer changed the address (what ``send_address_webhook`` tells of)."""
@@ -446,7 +447,7 @@ class TemuEmulator(Emulator):
     def _deliver(self, url: str, order: GeneratedOrder, event: dict[str, Any], code: str, forge: bool,
                  timeout: float) -> int:
         shop = self.malls[order.account]
-        return temu_webhook.deliver(url, shop.app_key, shop.app_secret, event, event_code=code, forge=forge,
+        return webhook.deliver(url, shop.app_key, shop.app_secret, event, event_code=code, forge=forge,
                                     timeout=timeout)
 
 

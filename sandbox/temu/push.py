@@ -12,23 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from sandbox.generator import EventKind, GeneratedOrder, OrderEvent, Shipment
-from sandbox.server import Request, Response
-from sandbox.temu_shapes import (
+from sandbox.core.demo_accounts import TemuCredentials
+from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, Shipment
+from sandbox.core.http_types import Request, Response
+from sandbox.core.listings import ListingIndex
+from sandbox.core.server import EmulatorState
+from sandbox.temu.shapes import (
     CARRIERS,
     GOODS_IDS,
     PARTIALLY_SHIPPED,
     PRODUCT_SKU_IDS,
     SKU_IDS,
     UN_SHIPPING,
+    TemuView,
     child_order_sn,
     envelope,
 )
-
-if TYPE_CHECKING:
-    from sandbox.temu import TemuEmulator
 
 MAX_STOCK = 1_000_000  # "Quantity must be between 0 and 1000000" (150013002)
 E_BUSINESS = 2000000
@@ -42,6 +44,22 @@ FORMS = (("skuStockTargetList", "stockTarget"), ("skuStockChangeList", "stockDif
 NOT_BUSINESS = {"type", "app_key", "access_token", "timestamp", "data_type", "version", "sign"}
 
 
+class TemuPushTarget(EmulatorState, Protocol):
+    """What these handlers use of ``TemuEmulator`` (it satisfies this; importing it here would be a cycle)."""
+
+    listings: ListingIndex
+    stock: dict[tuple[str, str], int]
+    presale_stock: dict[tuple[str, str], int]
+    stock_requests: dict[tuple[str, str], tuple[str, dict[str, Any]]]
+    used_tracking: dict[str, str]
+
+    def warehouse_id(self, mall_id: str) -> str: ...
+    def error(self, failure: tuple[int, str]) -> Response: ...
+    def bad_params(self, message: str) -> Response: ...
+    def view(self, order: GeneratedOrder, now: datetime) -> TemuView: ...
+    def owned_order(self, shop: TemuCredentials, sn: Any) -> GeneratedOrder | None: ...
+
+
 def _body(request: Request) -> dict[str, Any]:
     body = request.json()
     return body if isinstance(body, dict) else {}
@@ -52,7 +70,7 @@ def _business(body: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- stock -------------------------------------------------------------------------------------
-def stock_edit(emu: TemuEmulator, request: Request) -> Response:
+def stock_edit(emu: TemuPushTarget, request: Request) -> Response:
     shop = request.caller
     body = _business(_body(request))
     if shop.mall_type != "LOCAL":
@@ -88,7 +106,7 @@ def stock_edit(emu: TemuEmulator, request: Request) -> Response:
     return envelope(result, now=emu.clock.now())
 
 
-def _edits(emu: TemuEmulator, body: dict[str, Any], goods: str, pool: dict[tuple[str, str], int],
+def _edits(emu: TemuPushTarget, body: dict[str, Any], goods: str, pool: dict[tuple[str, str], int],
            mall: str) -> list[tuple[str, int, int | None]] | tuple[int, str]:
     """(skuId, new stock, stockDiff or None) per SKU, or the refusal (code, message) of the whole call.
 
@@ -122,7 +140,7 @@ def _edits(emu: TemuEmulator, body: dict[str, Any], goods: str, pool: dict[tuple
     return edits
 
 
-def sku_list(emu: TemuEmulator, request: Request) -> Response:
+def sku_list(emu: TemuPushTarget, request: Request) -> Response:
     shop = request.caller
     body = _body(request)
     listings = emu.listings.by_listing.get(str(body.get("goodsId")))
@@ -134,19 +152,19 @@ def sku_list(emu: TemuEmulator, request: Request) -> Response:
 
 
 # --- logistics ---------------------------------------------------------------------------------
-def companies(emu: TemuEmulator, request: Request) -> Response:
+def companies(emu: TemuPushTarget, request: Request) -> Response:
     rows = [{"logisticsServiceProviderId": cid, "logisticsServiceProviderName": name} for cid, name in CARRIERS.items()]
     return envelope({"logisticsServiceProviderList": rows}, now=emu.clock.now())
 
 
-def warehouses(emu: TemuEmulator, request: Request) -> Response:
+def warehouses(emu: TemuPushTarget, request: Request) -> Response:
     shop = request.caller
     rows = [{"warehouseId": emu.warehouse_id(shop.mall_id), "warehouseName": f"Mall {shop.mall_id} main",
              "status": 1}]
     return envelope({"warehouseList": rows}, now=emu.clock.now())
 
 
-def shipment_confirm(emu: TemuEmulator, request: Request) -> Response:
+def shipment_confirm(emu: TemuPushTarget, request: Request) -> Response:
     """Validate every package first, then apply them all: one call is accepted or refused whole."""
     shop = request.caller
     body = _business(_body(request))
@@ -196,7 +214,7 @@ def _shape_problem(send_type: Any, packages: Any) -> tuple[int, str] | None:
     return None
 
 
-def _package_problem(emu: TemuEmulator, shop: Any, package: dict[str, Any]) -> tuple[int, str] | None:
+def _package_problem(emu: TemuPushTarget, shop: Any, package: dict[str, Any]) -> tuple[int, str] | None:
     if package.get("carrierId") not in CARRIERS:
         return 3000000, f"BAD_PARAMS: carrierId {package.get('carrierId')!r} is not a logistics provider"
     number = package.get("trackingNumber")
@@ -214,7 +232,7 @@ def _package_problem(emu: TemuEmulator, shop: Any, package: dict[str, Any]) -> t
     return None
 
 
-def _info_problem(emu: TemuEmulator, shop: Any, info: dict[str, Any], now: Any) -> str | None:
+def _info_problem(emu: TemuPushTarget, shop: Any, info: dict[str, Any], now: Any) -> str | None:
     sn = info.get("parentOrderSn")
     order = emu.owned_order(shop, sn)
     if order is None:
@@ -238,7 +256,7 @@ def _info_problem(emu: TemuEmulator, shop: Any, info: dict[str, Any], now: Any) 
     return None
 
 
-def _units(order: GeneratedOrder, infos: list[dict[str, Any]], now: Any, emu: TemuEmulator) -> tuple:
+def _units(order: GeneratedOrder, infos: list[dict[str, Any]], now: Any, emu: TemuPushTarget) -> tuple:
     shipped = emu.view(order, now).state.shipped
     units = []
     for info in infos:

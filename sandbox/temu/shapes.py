@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.generator import Address, GeneratedOrder, OrderLine, OrderState, Status, stable_digits
-from sandbox.server import Response
-from sandbox.world import CATALOGUE, MARKETS, MINOR_UNITS
+from sandbox.core.generator import Address, GeneratedOrder, OrderLine, OrderState, Status, stable_digits
+from sandbox.core.http_types import Response
+from sandbox.core.world import CATALOGUE, MARKETS, MINOR_UNITS
 
 PENDING, UN_SHIPPING, CANCELED, SHIPPED, PARTIALLY_SHIPPED, DELIVERED = 1, 2, 3, 4, 41, 5
 ALL_STATUSES = {0, 1, 2, 3, 4, 41, 5, 51}  # 0 = every status (the list filter's default)

@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from sandbox.webhooks import post_webhook
+from sandbox.core.webhooks import post_webhook
 
 ORDER_STATUS_CHANGE = "bg_order_status_change_event"
 ADDRESS_CHANGED = "bg_trade_logistics_address_changed"

@@ -3,7 +3,7 @@
 Behaviour follows docs/platforms/tiktok.md (each fact with its public source) and the error texts
 of TikTok's common-errors page: every call is signed (HMAC-SHA256 over path + sorted query + raw body, wrapped in the app
 secret), errors come back as HTTP 200 with a non-zero ``code``, throttling as HTTP 429 with
-``retry-after`` and code 36009002. Pushes live in ``sandbox.tiktok_push``, webhooks in ``sandbox.tiktok_webhook``.
+``retry-after`` and code 36009002. Pushes live in ``sandbox.tiktok.push``, webhooks in ``sandbox.tiktok.webhook``.
 
 Versions: TikTok versions each API in its path and keeps a superseded version for a while, so the
 emulator serves every version docs/platforms/tiktok.md lists as served (order detail 202309 and 202507,
@@ -27,14 +27,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox import tiktok_push, tiktok_webhook
-from sandbox.buckets import RateLimit
-from sandbox.control import mount_stock_controls
-from sandbox.demo import TIKTOK_DEMO_SHOPS, TikTokCredentials
-from sandbox.generator import GeneratedOrder, stable_digits
-from sandbox.listings import ListingIndex, levels_of
-from sandbox.server import Emulator, Request, Response, Route
-from sandbox.tiktok_shapes import (
+from sandbox.core.buckets import RateLimit
+from sandbox.core.control import mount_stock_controls
+from sandbox.core.demo_accounts import TIKTOK_DEMO_SHOPS, TikTokCredentials
+from sandbox.core.generator import GeneratedOrder, stable_digits
+from sandbox.core.http_types import Request, Response, Route
+from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.server import Emulator
+from sandbox.core.world import CATALOGUE, CatalogueItem
+from sandbox.tiktok import push, webhook
+from sandbox.tiktok.shapes import (
     ALL_STATUSES,
     MALFORMATIONS,
     ORDER_STATUS,
@@ -48,7 +50,6 @@ from sandbox.tiktok_shapes import (
     sku_id,
     unix,
 )
-from sandbox.world import CATALOGUE, CatalogueItem
 
 # TikTok's published default is 50 QPS per API, per app and shop (docs/platforms/tiktok.md); override per test.
 DEFAULT_RATE_LIMITS = {
@@ -138,10 +139,10 @@ class TikTokEmulator(Emulator):
         for version in ("202309", "202507"):  # the same document in every sandbox market (docs)
             self.route("GET", f"/order/{version}/orders", "getOrderDetail", self._detail)
         self.route("POST", "/product/202309/products/{product_id}/inventory/update", "updateInventory",
-                   lambda req: tiktok_push.update_inventory(self, req))
-        for version in tiktok_push.PACKAGE_BODIES:
+                   lambda req: push.update_inventory(self, req))
+        for version in push.PACKAGE_BODIES:
             self.route("POST", f"/fulfillment/{version}/orders/{{order_id}}/packages", "markPackageAsShipped",
-                       lambda req, v=version: tiktok_push.mark_package_shipped(self, req, v))
+                       lambda req, v=version: push.mark_package_shipped(self, req, v))
         # Every known path with any version in its place: what an unserved version is told.
         self._any_version = [Route(r.method, VERSION_SEGMENT.sub("/{version}/", r.template, count=1),
                                    r.operation, r.handler).pattern
@@ -382,19 +383,19 @@ class TikTokEmulator(Emulator):
         return render_order(oid, order, order.state(now), self.warehouse_id(order.account), self.always_mask,
                             self.faults.malformation(oid, MALFORMATIONS))
 
-    # --- webhooks (sandbox.tiktok_webhook) -------------------------------------------------------
+    # --- webhooks (sandbox.tiktok.webhook) -------------------------------------------------------
     def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
         """POST a signed ORDER_STATUS_CHANGE (type 1) webhook for ``oid`` to ``url``; returns the status."""
-        return tiktok_webhook.send_order_status(self, url, oid, forge=forge, timeout=timeout)
+        return webhook.send_order_status(self, url, oid, forge=forge, timeout=timeout)
 
     def send_address_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
         """POST a signed RECIPIENT_ADDRESS_UPDATE (type 3) webhook for ``oid``, whose buyer changed the address."""
-        return tiktok_webhook.send_address_update(self, url, oid, forge=forge, timeout=timeout)
+        return webhook.send_address_update(self, url, oid, forge=forge, timeout=timeout)
 
     def deliver_address_updates(self, url: str, *, timeout: float = 5.0) -> dict[str, int]:
         """A type 3 webhook for each buyer address change the clock has passed since the last delivery
         (each change once): order id -> the receiver's status."""
-        return tiktok_webhook.deliver_address_updates(self, url, self._address_updates_sent, timeout=timeout)
+        return webhook.deliver_address_updates(self, url, self._address_updates_sent, timeout=timeout)
 
     # --- page tokens ---------------------------------------------------------------------------
     def _encode(self, state: dict[str, Any], shop_id: str, search: list[Any]) -> str:

@@ -11,28 +11,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sandbox.generator import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
-from sandbox.server import Request, Response
-from sandbox.tiktok_shapes import (
+from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
+from sandbox.core.http_types import Request, Response
+from sandbox.core.listings import ListingIndex
+from sandbox.core.server import EmulatorState
+from sandbox.tiktok.shapes import (
     ORDER_STATUS,
     SHIPPING_PROVIDERS,
-    SKU_IDS,
     envelope,
     line_item_id,
     package_id,
     param_error,
 )
 
-if TYPE_CHECKING:
-    from sandbox.tiktok import TikTokEmulator
-
 MAX_STOCK = 99999  # 0..99999; an older copy of TikTok's page says "< 99999" (docs/platforms/tiktok.md)
 TRACKING_MARKETS = {"US", "GB", "ES", "IE", "IT", "DE", "FR", "JP"}  # where mark-as-shipped exists
 
 
-def update_inventory(emu: TikTokEmulator, request: Request) -> Response:
+class TikTokPushTarget(EmulatorState, Protocol):
+    """What these handlers use of ``TikTokEmulator`` (it satisfies this; importing it here would be a cycle)."""
+
+    listings: ListingIndex
+    stock: dict[tuple[str, str], int]
+
+    def warehouse_id(self, shop_id: str) -> str: ...
+    def error(self, failure: tuple[int, str], data: Any = None) -> Response: ...
+
+
+def update_inventory(emu: TikTokPushTarget, request: Request) -> Response:
     shop = request.caller.shop
     product_id = request.params["product_id"]
     if product_id not in emu.listings.by_listing:
@@ -125,7 +133,7 @@ def _read_202610(body: Any) -> PackageRequest | Response:
 PACKAGE_BODIES = {"202309": _read_202309, "202610": _read_202610}
 
 
-def mark_package_shipped(emu: TikTokEmulator, request: Request, version: str) -> Response:
+def mark_package_shipped(emu: TikTokPushTarget, request: Request, version: str) -> Response:
     shop = request.caller.shop
     oid = request.params["order_id"]
     order = emu.orders.get(oid)
@@ -185,7 +193,3 @@ def _package_problem(oid: str, order: GeneratedOrder, read: PackageRequest, regi
         return param_error("order_line_item_ids", "duplicate ids", "each line item once")
     return None
 
-
-def known_sku_ids() -> dict[str, str]:
-    """seller_sku -> TikTok sku_id of the default catalogue (``TikTokEmulator.stock_listings`` for any other)."""
-    return dict(SKU_IDS)

@@ -14,18 +14,23 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sandbox.generator import EventKind, GeneratedOrder, OrderEvent, stable_digits
-from sandbox.tiktok_shapes import ORDER_STATUS, unix
-from sandbox.webhooks import post_webhook
-
-if TYPE_CHECKING:
-    from sandbox.tiktok import TikTokEmulator
+from sandbox.core.demo_accounts import TikTokCredentials
+from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, stable_digits
+from sandbox.core.server import EmulatorState
+from sandbox.core.webhooks import post_webhook
+from sandbox.tiktok.shapes import ORDER_STATUS, unix
 
 ORDER_STATUS_CHANGE = 1  # webhook type ids (docs/platforms/tiktok.md): 1 order status, 3 address update, ...
 RECIPIENT_ADDRESS_UPDATE = 3
 WEBHOOK_STATUS = {"CANCELLED": "CANCEL"}  # the webhook's own spelling of an API status (L: "CANCEL")
+
+
+class TikTokWebhookSource(EmulatorState, Protocol):
+    """What the senders use of ``TikTokEmulator`` (it satisfies this; importing it here would be a cycle)."""
+
+    shops: dict[str, TikTokCredentials]
 
 
 def order_status_payload(shop_id: str, order_id: str, order_status: str, update_time: int,
@@ -70,7 +75,7 @@ def address_change(order: GeneratedOrder, now: datetime) -> OrderEvent | None:
                  and e.address == state.address), None)
 
 
-def send_order_status(emu: TikTokEmulator, url: str, oid: str, *, forge: bool, timeout: float) -> int:
+def send_order_status(emu: TikTokWebhookSource, url: str, oid: str, *, forge: bool, timeout: float) -> int:
     order = emu.orders[oid]
     shop = emu.shops[order.account]
     state = order.state(emu.clock.now())
@@ -80,7 +85,7 @@ def send_order_status(emu: TikTokEmulator, url: str, oid: str, *, forge: bool, t
     return post_webhook(url, body, headers, timeout)
 
 
-def send_address_update(emu: TikTokEmulator, url: str, oid: str, *, forge: bool, timeout: float) -> int:
+def send_address_update(emu: TikTokWebhookSource, url: str, oid: str, *, forge: bool, timeout: float) -> int:
     """Type 3 for ``oid``, stamped with its address change's time; ValueError if its address never changed."""
     order = emu.orders[oid]
     change = address_change(order, emu.clock.now())
@@ -92,7 +97,7 @@ def send_address_update(emu: TikTokEmulator, url: str, oid: str, *, forge: bool,
     return post_webhook(url, body, headers, timeout)
 
 
-def deliver_address_updates(emu: TikTokEmulator, url: str, sent: set[tuple[str, datetime]], *,
+def deliver_address_updates(emu: TikTokWebhookSource, url: str, sent: set[tuple[str, datetime]], *,
                             timeout: float) -> dict[str, int]:
     """Type 3 for every address change visible now and not in ``sent`` ((order id, change time), updated in
     place): order id -> the receiver's HTTP status, 0 when it could not be reached. A change whose delivery

@@ -46,13 +46,13 @@ from pathlib import Path
 
 import redis
 
-from connectors.warehouses.outbound import outbound_reference
+from pipeline.identity import outbound_reference
 from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
 from pipeline.submissions import submissions
-from sandbox.demo import DEMO_SECRETS_PATH
-from sandbox.generator import EventKind as ScriptKind
+from sandbox.core.demo_accounts import DEMO_SECRETS_PATH
+from sandbox.core.generator import EventKind as ScriptKind
 from tests.chaos.world import PLATFORMS
 from tests.integration.conftest import PREFIX
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sandbox import AmazonEmulator, SandboxClock
-from sandbox.generator import EventKind, GeneratorSettings, OrderEvent
+from sandbox.core.generator import EventKind, GeneratorSettings, OrderEvent
 from tests.chaos.world import settle_platforms
 
 

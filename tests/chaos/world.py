@@ -22,15 +22,16 @@ from pathlib import Path
 
 import redis
 
+from pipeline import keys
 from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS
-from sandbox.fourpx import FourPXEmulator
-from sandbox.generator import EventKind as ScriptKind
-from sandbox.generator import GeneratorSettings, OrderEvent, Status, random_address
-from sandbox.shein import SheinEmulator
-from sandbox.shipbob import ShipBobEmulator
-from sandbox.temu import TemuEmulator
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.core.demo_accounts import ALIEXPRESS_DEMO_ACCOUNTS
+from sandbox.core.generator import EventKind as ScriptKind
+from sandbox.core.generator import GeneratorSettings, OrderEvent, Status, random_address
+from sandbox.fourpx.emulator import FourPXEmulator
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.shipbob.emulator import ShipBobEmulator
+from sandbox.temu.emulator import TemuEmulator
 from tests.chaos.redis_server import free_port
 from tests.integration.conftest import PREFIX, SELLER
 from tests.integration.workers import WorkerProcess
@@ -179,7 +180,7 @@ def worker_env(redis_url: str, run_dir: Path, visibility_timeout: int) -> dict[s
 def publish_endpoints(client: redis.Redis, emulators: dict) -> None:
     """base_url = "sandbox" in the seller file resolves through this hash (again after a Redis restart
     it is still there: AOF)."""
-    client.hset(f"{PREFIX}:sandbox:endpoints", mapping={name: e.url for name, e in emulators.items()})
+    client.hset(keys.sandbox_endpoints(PREFIX), mapping={name: e.url for name, e in emulators.items()})
 
 
 class WebhookServer:

@@ -14,8 +14,8 @@ from connectors.shein import CONNECTOR
 from connectors.shein.client import SheinClient, classify, decode_exact, windows
 from pipeline.errors import AuthenticationFailed
 from sandbox import SandboxClock
-from sandbox.demo import SHEIN_DEMO_SHOPS
-from sandbox.shein import SheinEmulator
+from sandbox.core.demo_accounts import SHEIN_DEMO_SHOPS
+from sandbox.shein.emulator import SheinEmulator
 from tests.webhook_sink import webhook_sink
 
 US = SHEIN_DEMO_SHOPS[0]

@@ -11,8 +11,8 @@ import pytest
 from connectors.ratelimit import RateLimiter
 from connectors.tiktok import CONNECTOR
 from connectors.tiktok.client import TikTokClient
-from sandbox.demo import TIKTOK_DEMO_SHOPS
-from sandbox.generator import EventKind
+from sandbox.core.demo_accounts import TIKTOK_DEMO_SHOPS
+from sandbox.core.generator import EventKind
 from tests.connectors.fixtures import shop as shop_ref
 from tests.contract.harness import HARNESSES
 from tests.webhook_sink import webhook_sink

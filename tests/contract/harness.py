@@ -14,28 +14,23 @@ from typing import Any
 from config.schema import ShopConfig
 from orderhub.logs import register_secret
 from pipeline.ports import Limit
-from sandbox import (
-    AmazonEmulator,
-    RateLimit,
-    SandboxClock,
-    TikTokEmulator,
-    aliexpress_shapes,
-    amazon_shapes,
-    shein_shapes,
-    temu_shapes,
-    tiktok_shapes,
-)
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.demo import (
+from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
+from sandbox.aliexpress import shapes as aliexpress_shapes
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.amazon import shapes as amazon_shapes
+from sandbox.core.demo_accounts import (
     ALIEXPRESS_DEMO_ACCOUNTS,
     AMAZON_DEMO_ACCOUNTS,
     SHEIN_DEMO_SHOPS,
     TEMU_DEMO_SHOPS,
     TIKTOK_DEMO_SHOPS,
 )
-from sandbox.server import Emulator
-from sandbox.shein import SheinEmulator
-from sandbox.temu import TemuEmulator
+from sandbox.core.server import Emulator
+from sandbox.shein import shapes as shein_shapes
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.temu import shapes as temu_shapes
+from sandbox.temu.emulator import TemuEmulator
+from sandbox.tiktok import shapes as tiktok_shapes
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 UNLIMITED = 10_000.0  # per second; the frozen sandbox clock never refills, hence the emulators' huge burst

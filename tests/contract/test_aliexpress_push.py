@@ -17,8 +17,8 @@ from pipeline.model import OrderStatus
 from pipeline.ports import ShopRef, StockPush, TrackedItem, TrackingPush
 from pipeline.sync import sync_orders
 from sandbox import SandboxClock
-from sandbox.aliexpress_shapes import PRODUCT_IDS
-from sandbox.world import CATALOGUE
+from sandbox.aliexpress.shapes import PRODUCT_IDS
+from sandbox.core.world import CATALOGUE
 from tests.contract.harness import HARNESSES
 
 STOCK = "aliexpress.solution.batch.product.inventory.update"

@@ -15,7 +15,7 @@ from connectors.registry import PLATFORMS
 from pipeline.model import FulfilledBy, OrderStatus
 from pipeline.ports import ShopRef, StockPush, TrackedItem, TrackingPush
 from pipeline.sync import sync_orders
-from sandbox.shein_push import known_sku_codes
+from sandbox.shein.push import known_sku_codes
 from tests.contract.harness import HARNESSES
 
 

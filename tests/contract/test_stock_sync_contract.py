@@ -18,7 +18,7 @@ from connectors.registry import PLATFORMS
 from pipeline.model import StockLevel
 from pipeline.stock import StockLedger
 from pipeline.stock_sync import check_drift, plan, sync_shop_stock
-from sandbox.world import CATALOGUE, synthetic_catalogue
+from sandbox.core.world import CATALOGUE, synthetic_catalogue
 from tests.contract.harness import HARNESSES
 
 SKUS = 10_000

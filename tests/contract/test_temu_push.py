@@ -11,7 +11,7 @@ from connectors.registry import PLATFORMS
 from pipeline.model import FulfilledBy, OrderStatus
 from pipeline.ports import ShopRef, StockPush, TrackedItem, TrackingPush
 from pipeline.sync import sync_orders
-from sandbox.faults import FaultInjector
+from sandbox.core.faults import FaultInjector
 from tests.contract.harness import HARNESSES
 from tests.webhook_sink import webhook_sink
 

@@ -25,7 +25,7 @@ from pipeline.model import HoldReason, OrderStatus
 from pipeline.ports import ShopRef
 from pipeline.routing import address_problem
 from pipeline.sync import sync_orders
-from sandbox.generator import EventKind, Status
+from sandbox.core.generator import EventKind, Status
 from tests.contract.harness import HARNESSES
 from tests.webhook_sink import webhook_sink
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.temu.client import sign as connector_sign
-from sandbox.temu import sign as emulator_sign
+from sandbox.temu.emulator import sign as emulator_sign
 
 SECRET = "c7e0a1a63542be4de3cb5488f9fba8149e8fc290"
 PUBLISHED = {

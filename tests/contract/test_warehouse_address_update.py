@@ -28,9 +28,9 @@ from connectors.warehouses.registry import WAREHOUSES
 from pipeline.model import Address
 from pipeline.ports import OutboundLine, OutboundRequest
 from sandbox import SandboxClock
-from sandbox.control import destination_fingerprint
-from sandbox.fourpx import FourPXEmulator
-from sandbox.shipbob import ShipBobEmulator
+from sandbox.core.control import destination_fingerprint
+from sandbox.fourpx.emulator import FourPXEmulator
+from sandbox.shipbob.emulator import ShipBobEmulator
 
 SKU = "OH-CPO"
 OLD = Address(country="US", name="Ann Example", line1="1 Main St", city="Austin", region="TX",

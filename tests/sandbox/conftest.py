@@ -19,7 +19,7 @@ import requests
 
 from orderhub.logs import register_secret
 from sandbox import AmazonEmulator, SandboxClock, TikTokEmulator
-from sandbox.demo import AMAZON_DEMO_ACCOUNTS, TIKTOK_DEMO_SHOPS, load_demo_secrets
+from sandbox.core.demo_accounts import AMAZON_DEMO_ACCOUNTS, TIKTOK_DEMO_SHOPS, load_demo_secrets
 
 START = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 US_MARKETPLACE = "ATVPDKIKX0DER"

@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from sandbox import RateLimit, SandboxClock
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.aliexpress_shapes import PRODUCT_IDS
-from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS
-from sandbox.generator import Status
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.aliexpress.shapes import PRODUCT_IDS
+from sandbox.core.demo_accounts import ALIEXPRESS_DEMO_ACCOUNTS
+from sandbox.core.generator import Status
 
 ACCOUNT = ALIEXPRESS_DEMO_ACCOUNTS[0]
 ORDERS = "aliexpress.solution.order.get"

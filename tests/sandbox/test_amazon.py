@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from sandbox import AmazonEmulator, RateLimit
-from sandbox.amazon_shapes import iso
+from sandbox.amazon.shapes import iso
 from tests.sandbox.conftest import US_MARKETPLACE, AmazonClient
 
 UNAUTHORIZED = {"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied.",

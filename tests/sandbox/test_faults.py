@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 import requests
 
-from sandbox.faults import FaultInjector
+from sandbox.core.faults import FaultInjector
 from tests.sandbox.conftest import US_MARKETPLACE, AmazonClient, TikTokClient
 
 

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from sandbox import DEMO_SHOPS, AmazonEmulator, SandboxClock, TikTokEmulator, start_emulators
-from sandbox.buckets import CallCounters, RateLimit, RateLimiter
-from sandbox.demo import load_demo_secrets
+from sandbox.core.buckets import CallCounters, RateLimit, RateLimiter
+from sandbox.core.demo_accounts import load_demo_secrets
 from tests.sandbox.conftest import START
 
 

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
-from sandbox.generator import EventKind, Status, generate_orders
-from sandbox.world import CATALOGUE, MARKETS
+from sandbox.core.generator import EventKind, Status, generate_orders
+from sandbox.core.world import CATALOGUE, MARKETS
 from tests.sandbox.conftest import START
 
 COUNTRIES = ("US", "GB", "DE", "FR", "JP", "MX")

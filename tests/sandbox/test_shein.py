@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from sandbox import RateLimit, SandboxClock
-from sandbox.demo import SHEIN_DEMO_SHOPS
-from sandbox.shein import SheinEmulator
-from sandbox.shein_push import known_sku_codes
+from sandbox.core.demo_accounts import SHEIN_DEMO_SHOPS
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.shein.push import known_sku_codes
 
 START = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))

@@ -15,16 +15,16 @@ import pytest
 import requests
 
 from sandbox import AmazonEmulator, SandboxClock, TikTokEmulator
-from sandbox.aliexpress import AliExpressEmulator
-from sandbox.aliexpress_shapes import PRODUCT_IDS as AE_PRODUCT_IDS
-from sandbox.shein import SheinEmulator
-from sandbox.shein_push import known_sku_codes
-from sandbox.temu import TemuEmulator
-from sandbox.temu_shapes import GOODS_IDS as TEMU_GOODS_IDS
-from sandbox.temu_shapes import SKU_IDS as TEMU_SKU_IDS
-from sandbox.tiktok_shapes import PRODUCT_IDS as TT_PRODUCT_IDS
-from sandbox.tiktok_shapes import SKU_IDS as TT_SKU_IDS
-from sandbox.world import CATALOGUE, synthetic_catalogue
+from sandbox.aliexpress.emulator import AliExpressEmulator
+from sandbox.aliexpress.shapes import PRODUCT_IDS as AE_PRODUCT_IDS
+from sandbox.core.world import CATALOGUE, synthetic_catalogue
+from sandbox.shein.emulator import SheinEmulator
+from sandbox.shein.push import known_sku_codes
+from sandbox.temu.emulator import TemuEmulator
+from sandbox.temu.shapes import GOODS_IDS as TEMU_GOODS_IDS
+from sandbox.temu.shapes import SKU_IDS as TEMU_SKU_IDS
+from sandbox.tiktok.shapes import PRODUCT_IDS as TT_PRODUCT_IDS
+from sandbox.tiktok.shapes import SKU_IDS as TT_SKU_IDS
 from tests.sandbox.conftest import START, US_MARKETPLACE, AmazonClient, TikTokClient
 from tests.sandbox.test_aliexpress import STOCK as AE_STOCK
 from tests.sandbox.test_aliexpress import call as ae_call

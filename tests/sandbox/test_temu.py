@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from sandbox import RateLimit
-from sandbox.demo import TEMU_DEMO_SHOPS, TemuCredentials
-from sandbox.temu import TemuEmulator
-from sandbox.temu_shapes import GOODS_IDS, SKU_IDS
+from sandbox.core.demo_accounts import TEMU_DEMO_SHOPS, TemuCredentials
+from sandbox.temu.emulator import TemuEmulator
+from sandbox.temu.shapes import GOODS_IDS, SKU_IDS
 from tests.webhook_sink import webhook_sink
 
 US, EU, GLOBAL = TEMU_DEMO_SHOPS

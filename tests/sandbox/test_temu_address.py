@@ -25,9 +25,9 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from sandbox.demo import TEMU_DEMO_SHOPS
-from sandbox.generator import EventKind, Status
-from sandbox.temu import TemuEmulator
+from sandbox.core.demo_accounts import TEMU_DEMO_SHOPS
+from sandbox.core.generator import EventKind, Status
+from sandbox.temu.emulator import TemuEmulator
 from tests.sandbox.test_temu import Client
 from tests.webhook_sink import webhook_sink
 

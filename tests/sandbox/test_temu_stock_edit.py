@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.demo import TEMU_DEMO_SHOPS
-from sandbox.temu import TemuEmulator
-from sandbox.temu_shapes import GOODS_IDS, SKU_IDS
+from sandbox.core.demo_accounts import TEMU_DEMO_SHOPS
+from sandbox.temu.emulator import TemuEmulator
+from sandbox.temu.shapes import GOODS_IDS, SKU_IDS
 from tests.sandbox.test_temu import Client
 
 US = TEMU_DEMO_SHOPS[0]

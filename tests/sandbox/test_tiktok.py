@@ -11,8 +11,8 @@ from collections import Counter
 import requests
 
 from sandbox import RateLimit, TikTokEmulator
-from sandbox.demo import TIKTOK_DEMO_SHOPS
-from sandbox.tiktok_shapes import PRODUCT_IDS, SKU_IDS
+from sandbox.core.demo_accounts import TIKTOK_DEMO_SHOPS
+from sandbox.tiktok.shapes import PRODUCT_IDS, SKU_IDS
 from tests.sandbox.conftest import TikTokClient
 from tests.webhook_sink import webhook_sink
 

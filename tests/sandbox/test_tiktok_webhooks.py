@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from sandbox.demo import TIKTOK_DEMO_SHOPS
-from sandbox.generator import EventKind
-from sandbox.tiktok_shapes import unix
+from sandbox.core.demo_accounts import TIKTOK_DEMO_SHOPS
+from sandbox.core.generator import EventKind
+from sandbox.tiktok.shapes import unix
 from tests.sandbox.conftest import TikTokClient
 from tests.webhook_sink import webhook_sink
 

@@ -21,7 +21,7 @@ from sp_api.base import Client, Marketplaces
 from spapi import ApiClient, Configuration, SPAPIClient, SPAPIConfig
 
 from sandbox import RateLimit
-from sandbox.demo import AMAZON_DEMO_ACCOUNTS
+from sandbox.core.demo_accounts import AMAZON_DEMO_ACCOUNTS
 from tests.contract.harness import HARNESSES, UNLIMITED
 
 HARNESS = HARNESSES["amazon"]

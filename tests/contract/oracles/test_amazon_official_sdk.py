@@ -22,8 +22,8 @@ from spapi.models.orders_v0 import ConfirmShipmentOrderItem, ConfirmShipmentRequ
 from spapi.models.tokens_v2021_03_01 import CreateRestrictedDataTokenRequest, RestrictedResource
 
 from sandbox import RateLimit
-from sandbox.amazon_shapes import ADDRESS_STATUSES, ORDER_STATUS, order_item_id
-from sandbox.world import quantize
+from sandbox.amazon.shapes import ADDRESS_STATUSES, ORDER_STATUS, order_item_id
+from sandbox.core.world import quantize
 from tests.contract.oracles.amazon_clients import (
     ACCOUNT,
     HARNESS,

@@ -33,9 +33,9 @@ import sys
 
 import pytest
 
-from sandbox.aliexpress_shapes import PRODUCT_IDS
-from sandbox.demo import ALIEXPRESS_DEMO_ACCOUNTS
-from sandbox.world import CATALOGUE
+from sandbox.aliexpress.shapes import PRODUCT_IDS
+from sandbox.core.demo_accounts import ALIEXPRESS_DEMO_ACCOUNTS
+from sandbox.core.world import CATALOGUE
 from tests.contract.harness import HARNESSES
 
 ACCOUNT = ALIEXPRESS_DEMO_ACCOUNTS[0]

@@ -13,7 +13,7 @@ from sp_api.api import Orders, Tokens
 from sp_api.base import SellingApiForbiddenException
 from sp_api.util import load_all_pages
 
-from sandbox.amazon_shapes import ORDER_STATUS
+from sandbox.amazon.shapes import ORDER_STATUS
 from tests.contract.oracles.amazon_clients import HARNESS, MARKETPLACE, SINCE, sp_api_client
 
 PAGE = 7  # MaxResultsPerPage: small, so 120 orders take many pages

@@ -35,8 +35,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from sandbox.demo import SHEIN_DEMO_SHOPS
-from sandbox.shein_webhook import build_webhook
+from sandbox.core.demo_accounts import SHEIN_DEMO_SHOPS
+from sandbox.shein.webhook import build_webhook
 from tests.contract.harness import HARNESSES
 
 pytest.importorskip("shein_api")  # a dev dependency

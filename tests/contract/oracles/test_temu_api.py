@@ -32,7 +32,7 @@ import pytest
 import requests
 from temu_api import TemuClient
 
-from sandbox.demo import TEMU_DEMO_SHOPS
+from sandbox.core.demo_accounts import TEMU_DEMO_SHOPS
 from tests.contract.harness import HARNESSES
 
 HARNESS = HARNESSES["temu"]

@@ -17,10 +17,10 @@ import pytest
 
 from orderhub.logs import register_secret
 from sandbox import RateLimit
-from sandbox.demo import TIKTOK_DEMO_SHOPS
-from sandbox.generator import EventKind, Status
-from sandbox.tiktok import TikTokEmulator
-from sandbox.tiktok_shapes import PRODUCT_IDS, SKU_IDS
+from sandbox.core.demo_accounts import TIKTOK_DEMO_SHOPS
+from sandbox.core.generator import EventKind, Status
+from sandbox.tiktok.emulator import TikTokEmulator
+from sandbox.tiktok.shapes import PRODUCT_IDS, SKU_IDS
 from tests.contract.harness import HARNESSES
 from tests.webhook_sink import webhook_sink
 

@@ -337,16 +337,34 @@ def holds_list(reason: str | None, seller: str | None) -> None:
 @click.option("--reason", help="Replay every order held for this reason.")
 @click.option("--seller", help="Only this seller.")
 def holds_replay(keys: tuple[str, ...], reason: str | None, seller: str | None) -> None:
-    """Re-run mapping and routing for held orders (after fixing config); report what moved."""
+    """Re-run mapping and routing for held orders (after fixing config, or a connector for
+    INVALID_PAYLOAD: each kept raw payload is mapped again); report per order what happened."""
+    from connectors.registry import get_connector
+    from pipeline.identity import parse_order_key
+    from pipeline.ports import ShopRef
     from pipeline.release import replay_holds
     from pipeline.stock import StockLedger
+    from pipeline.sync import remap_stored
 
     if not keys and not reason:
         raise click.UsageError("name KEYs or a --reason")
     store = open_store()
     ledger = StockLedger(store.redis, store.prefix)
     for cfg in _sellers(seller):
-        report = replay_holds(store, ledger, cfg, reason=_reason(reason), keys=keys or None)
+        def remap(key: str, seller_id: str = cfg.seller) -> str:
+            ref = parse_order_key(key)
+            try:
+                connector = get_connector(ref.platform)
+            except KeyError:
+                return f"skipped: no {ref.platform} connector in this version"
+            shop = ShopRef(seller=seller_id, platform=ref.platform, shop_id=ref.shop_id)
+            return remap_stored(store, connector, shop, key)
+
+        def each(key: str, held_reason, outcome: str, seller_id: str = cfg.seller) -> None:
+            click.echo(f"{seller_id}  {key}  {held_reason.value}: {outcome}")
+
+        report = replay_holds(store, ledger, cfg, reason=_reason(reason), keys=keys or None, remap=remap,
+                              each=each)
         for held_reason, outcomes in sorted(report.items()):
             moved = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
             click.echo(f"{cfg.seller}  {held_reason}: {moved}")

@@ -139,11 +139,14 @@ def _hold(store: OrderStore, seller: SellerConfig, key: str, reason: HoldReason,
 
 def replay_holds(store: OrderStore, ledger: StockLedger, seller: SellerConfig, *,
                  reason: HoldReason | None = None, keys: Iterable[str] | None = None,
-                 remap: Callable[[str], None] | None = None) -> dict[str, Counter]:
+                 remap: Callable[[str], str] | None = None,
+                 each: Callable[[str, HoldReason, str], None] | None = None) -> dict[str, Counter]:
     """Re-run mapping and routing for held orders; returns {reason: Counter(outcome)} of what moved.
 
-    `remap(key)` re-maps a stored raw bundle (for INVALID_PAYLOAD holds after a connector fix); the
-    pipeline cannot do that itself since it never imports a platform module.
+    `remap(key)` maps a kept raw payload again and says what happened (INVALID_PAYLOAD holds, after a
+    connector fix); the pipeline cannot do that itself since it never imports a platform module, and
+    without it those holds are reported as skipped, never silently passed over. `each(key, reason,
+    outcome)` hears about every order, for a per-order report.
     """
     holds = store.holds(seller.seller, reason)
     wanted = set(keys) if keys is not None else None
@@ -153,11 +156,16 @@ def replay_holds(store: OrderStore, ledger: StockLedger, seller: SellerConfig, *
             if wanted is not None and key not in wanted:
                 continue
             if held_reason is HoldReason.INVALID_PAYLOAD:
-                if remap is None:
-                    continue
-                remap(key)
+                remapped = remap(key) if remap is not None else "skipped: no connector to map it with"
+                if remapped != "mapped":
+                    outcome = remapped
+                else:
+                    outcome = f"mapped, then {route_order(store, ledger, seller, key).outcome.value}"
             elif held_reason not in REPLAYABLE:
                 continue
-            result = route_order(store, ledger, seller, key)
-            report.setdefault(held_reason.value, Counter())[result.outcome.value] += 1
+            else:
+                outcome = route_order(store, ledger, seller, key).outcome.value
+            report.setdefault(held_reason.value, Counter())[outcome.split(":", 1)[0]] += 1
+            if each is not None:
+                each(key, held_reason, outcome)
     return report

@@ -190,6 +190,14 @@ class OrderStore:
 
     # -- writes ------------------------------------------------------------------------------
 
+    def restore(self, seller: str, item: Received) -> UpsertResult:
+        """Store `item` over the stored copy even though its payload hash is the same: a raw payload kept
+        after it failed to map, mapped again by a fixed connector. Writes as the upsert does (a mapped copy
+        releases the INVALID_PAYLOAD hold; one that still fails keeps it, with the new error)."""
+        self.redis.hdel(keys.order(self.prefix, seller, item.key), "hash")
+        (result,) = self.upsert(seller, [item])
+        return result
+
     def upsert(self, seller: str, items: Sequence[Received]) -> list[UpsertResult]:
         """Store a batch in one round trip; one result per item, in order."""
         if not items:

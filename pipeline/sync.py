@@ -200,3 +200,18 @@ def fetch_and_store(store: OrderStore, connector: PlatformConnector, client: Pla
     """Fetch one order by id and store it (webhook-triggered fetch, replay of a single order)."""
     ((_, result),) = store_bundles(store, connector, shop, [client.fetch_order(external_id)])
     return result
+
+
+def remap_stored(store: OrderStore, connector: PlatformConnector, shop: ShopRef, key: str) -> str:
+    """Map an order's kept raw payload again with the current connector (after a connector fix) and store
+    the result: the point of keeping the raw payload is that a fix releases what it held. Returns what
+    happened, for the operator."""
+    stored = store.get(shop.seller, key)
+    if stored is None or not stored.raw:
+        return "no raw payload kept"
+    item = receive(connector, shop, orjson.loads(stored.raw))
+    if item.key != key:
+        return f"now maps to another order key ({item.key}): left held for review"
+    store.restore(shop.seller, item)
+    return "mapped" if item.error is None else f"still does not map: {item.error}"
+

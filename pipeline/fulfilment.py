@@ -20,7 +20,7 @@ from pipeline.stages import OutboundState, Stage
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
 from pipeline.submissions import submissions
-from pipeline.windows import Cursor, SliceHint
+from pipeline.windows import WindowedRead
 
 SHIPMENT_OVERLAP = timedelta(minutes=30)
 """How far before the cursor shipments are read again: a warehouse may stamp a completion earlier
@@ -98,24 +98,20 @@ def poll_shipments(store: OrderStore, ledger: StockLedger, seller: str, warehous
     recorded any, the cursor stood still for good, and 94 orders that 4PX had shipped kept their
     stock reserved and never had their tracking pushed."""
     now = now or utc_now()
-    cursor = Cursor(store, seller, warehouse, "shipments", SHIPMENT_OVERLAP, now)
-    slices = SliceHint(store, seller, warehouse, "shipments",
-                       slice_length if client.bounds_shipment_reads else None, cursor.at)
+    window = WindowedRead(store, seller, warehouse, "shipments", overlap=SHIPMENT_OVERLAP, now=now,
+                          horizon=now, first_read=FIRST_POLL)
     shipped: list[str] = []
-    lower = cursor.resume_from() or now - FIRST_POLL
-    while lower < now:
-        upper = slices.end(lower, now)
-        slices.entering(lower, upper)
+
+    def read(lower: datetime, upper: datetime) -> list[str]:
         # The last slice is left open, so a warehouse clock ahead of ours cannot hide fresh shipments.
         statuses = client.shipments_since(lower, upper if upper < now else None)
         keys = record_shipments(store, ledger, seller, warehouse, statuses)
-        if keys and on_slice is not None:
-            on_slice(keys)
         shipped.extend(keys)
-        cursor.passed(upper)
-        slices.finished(lower)
-        lower = upper
-    slices.window_read()
+        return keys
+
+    # A warehouse that cannot bound a read by `until` is read in one go: slicing it would read to
+    # the present once per slice.
+    window.run(read, on_slice, slice_length=slice_length if client.bounds_shipment_reads else None)
     return shipped
 
 

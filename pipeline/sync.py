@@ -23,7 +23,7 @@ from pipeline.model import utc_now
 from pipeline.ports import PlatformClient, PlatformConnector, RawBundle, ShopRef
 from pipeline.stages import UNSETTLED_RAW
 from pipeline.store import OrderStore, Received, UpsertResult
-from pipeline.windows import Cursor, SliceHint
+from pipeline.windows import WindowedRead
 
 log = structlog.get_logger()
 
@@ -104,7 +104,8 @@ def sync_orders(
     `since` overrides the cursor (reconciliation sweeps read a wide window; they do not move it back).
     With `slice_length` the window is read in slices of at most that length and the cursor moves
     after each one, so a run cut short (time limit, killed worker) resumes where it stopped instead
-    of re-reading a window it can never finish; slices shrink after such runs (pipeline/windows.py).
+    of re-reading a window it can never finish; slices shrink after such runs (pipeline/windows.py
+    WindowedRead, the same read as the shipment poll's).
     `on_slice(keys)` gets each slice's keys to route before the cursor moves past them: the NEW and
     UPDATED ones, and the re-read ones still unsettled (see `OrderStore.unsettled`), whose routing an
     earlier, interrupted run may have stored but never started.
@@ -112,20 +113,16 @@ def sync_orders(
     whole (StoredRows); a reconciliation sweep turns it off to read every order afresh.
     """
     now = now or utc_now()
-    cursor = Cursor(store, shop.seller, shop.shop_id, stream, connector.overlap, now)
-    start = since or cursor.resume_from() or now - lookback
-    until = client.sync_horizon(now)
-    report = SyncReport(shop=shop, since=start, until=until)
+    window = WindowedRead(store, shop.seller, shop.shop_id, stream, overlap=connector.overlap, now=now,
+                          horizon=client.sync_horizon(now), first_read=lookback, since=since)
+    report = SyncReport(shop=shop, since=window.since, until=window.until)
     bound = log.bind(seller=shop.seller, platform=shop.platform, shop=shop.shop_id)
-    if until <= start:
+    if window.until <= window.since:
         return report
     tally: Counter[str] = Counter()
-    advanced = False
-    slices = SliceHint(store, shop.seller, shop.shop_id, stream, slice_length, cursor.at)
-    lower = start
-    while lower < until:
-        upper = slices.end(lower, until)
-        slices.entering(lower, upper)
+
+    def read(lower: datetime, upper: datetime) -> list[str]:
+        """Store one slice; returns its keys to route: NEW and UPDATED, then the re-read unsettled ones."""
         keys: list[str] = []  # NEW and UPDATED, for the report
         unsettled: list[str] = []  # re-read, unchanged, yet never routed to the end
         listed = StoredRows(store, shop) if reuse_rows else None
@@ -150,16 +147,15 @@ def sync_orders(
             tally[UpsertResult.UNCHANGED.value] += listed.skipped
             unsettled.extend(listed.unsettled)
         report.changed.extend(keys)
-        if on_slice is not None and (keys or unsettled):
-            on_slice(keys + unsettled)
-        if move_cursor:
-            advanced = cursor.passed(upper, settle=since is None) or advanced
-        slices.finished(lower)
-        lower = upper
-    slices.window_read()
+        return keys + unsettled
+
+    # A sweep's `since` is not the overlap before the cursor: reading it settles nothing.
+    advanced = window.run(read, on_slice, slice_length=slice_length, move_cursor=move_cursor,
+                          settle=since is None)
     report.results = dict(tally)
-    bound.info("sync.done", since=start.isoformat(), until=until.isoformat(), pages=report.pages,
-               seen=report.seen, cursor_moved=advanced, **{k.lower(): v for k, v in tally.items()})
+    bound.info("sync.done", since=window.since.isoformat(), until=window.until.isoformat(),
+               pages=report.pages, seen=report.seen, cursor_moved=advanced,
+               **{k.lower(): v for k, v in tally.items()})
     return report
 
 

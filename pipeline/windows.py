@@ -2,10 +2,12 @@
 when the cursor moves. Shared by the order sync (a platform shop's changes) and the shipment poll (a
 warehouse's completed outbound orders), which both read "everything since the cursor, and the
 overlap before it again" and both had runs cut off by their time limit before they reached new ground.
+`WindowedRead` is that read, written once; `Cursor` and `SliceHint` are its parts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pipeline import keys
@@ -139,3 +141,51 @@ class SliceHint:
     def window_read(self) -> None:
         if self.longest:
             self.redis.delete(self.overlap_key)
+
+
+class WindowedRead:
+    """One run's read of one stream: from `since` (the overlap before the cursor, or `first_read`
+    back for a stream without one, or a caller's `since`) to `until` (the horizon), in slices.
+
+    The order sync and the shipment poll each wrote this loop; they differ only in what reading a
+    slice means, which is the caller's `read`. The rules kept here, for both:
+    - each slice is read and durably handled (`read` returns once it is stored or recorded), then its
+      keys go to `on_slice`, and only then does the cursor pass it: a run cut off anywhere reads the
+      slice again, never skips it, and never leaves keys behind the cursor that nobody was handed;
+    - slices follow SliceHint (shorter after runs died inside one), and a slice of the overlap that
+      finished settles the cursor's read time (Cursor.passed), so a run cut off later resumes after it.
+    `since` and `until` are known before anything is read, for a caller's report.
+    """
+
+    def __init__(self, store: OrderStore, seller: str, owner: str, stream: str, *, overlap: timedelta,
+                 now: datetime, horizon: datetime, first_read: timedelta,
+                 since: datetime | None = None) -> None:
+        self.store, self.seller, self.owner, self.stream = store, seller, owner, stream
+        self.cursor = Cursor(store, seller, owner, stream, overlap, now)
+        self.since = since or self.cursor.resume_from() or now - first_read
+        self.until = horizon
+
+    def run(self, read: Callable[[datetime, datetime], list[str]],
+            on_slice: Callable[[list[str]], None] | None = None, *, slice_length: timedelta | None = None,
+            move_cursor: bool = True, settle: bool = True) -> bool:
+        """Read the window slice by slice; True if the cursor moved forward.
+
+        `read(lower, upper)` reads and handles one slice and returns the keys to hand on (none: no
+        call). Without `slice_length` the window is one slice. `move_cursor=False` (a reconciliation
+        sweep) leaves the cursor and its read time alone; `settle=False` moves the cursor over new
+        ground but does not settle the overlap (a sweep's `since` is not the overlap before it)."""
+        slices = SliceHint(self.store, self.seller, self.owner, self.stream, slice_length, self.cursor.at)
+        moved = False
+        lower = self.since
+        while lower < self.until:
+            upper = slices.end(lower, self.until)
+            slices.entering(lower, upper)
+            keys = read(lower, upper)
+            if keys and on_slice is not None:
+                on_slice(keys)
+            if move_cursor:
+                moved = self.cursor.passed(upper, settle=settle) or moved
+            slices.finished(lower)
+            lower = upper
+        slices.window_read()
+        return moved

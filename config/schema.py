@@ -10,7 +10,17 @@ from typing import Literal
 
 import msgspec
 
-from pipeline.ports import Limit
+
+class Limit(msgspec.Struct, frozen=True):
+    """`rate` tokens per second refill a bucket holding at most `burst` (the platforms' own model)."""
+
+    rate: float
+    burst: int
+
+    def scaled(self, factor: float) -> Limit:
+        """The same limit with time running `factor` times faster (a time-scaled sandbox)."""
+        return Limit(self.rate * factor, self.burst)
+
 
 SANDBOX = "sandbox"
 """A `base_url` of "sandbox" means: the emulator of this platform that `orderhub sandbox serve` runs."""

@@ -15,7 +15,7 @@ Every format here is stored data or known to a warehouse: none may change.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import orjson
 
@@ -24,7 +24,13 @@ from pipeline import keys
 if TYPE_CHECKING:
     import redis
 
-    from pipeline.store import OrderStore
+
+class _Keyed(Protocol):
+    """What the reference index needs of a store: its client and key prefix (identity stands below the
+    store, so it names no store class)."""
+
+    redis: redis.Redis
+    prefix: str
 
 
 class OrderRef(NamedTuple):
@@ -75,7 +81,7 @@ def index_reference(pipe: redis.client.Pipeline, prefix: str, seller: str, refer
     pipe.hset(keys.references(prefix, seller), reference, order_key)
 
 
-def reference_owner(store: OrderStore, seller: str, reference: str) -> str | None:
+def reference_owner(store: _Keyed, seller: str, reference: str) -> str | None:
     """The order key a warehouse client reference was issued for (None: not one of ours)."""
     owner = store.redis.hget(keys.references(store.prefix, seller), reference)
     return owner.decode() if owner else None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 
-from orderhub import logs
+from orderhub.runtime import logs
 from tests.test_cli import BUYER
 
 REPO = Path(__file__).resolve().parents[1]

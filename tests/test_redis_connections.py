@@ -19,8 +19,8 @@ import redis
 from billiard.pool import soft_timeout_sighandler
 from celery.exceptions import SoftTimeLimitExceeded
 
-from orderhub import redisconn
-from orderhub.redisconn import get_redis
+from orderhub.runtime import redisconn
+from orderhub.runtime.redisconn import get_redis
 from workers import tasks
 
 

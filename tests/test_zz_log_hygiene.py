@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from orderhub import logs
+from orderhub.runtime import logs
 from tests.conftest import LOG_CAPTURE
 from tests.log_hygiene import leaked_values
 

@@ -154,7 +154,7 @@ def get_redis(url: str | None = None) -> redis.Redis:
     url = url or redis_url()
     client = _clients.get(url)
     if client is None:
-        from orderhub.logs import get_logger
+        from orderhub.runtime.logs import get_logger
 
         if url.startswith("unix://"):
             options: dict = {"connection_class": _Unix}

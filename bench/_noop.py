@@ -23,7 +23,7 @@ def noop() -> None:
 
 @app.on_configure.connect
 def _configure(sender: Celery, **_: Any) -> None:
-    from orderhub.redisconn import celery_url, redis_url
+    from orderhub.runtime.redisconn import celery_url, redis_url
     from workers.app import celery_settings
 
     settings = celery_settings(celery_url(redis_url()))

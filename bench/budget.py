@@ -48,7 +48,7 @@ from connectors.amazon.client import SHIPS_FROM_US
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
 from connectors.shein.client import needs_ship_to
-from orderhub.logs import configure_logging
+from orderhub.runtime.logs import configure_logging
 from pipeline.ports import Limit, ListedRows, RawBundle, ShopRef
 from pipeline.store import OrderStore
 from pipeline.sync import sync_orders

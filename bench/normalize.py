@@ -27,7 +27,7 @@ import redis
 from bench._scratch import scratch_redis
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
-from orderhub.logs import configure_logging
+from orderhub.runtime.logs import configure_logging
 from pipeline.ports import ShopRef
 from pipeline.sync import stored_bytes
 from tests.contract.harness import HARNESSES

@@ -24,7 +24,7 @@ from bench._scratch import scratch_redis
 from config.schema import SellerConfig, SkuMapConfig, WarehouseConfig
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
-from orderhub.logs import configure_logging
+from orderhub.runtime.logs import configure_logging
 from pipeline.model import StockLevel
 from pipeline.stock import StockLedger
 from pipeline.stock_sync import sync_shop_stock

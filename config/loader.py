@@ -18,23 +18,14 @@ from typing import Any
 import msgspec
 
 from config.schema import SANDBOX, SellerConfig, ShopConfig, WarehouseConfig
-from orderhub.logs import register_secret
+from connectors.registry import PLATFORMS
+from connectors.warehouses.registry import WAREHOUSES
+from orderhub.runtime.logs import register_secret
 from pipeline.countries import is_country
 from pipeline.errors import ConfigError
-from pipeline.model import PLATFORMS
 
-WAREHOUSE_KINDS = ("fourpx", "shipbob")
-
-# The credential names each platform or warehouse client needs; a missing one is a config error.
-REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "amazon": ("client_id", "client_secret", "refresh_token", "seller_id"),
-    "tiktok": ("app_key", "app_secret", "refresh_token"),
-    "temu": ("app_key", "app_secret", "access_token"),
-    "shein": ("app_id", "app_secret", "open_key_id", "secret_key"),
-    "aliexpress": ("app_key", "app_secret", "access_token"),
-    "fourpx": ("app_key", "app_secret"),
-    "shipbob": ("token", "channel_id"),
-}
+# The known platforms and warehouse kinds, and the credentials each one's client needs (a missing one is a
+# config error), are the connector registries' (PLATFORMS, WAREHOUSES): built in or plugged in.
 
 _SELLER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -165,8 +156,9 @@ def _walk(value: Any, tp: Any, path: str, problems: list[str]) -> None:
 # Rules no type can say.
 
 
-def _check_credentials(refs: Mapping[str, str], kind: str, path: str, base_dir: Path, problems: list[str]) -> None:
-    for name in REQUIRED_CREDENTIALS.get(kind, ()):
+def _check_credentials(refs: Mapping[str, str], required: tuple[str, ...], kind: str, path: str, base_dir: Path,
+                       problems: list[str]) -> None:
+    for name in required:
         if name not in refs:
             problems.append(f"{path}.credentials.{name}: missing (a {kind} connection needs it)")
     for name, reference in refs.items():
@@ -185,7 +177,8 @@ def _check_shop(shop: ShopConfig, path: str, base_dir: Path, problems: list[str]
     if shop.platform not in PLATFORMS:
         problems.append(f'{path}.platform: unknown platform "{shop.platform}" (known: {", ".join(PLATFORMS)})')
     else:
-        _check_credentials(shop.credentials, shop.platform, path, base_dir, problems)
+        _check_credentials(shop.credentials, PLATFORMS[shop.platform].credentials, shop.platform, path,
+                           base_dir, problems)
     if shop.poll_interval_seconds < 10:
         problems.append(f"{path}.poll_interval_seconds: must be at least 10")
     _check_base_url(shop.base_url, path, problems)
@@ -198,10 +191,11 @@ def _check_shop(shop: ShopConfig, path: str, base_dir: Path, problems: list[str]
 
 
 def _check_warehouse(wh: WarehouseConfig, path: str, base_dir: Path, problems: list[str]) -> None:
-    if wh.kind not in WAREHOUSE_KINDS:
-        problems.append(f'{path}.kind: unknown warehouse kind "{wh.kind}" (known: {", ".join(WAREHOUSE_KINDS)})')
+    if wh.kind not in WAREHOUSES:
+        problems.append(f'{path}.kind: unknown warehouse kind "{wh.kind}" (known: {", ".join(WAREHOUSES)})')
     else:
-        _check_credentials(wh.credentials, wh.kind, path, base_dir, problems)
+        _check_credentials(wh.credentials, WAREHOUSES[wh.kind].credentials, wh.kind, path, base_dir,
+                           problems)
     for i, country in enumerate(wh.countries):
         if not is_country(country):
             problems.append(f"{path}.countries[{i}]: not an ISO-3166 alpha-2 code: {country!r}")

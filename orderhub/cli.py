@@ -14,9 +14,9 @@ import msgspec
 import orjson
 
 from config.loader import check_file, load_sellers, seller_files
-from orderhub.logs import ensure_logging, redact, redact_order
-from orderhub.redisconn import get_redis
-from orderhub.settings import config_path, key_prefix
+from orderhub.runtime.logs import ensure_logging, redact, redact_order
+from orderhub.runtime.redisconn import get_redis
+from orderhub.runtime.settings import config_path, key_prefix
 from pipeline import keys
 from pipeline.errors import ConfigError
 from pipeline.model import encode
@@ -189,11 +189,11 @@ def sandbox_serve(seed: int, orders: int, platforms: tuple[str, ...]) -> None:
 def sandbox_listings(platform: str, account: str | None) -> None:
     """Print the SKU map (TOML) that ties the sandbox's listings of PLATFORM to seller SKUs, with the
     platform ids its stock API needs: paste it into a seller file to rehearse stock sync."""
-    from sandbox.serve import EMULATORS
+    from sandbox.serve import MARKETPLACES
 
-    if platform not in EMULATORS or not hasattr(EMULATORS[platform], "stock_listings"):
+    if platform not in MARKETPLACES:
         raise click.BadParameter(f"no sandbox marketplace {platform!r}", param_hint="PLATFORM")
-    rows = EMULATORS[platform]().stock_listings(account)
+    rows = MARKETPLACES[platform]().stock_listings(account)
     click.echo(f"[sku_map.platforms.{platform}]")
     for row in rows:
         click.echo(f'"{row["platform_sku"]}" = "{row["seller_sku"]}"')
@@ -219,7 +219,7 @@ def normalize(platform: str, file: Path, seller: str, shop_id: str, pii: bool) -
     import hashlib
 
     from connectors.registry import get_connector
-    from orderhub.logs import redact_order
+    from orderhub.runtime.logs import redact_order
     from pipeline.errors import HoldError
     from pipeline.ports import ShopRef
 
@@ -413,7 +413,7 @@ def stock_show(sku: str, seller: str | None) -> None:
         for shop in cfg.shops:
             if not shop.enabled:
                 continue
-            needs = bool(getattr(get_connector(shop.platform), "stock_needs_listing", False))
+            needs = get_connector(shop.platform).capabilities.stock_needs_listing
             planned = plan(cfg, shop, ledger, store.redis, store.prefix, only={sku}, needs_listing_id=needs)
             refusals = read_refusals(store.redis, store.prefix, cfg.seller, shop.shop_id,
                                      [p.listing.platform_sku for p in planned])

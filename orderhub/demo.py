@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 import redis
 
-from orderhub.redisconn import celery_url, redis_url, stop_embedded
+from orderhub.runtime.redisconn import celery_url, redis_url, stop_embedded
 from pipeline import keys
 
 QUEUES = ("ingest", "route", "dispatch", "tracking", "stock")

@@ -8,6 +8,7 @@ ISO-3166 alpha-2. Platform quirks never reach this module; they are undone in ea
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +18,15 @@ from pipeline.countries import is_country
 from pipeline.currencies import MINOR_UNITS, is_currency, minor_units
 from pipeline.errors import InvalidModel
 
-PLATFORMS = ("aliexpress", "amazon", "shein", "temu", "tiktok")
+PLATFORMS: frozenset[str] = frozenset()
+"""The platform names an Order may carry: the connector registry's. `connectors/registry.py` installs
+them with `use_platforms` when it is built (the pipeline never imports a connector); empty until then."""
+
+
+def use_platforms(names: Iterable[str]) -> None:
+    """Install the registered platform names (connectors/registry.py calls it once, when it is built)."""
+    global PLATFORMS
+    PLATFORMS = frozenset(names)
 
 
 class OrderStatus(enum.StrEnum):
@@ -69,6 +78,13 @@ class EventKind(enum.StrEnum):
 
 def _invalid(path: str, message: str) -> InvalidModel:
     return InvalidModel(path, message)
+
+
+def _unknown_platform(platform: object) -> Exception:
+    if not PLATFORMS:
+        return LookupError("no platform is registered: import connectors.registry, which installs "
+                           "pipeline.model.PLATFORMS, before building an Order")
+    return _invalid("platform", f"unknown platform {platform!r} (known: {', '.join(sorted(PLATFORMS))})")
 
 
 def _check_utc(path: str, value: datetime | None) -> None:
@@ -253,7 +269,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
             for name in ("seller", "shop_id", "external_id", "platform_status"):
                 _check_text(name, getattr(self, name))
         if self.platform not in PLATFORMS:
-            raise _invalid("platform", f"unknown platform {self.platform!r} (known: {', '.join(PLATFORMS)})")
+            raise _unknown_platform(self.platform)
         if self.key != f"{self.platform}:{self.shop_id}:{self.external_id}":  # pipeline.identity.order_key, inlined
             raise _invalid("key", "must be '{platform}:{shop_id}:{external_id}'")
         if not _all_utc(self.placed_at, self.updated_at, self.ship_by):

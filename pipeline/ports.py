@@ -1,32 +1,28 @@
 """The shapes the pipeline asks of a platform connector, without importing any platform module.
 
-Connectors implement these Protocols; the registry in `connectors/registry.py` hands them to the
-pipeline and workers. Everything passed here is plain data (raw JSON dicts, canonical Structs).
+A connector is one record, `ConnectorSpec` (a warehouse one `WarehouseSpec`): its name, mapping
+functions, client factory, the credentials it needs and what it can do (`Capabilities`), declared in
+its package's `__init__.py`. `connectors/registry.py` collects the records (built-in and installed
+through entry points) and hands them to the pipeline and workers, which read a capability where they
+need it instead of probing a connector for attributes. Clients implement the Protocols below.
+Everything passed here is plain data (raw JSON dicts, canonical Structs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
+# A rate limit is configured (config.schema owns it) and honoured by every client: re-exported here.
+from config.schema import Limit as Limit
 from pipeline.model import Order
 
 RawBundle = dict[str, Any]
 """Every document fetched for one order, e.g. Amazon `{"order":..., "items":[...], "address":...}`."""
-
-
-class Limit(msgspec.Struct, frozen=True):
-    """`rate` tokens per second refill a bucket holding at most `burst` (the platforms' own model)."""
-
-    rate: float
-    burst: int
-
-    def scaled(self, factor: float) -> Limit:
-        """The same limit with time running `factor` times faster (a time-scaled sandbox)."""
-        return Limit(self.rate * factor, self.burst)
 
 
 class ShopRef(msgspec.Struct, frozen=True):
@@ -115,35 +111,82 @@ class PlatformClient(Protocol):
 
 
 class AcknowledgingClient(PlatformClient, Protocol):
-    """A platform that wants to be told when the seller has taken an order on (SHEIN: export-address
-    with handleType 2 moves it from "pending processing" to "pending shipment"). Optional: the
+    """The client of a platform that wants to be told when the seller has taken an order on (SHEIN:
+    export-address with handleType 2 moves it from "pending processing" to "pending shipment"). The
     dispatch worker calls it once a warehouse has accepted the order, for connectors that declare
-    `acknowledges = True`."""
+    `Capabilities(acknowledges=True)`."""
 
     def acknowledge(self, external_id: str) -> PushOutcome: ...
 
 
-class PlatformConnector(Protocol):
-    """A platform as the pipeline sees it: pure mapping plus a factory for clients."""
+class StockReadingClient(PlatformClient, Protocol):
+    """The client of a platform with a stock read API, for connectors that declare
+    `Capabilities(stock_read_back=True)`: the drift check compares it with what was pushed."""
+
+    def stock_levels(self, platform_skus: Sequence[str]) -> dict[str, int]:
+        """The quantity the platform shows now per platform SKU (SKUs it does not list are left out)."""
+
+
+@runtime_checkable
+class WebhookReceiver(Protocol):
+    """A platform's push notifications: verify first, then say which orders to fetch."""
+
+    ok_reply: Any
+    """The body the platform expects with the 200 for an accepted push (else it retries)."""
+
+    def order_ids(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> list[str] | None:
+        """The external ids of the orders a verified push is about; None when the signature does not verify."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capabilities:
+    """What a platform connector can do beyond the calls every `PlatformClient` makes; all off by default."""
+
+    acknowledges: bool = False
+    """Its client is an `AcknowledgingClient`: told once a warehouse has accepted an order."""
+    webhooks: WebhookReceiver | None = None
+    """How its HTTP pushes are verified and read; None: polling is the only way orders arrive."""
+    stock_needs_listing: bool = False
+    """Its stock API addresses a product (listing) id besides the SKU: pushes need sku_map.listings."""
+    stock_read_back: bool = False
+    """Its client is a `StockReadingClient`: what the platform shows can be checked for drift."""
+
+
+ClientFactory = Callable[[Any, Mapping[str, str], Any], PlatformClient]
+"""`(shop config, resolved secrets, rate limiter) -> client`: usually the client class itself."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorSpec:
+    """A platform as the pipeline sees it: pure mapping, a factory for clients, and what it can do.
+
+    Declared once per platform (`CONNECTOR` in `connectors/<platform>/__init__.py`, or an
+    `orderhub.connectors` entry point naming one) and read from `connectors.registry.PLATFORMS`."""
 
     name: str
-    overlap: timedelta  # how far back each incremental sync re-reads, for late-arriving updates
+    map_raw: Callable[[bytes, ShopRef], Order]
+    """Pure and total: a valid Order from a bundle's stored bytes (what sync maps, so it never parses a
+    bundle twice), or MappingError/InvalidModel naming the field path."""
+    map_order: Callable[[RawBundle, ShopRef], Order]
+    """`map_raw` of a bundle still in dict form (the CLI, tests); the same result for the same bundle."""
+    identify: Callable[[RawBundle], BundleIdentity]
+    """Best effort, never raises: the external id and update time of a possibly broken bundle."""
+    read_payload: Callable[[bytes], Any]
+    """Platform JSON exactly as the client reads a response body (a recorded payload maps as the sync
+    mapped it); ValueError when it is not JSON."""
+    client: ClientFactory
+    credentials: tuple[str, ...]
+    """The credential names its client needs; a shop missing one is a config error."""
+    overlap: timedelta
+    """How far back each incremental sync re-reads, for late-arriving updates."""
+    capabilities: Capabilities = field(default_factory=Capabilities)
 
-    def map_raw(self, raw: bytes, shop: ShopRef) -> Order:
-        """Pure and total: a valid Order from a bundle's stored bytes (what sync maps, so it never
-        parses a bundle twice), or MappingError/InvalidModel naming the field path."""
+    def __post_init__(self) -> None:
+        _check_spec(self, "connector")
 
-    def map_order(self, bundle: RawBundle, shop: ShopRef) -> Order:
-        """`map_raw` of a bundle still in dict form (the CLI, tests); the same result for the same bundle."""
 
-    def identify(self, bundle: RawBundle) -> BundleIdentity:
-        """Best effort, never raises: the external id and update time of a possibly broken bundle."""
-
-    def read_payload(self, content: bytes) -> Any:
-        """Platform JSON exactly as the client reads a response body (a recorded payload maps as the
-        sync mapped it); ValueError when it is not JSON."""
-
-    def client(self, shop: Any, secrets: Mapping[str, str], limiter: Any) -> PlatformClient: ...
+PlatformConnector = ConnectorSpec
+"""The name the pipeline's signatures use for a platform connector."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,14 +267,36 @@ class WarehouseClient(Protocol):
         """pipeline.model.StockLevel per seller SKU held in this warehouse."""
 
 
-class WarehouseConnector(Protocol):
+@dataclass(frozen=True, kw_only=True)
+class WarehouseSpec:
+    """A warehouse WMS as the pipeline sees it: declared once per kind (`CONNECTOR` in
+    `connectors/warehouses/<kind>/__init__.py`, or an `orderhub.warehouses` entry point naming one) and
+    read from `connectors.warehouses.registry.WAREHOUSES`. What varies between warehouses is said by
+    the client itself (`WarehouseClient.bounds_shipment_reads`); every other call is required."""
+
     name: str
+    client: Callable[[Any, Mapping[str, str], Any], WarehouseClient]
+    """`(warehouse config, resolved secrets, rate limiter) -> client`: usually the client class itself."""
+    credentials: tuple[str, ...]
+    """The credential names its client needs; a warehouse missing one is a config error."""
 
-    def client(self, warehouse: Any, secrets: Mapping[str, str], limiter: Any) -> WarehouseClient: ...
+    def __post_init__(self) -> None:
+        _check_spec(self, "warehouse")
 
 
-class WebhookReceiver(Protocol):
-    """A platform's push notifications: verify first, then say which orders to fetch."""
+WarehouseConnector = WarehouseSpec
+"""The name the pipeline's signatures use for a warehouse connector."""
 
-    def order_ids(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> list[str] | None:
-        """The external ids of the orders a verified push is about; None when the signature does not verify."""
+
+def _check_spec(spec: ConnectorSpec | WarehouseSpec, what: str) -> None:
+    """A record that cannot work fails where it is declared, not at the first order."""
+    if not isinstance(spec.name, str) or not spec.name.isidentifier() or spec.name != spec.name.lower():
+        raise ValueError(f"{what} name must be a lowercase identifier, got {spec.name!r}")
+    if not isinstance(spec.credentials, tuple) or not all(isinstance(c, str) and c for c in spec.credentials):
+        raise ValueError(f"{what} {spec.name}: credentials must be a tuple of credential names")
+    if isinstance(spec, ConnectorSpec):
+        if not isinstance(spec.overlap, timedelta) or not isinstance(spec.capabilities, Capabilities):
+            raise ValueError(f"connector {spec.name}: overlap must be a timedelta, capabilities a Capabilities")
+        receiver = spec.capabilities.webhooks
+        if receiver is not None and not isinstance(receiver, WebhookReceiver):
+            raise ValueError(f"connector {spec.name}: webhooks must be a WebhookReceiver (order_ids, ok_reply)")

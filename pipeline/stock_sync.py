@@ -26,7 +26,7 @@ from config.schema import SellerConfig, ShopConfig
 from pipeline import keys
 from pipeline.availability import Availability, available_to_sell
 from pipeline.model import utc_now
-from pipeline.ports import PushOutcome, StockPush
+from pipeline.ports import PlatformConnector, PushOutcome, StockPush, StockReadingClient
 from pipeline.stock import StockLedger
 from pipeline.stock_refusals import Refusal, clear_refusals, read_refusals, record_refusals
 
@@ -110,7 +110,7 @@ def plan(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: re
 
 
 def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: redis.Redis,
-                    prefix: str, connector: Any, platform: Any, *, only: set[str] | None = None,
+                    prefix: str, connector: PlatformConnector, platform: Any, *, only: set[str] | None = None,
                     urgent: bool = False, still_mine: Callable[[], bool] | None = None,
                     chunk: int = 400, now: datetime | None = None) -> StockReport:
     """Push every changed listing of one shop through `platform` (a PlatformClient); remember what was
@@ -121,7 +121,7 @@ def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger,
     caller that lost its lease stops, so two pushers of one shop never interleave (an older number could
     land last)."""
     now = now or utc_now()
-    needs_listing = bool(getattr(connector, "stock_needs_listing", False))
+    needs_listing = connector.capabilities.stock_needs_listing
     planned = plan(seller, shop, ledger, client, prefix, only=only, needs_listing_id=needs_listing)
     refusals = _settle_refusals(client, prefix, seller.seller, shop.shop_id, planned, whole_shop=only is None)
     changed = [StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id)
@@ -194,17 +194,20 @@ def listing_chunks(pushes: list[StockPush], size: int) -> Iterator[list[StockPus
 
 
 def check_drift(seller: SellerConfig, shop: ShopConfig, client: redis.Redis, prefix: str,
-                platform: Any) -> dict[str, tuple[int, int | None]]:
+                connector: PlatformConnector, platform: Any) -> dict[str, tuple[int, int | None]]:
     """Listings whose platform-side number differs from what we last pushed: {sku: (pushed, shown)}.
 
-    Only for platforms with a stock read API (clients with `stock_levels`). The listings found are
-    forgotten, so the next sync pushes them again."""
-    reader = getattr(platform, "stock_levels", None)
+    Only for connectors that declare a stock read API (`stock_read_back`: `platform` is then a
+    StockReadingClient); {} for the others. The listings found are forgotten, so the next sync pushes
+    them again."""
+    if not connector.capabilities.stock_read_back:
+        return {}
+    reader: StockReadingClient = platform
     key = pushed_key(prefix, seller.seller, shop.shop_id)
     last = {k.decode(): int(v) for k, v in client.hgetall(key).items()}
-    if reader is None or not last:
+    if not last:
         return {}
-    shown = reader(sorted(last))
+    shown = reader.stock_levels(sorted(last))
     drifted = {sku: (qty, shown.get(sku)) for sku, qty in last.items() if shown.get(sku) != qty}
     if drifted:
         client.hdel(key, *drifted)

@@ -18,10 +18,12 @@ from sandbox.shipbob.emulator import ShipBobEmulator
 from sandbox.temu.emulator import TemuEmulator
 from sandbox.tiktok.emulator import TikTokEmulator
 
-EMULATORS: dict[str, type[Emulator]] = {"amazon": AmazonEmulator, "tiktok": TikTokEmulator, "temu": TemuEmulator,
-                                        "fourpx": FourPXEmulator, "shipbob": ShipBobEmulator,
-                                        "shein": SheinEmulator,
-                                        "aliexpress": AliExpressEmulator}
+# The sandbox's own lists (it never imports connectors/): tests check every registered connector has one.
+# A marketplace emulator also serves sandbox.core.control.MarketplaceStock (the SKU map rows, the levels).
+MARKETPLACES: dict[str, type[Emulator]] = {"amazon": AmazonEmulator, "tiktok": TikTokEmulator, "temu": TemuEmulator,
+                                           "shein": SheinEmulator, "aliexpress": AliExpressEmulator}
+WAREHOUSES: dict[str, type[Emulator]] = {"fourpx": FourPXEmulator, "shipbob": ShipBobEmulator}
+EMULATORS: dict[str, type[Emulator]] = MARKETPLACES | WAREHOUSES
 
 
 def start_emulators(platforms: Iterable[str], seed: int = 1, orders: int = 200, host: str = "127.0.0.1",

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from orderhub.logs import configure_logging
+import connectors.registry  # noqa: F401 (installs the registered platform names Order validation reads)
+from orderhub.runtime.logs import configure_logging
 
 RUN_ID = f"test-{uuid.uuid4().hex[:8]}"
 LOG_CAPTURE = io.StringIO()
@@ -46,7 +47,7 @@ def find_test_redis(tmp_root: Path) -> str:
             if _ping(url):
                 return url
             time.sleep(0.1)
-    from orderhub.redisconn import ensure_embedded
+    from orderhub.runtime.redisconn import ensure_embedded
 
     return ensure_embedded(tmp_root / "embedded-redis")
 

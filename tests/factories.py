@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import orjson
 
+import connectors.registry  # noqa: F401 (installs the registered platform names Order validation reads)
 from pipeline.identity import order_key
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus
 from pipeline.store import Received

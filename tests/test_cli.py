@@ -109,7 +109,7 @@ def test_status_works_on_embedded_redis_with_no_redis_url_and_no_network(tmp_pat
         assert (tmp_path / ".orderhub" / "redis.sock").exists()
         assert (tmp_path / ".orderhub" / "appendonly.aof").exists() or (tmp_path / ".orderhub" / "appendonlydir").exists()
     finally:
-        from orderhub.redisconn import stop_embedded
+        from orderhub.runtime.redisconn import stop_embedded
 
         stop_embedded(tmp_path / ".orderhub")
 

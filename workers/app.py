@@ -133,7 +133,7 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 
     from config.loader import check_file, seller_files
     from connectors.registry import PLATFORMS
-    from orderhub.settings import config_path
+    from orderhub.runtime.settings import config_path
 
     poll = _seconds("ORDERHUB_SHIPMENT_POLL_SECONDS", 60)
     inventory = _seconds("ORDERHUB_INVENTORY_SECONDS", 300)
@@ -189,8 +189,8 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 
 @app.on_configure.connect
 def _configure(sender: Celery, **_: Any) -> None:
-    from orderhub.logs import ensure_logging
-    from orderhub.redisconn import celery_url, redis_url
+    from orderhub.runtime.logs import ensure_logging
+    from orderhub.runtime.redisconn import celery_url, redis_url
 
     ensure_logging()
     sender.conf.update(celery_settings(celery_url(redis_url())))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from config.loader import load_sellers, seller_files
 from config.schema import SellerConfig
-from orderhub.settings import config_path
+from orderhub.runtime.settings import config_path
 
 _cache: dict[str, tuple[tuple[tuple[str, float], ...], dict[str, SellerConfig]]] = {}
 

@@ -19,13 +19,14 @@ from celery import Task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from celery.signals import task_postrun, task_prerun
 
-from orderhub.redisconn import abandon_connections, get_redis
-from orderhub.settings import key_prefix
+from orderhub.runtime.redisconn import abandon_connections, get_redis
+from orderhub.runtime.settings import key_prefix
 from pipeline import keys
 from pipeline.errors import AuthenticationFailed, NeedsReview, RetryableError
 from pipeline.identity import order_key, parse_order_key
 from pipeline.locks import Lease, live_lease
 from pipeline.model import EventKind, HoldReason
+from pipeline.ports import AcknowledgingClient
 from pipeline.store import OrderStore
 from pipeline.sync import fetch_and_store, sync_orders
 from workers.app import Timings, app
@@ -327,7 +328,7 @@ def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
 def _platform_acknowledges(key: str) -> bool:
     from connectors.registry import get_connector
 
-    return bool(getattr(get_connector(parse_order_key(key).platform), "acknowledges", False))
+    return get_connector(parse_order_key(key).platform).capabilities.acknowledges
 
 
 @app.task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
@@ -355,7 +356,8 @@ def _acknowledge(self: Task, seller: str, key: str) -> bool:
     structlog.contextvars.bind_contextvars(seller=seller, order_key=key)
 
     def ack() -> None:
-        _, client, _ = platform_client(cfg, cfg.shop(stored.order.shop_id), get_redis(), key_prefix())
+        _, platform, _ = platform_client(cfg, cfg.shop(stored.order.shop_id), get_redis(), key_prefix())
+        client: AcknowledgingClient = platform  # only orders of connectors that declare `acknowledges` come here
         try:
             outcome = client.acknowledge(stored.order.external_id)
         except NeedsReview as exc:
@@ -486,8 +488,8 @@ def check_stock_drift(self: Task, seller: str, shop_id: str) -> int:
     cfg = seller_config(seller)
     shop = cfg.shop(shop_id)
     try:
-        _, platform, _ = platform_client(cfg, shop, get_redis(), key_prefix())
-        drifted = check_drift(cfg, shop, get_redis(), key_prefix(), platform)
+        connector, platform, _ = platform_client(cfg, shop, get_redis(), key_prefix())
+        drifted = check_drift(cfg, shop, get_redis(), key_prefix(), connector, platform)
     except RETRYABLE as exc:
         raise self.retry(exc=exc, countdown=backoff(self.request.retries, _hint(exc))) from exc
     if drifted:

@@ -34,14 +34,14 @@ def _default_enqueue(seller: str, shop_id: str, external_id: str) -> None:
 
 
 def handle_push(seller: str, shop_id: str, headers: dict[str, str], body: bytes,
-                enqueue: Enqueue = _default_enqueue) -> tuple[int, dict[str, Any]]:
+                enqueue: Enqueue = _default_enqueue) -> tuple[int, Any]:
     """Status code and reply for one push; enqueues one fetch per order it names when it verifies."""
     try:
         cfg = seller_config(seller)
         shop = cfg.shop(shop_id)
     except KeyError:
         return 404, {"error": "unknown seller or shop"}
-    receiver = getattr(get_connector(shop.platform), "webhooks", None)
+    receiver = get_connector(shop.platform).capabilities.webhooks
     if receiver is None or not shop.webhook:
         return 404, {"error": "webhooks not enabled for this shop"}
     secrets = credentials_for(cfg, shop.credentials, f"shops[{shop_id}].credentials")
@@ -53,7 +53,7 @@ def handle_push(seller: str, shop_id: str, headers: dict[str, str], body: bytes,
     for external_id in order_ids:
         enqueue(seller, shop_id, external_id)
     bound.info("webhook.accepted", orders=len(order_ids))
-    return 200, getattr(receiver, "ok_reply", {"code": 0, "message": "success"})  # what the platform expects back
+    return 200, receiver.ok_reply  # what the platform expects back
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, reply = 500, {"error": "internal error"}
         self._reply(status, reply)
 
-    def _reply(self, status: int, payload: dict[str, Any]) -> None:
+    def _reply(self, status: int, payload: Any) -> None:
         data = orjson.dumps(payload)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

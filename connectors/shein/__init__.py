@@ -1,84 +1,23 @@
-"""SHEIN connector: `client.py` (key decryption, signing, windows, pushes) and `mapping.py` (pure)."""
+"""SHEIN connector: `client.py` (key decryption, signing, windows, pushes), `mapping.py` (pure) and
+`webhooks.py` (signed, encrypted pushes)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
-from urllib.parse import parse_qs
-
-import orjson
 
 from connectors.shein import mapping
-from connectors.shein.client import SheinClient, aes_decrypt, decode_exact, verify_webhook
+from connectors.shein.client import SheinClient, decode_exact
+from connectors.shein.webhooks import SheinWebhooks
+from pipeline.ports import Capabilities, ConnectorSpec
 
-ORDER_EVENTS = {"order_push_notice"}
-
-
-class SheinWebhooks:
-    """SHEIN pushes: signed with the app id and app secret over the callback path, `eventData` AES-encrypted.
-
-    The signature covers the path SHEIN posted to, which the body and headers do not carry: it is
-    the shop's `webhook_path` secret (the callback URL path registered with SHEIN), else a `:path`
-    header the receiving server adds.
-    """
-
-    ok_reply: Any = True  # SHEIN's reference receiver answers 2xx with `true`
-
-    def order_ids(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> list[str] | None:
-        lowered = {k.lower(): v for k, v in headers.items()}
-        path = secrets.get("webhook_path") or lowered.get(":path") or ""
-        app_id = lowered.get("x-lt-appid") or ""
-        if not path or app_id != secrets.get("app_id") or not verify_webhook(
-                app_id, secrets["app_secret"], path, lowered.get("x-lt-timestamp") or "",
-                lowered.get("x-lt-signature") or ""):
-            return None
-        if lowered.get("x-lt-eventcode") not in ORDER_EVENTS:
-            return []
-        try:
-            event = orjson.loads(aes_decrypt(_event_data(body), secrets["app_secret"]))
-        except (ValueError, orjson.JSONDecodeError):
-            return []
-        if not isinstance(event, dict):
-            return []
-        numbers = event.get("orderNoList") or [event.get("orderNo")]
-        return [str(n) for n in numbers if isinstance(n, str | int) and str(n)]
-
-
-def _event_data(body: bytes) -> str:
-    """`eventData` from a form-encoded body (what the sandbox sends) or a JSON one."""
-    text = body.decode("utf-8", errors="replace").strip()
-    if text.startswith("{"):
-        value = orjson.loads(text).get("eventData")
-        return value if isinstance(value, str) else ""
-    return (parse_qs(text).get("eventData") or [""])[0]
-
-
-@dataclass(frozen=True)
-class SheinConnector:
-    name: str = "shein"
-    # Like TikTok's: covers updates published up to half an hour after their update time.
-    overlap: timedelta = timedelta(minutes=30)
-    webhooks: SheinWebhooks = field(default_factory=SheinWebhooks)
-    # Workers call client.acknowledge() once a warehouse accepts an order (see pipeline/ports.py).
-    acknowledges: bool = True
-
-    def read_payload(self, content: bytes) -> Any:
-        """Platform JSON as the client reads a response body: every float kept as its decimal text."""
-        return decode_exact(content)
-
-    def map_raw(self, raw: bytes, shop: Any):
-        return mapping.map_raw(raw, shop)
-
-    def map_order(self, bundle: dict[str, Any], shop: Any):
-        return mapping.map_order(bundle, shop)
-
-    def identify(self, bundle: dict[str, Any]):
-        return mapping.identify(bundle)
-
-    def client(self, shop: Any, secrets: Mapping[str, str], limiter: Any) -> SheinClient:
-        return SheinClient(shop, secrets, limiter)
-
-
-CONNECTOR = SheinConnector()
+CONNECTOR = ConnectorSpec(
+    name="shein", map_raw=mapping.map_raw, map_order=mapping.map_order, identify=mapping.identify,
+    read_payload=decode_exact,  # every float kept as its decimal text, as the client reads a body
+    client=SheinClient, credentials=("app_id", "app_secret", "open_key_id", "secret_key"),
+    overlap=timedelta(minutes=30),  # like TikTok's: covers updates published up to half an hour late
+    capabilities=Capabilities(
+        webhooks=SheinWebhooks(),
+        acknowledges=True,  # told once a warehouse accepts an order (client.acknowledge, export-address)
+        stock_read_back=True,  # client.stock_levels (stockQuery): the drift check reads it
+    ),
+)

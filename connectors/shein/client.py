@@ -34,7 +34,7 @@ from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from connectors.responses import Action, Reading, Responses, Row, by_code, retry_after_seconds
 from connectors.shein.mapping import SELLER_SHIPS_STATUSES
-from orderhub.logs import register_secret
+from orderhub.runtime.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 

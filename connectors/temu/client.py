@@ -32,7 +32,7 @@ from connectors.listings import by_listing
 from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
 from connectors.responses import Action, Reading, Responses, Row, by_code, fixed_wait
-from orderhub.logs import register_secret
+from orderhub.runtime.logs import register_secret
 from pipeline.errors import NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 

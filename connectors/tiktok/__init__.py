@@ -3,39 +3,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from connectors.http import read_json
 from connectors.tiktok import mapping
 from connectors.tiktok.client import TikTokClient
 from connectors.tiktok.webhooks import TikTokWebhooks
+from pipeline.ports import Capabilities, ConnectorSpec
 
-
-@dataclass(frozen=True)
-class TikTokConnector:
-    name: str = "tiktok"
-    # Its stock API addresses a product (listing) id besides the SKU: pushes need sku_map.listings.
-    stock_needs_listing: bool = True
+CONNECTOR = ConnectorSpec(
+    name="tiktok", map_raw=mapping.map_raw, map_order=mapping.map_order, identify=mapping.identify,
+    read_payload=read_json, client=TikTokClient, credentials=("app_key", "app_secret", "refresh_token"),
     # "Update times may exceed the selected search range due to ongoing data refreshes" (TikTok docs).
-    overlap: timedelta = timedelta(minutes=30)
-    webhooks: TikTokWebhooks = field(default_factory=TikTokWebhooks)
-
-    read_payload = staticmethod(read_json)  # the transport's own body reader
-
-    def map_raw(self, raw: bytes, shop: Any):
-        return mapping.map_raw(raw, shop)
-
-    def map_order(self, bundle: dict[str, Any], shop: Any):
-        return mapping.map_order(bundle, shop)
-
-    def identify(self, bundle: dict[str, Any]):
-        return mapping.identify(bundle)
-
-    def client(self, shop: Any, secrets: Mapping[str, str], limiter: Any) -> TikTokClient:
-        return TikTokClient(shop, secrets, limiter)
-
-
-CONNECTOR = TikTokConnector()
+    overlap=timedelta(minutes=30),
+    # Its stock API addresses a product (listing) id besides the SKU: pushes need sku_map.listings.
+    capabilities=Capabilities(webhooks=TikTokWebhooks(), stock_needs_listing=True),
+)

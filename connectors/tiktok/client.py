@@ -26,7 +26,7 @@ from connectors.listings import by_listing
 from connectors.paging import token_pages
 from connectors.ratelimit import RateLimiter
 from connectors.responses import Action, Reading, Responses, Row, by_code
-from orderhub.logs import register_secret
+from orderhub.runtime.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 

@@ -10,6 +10,7 @@ event object, is acknowledged with nothing to fetch (docs/platforms/tiktok.md, W
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
@@ -22,6 +23,8 @@ ORDER_EVENTS = {ORDER_STATUS_CHANGE, RECIPIENT_ADDRESS_UPDATE, PACKAGE_UPDATE}
 
 
 class TikTokWebhooks:
+    ok_reply: dict[str, Any] = {"code": 0, "message": "success"}  # TikTok's own success envelope
+
     def order_ids(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> list[str] | None:
         """The pushed order's id; None when the `Authorization` signature does not verify."""
         if not verify_webhook(secrets["app_key"], secrets["app_secret"], body, headers.get("authorization")):

@@ -94,7 +94,7 @@ def delivered():
 def test_webhook_receiver_verifies_and_names_the_order(delivered):
     oid, ((headers, body, path), (forged_headers, forged_body, _)) = delivered
     secrets = SECRETS | {"webhook_path": path}
-    receiver = CONNECTOR.webhooks
+    receiver = CONNECTOR.capabilities.webhooks
     assert receiver.order_ids(secrets, headers, body) == [oid]
     assert receiver.order_ids(secrets, forged_headers, forged_body) is None
     assert receiver.order_ids(SECRETS | {"webhook_path": "/elsewhere"}, headers, body) is None

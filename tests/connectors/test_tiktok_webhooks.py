@@ -31,7 +31,7 @@ def signed(body: bytes, secret: str = SECRETS["app_secret"]) -> dict[str, str]:
 
 
 def order_ids(body: bytes, headers: dict[str, str]) -> list[str] | None:
-    return CONNECTOR.webhooks.order_ids(SECRETS, headers, body)
+    return CONNECTOR.capabilities.webhooks.order_ids(SECRETS, headers, body)
 
 
 def test_address_update_names_the_order_to_fetch_again():
@@ -68,7 +68,7 @@ def test_the_emulators_address_update_makes_the_connector_read_the_new_address(r
             assert emulator.deliver_address_updates(f"{base}/hook")[oid] == 200
         (delivery,) = [d for d in deliveries if json.loads(d.body)["data"]["order_id"] == oid]
         secrets = {"app_key": TIKTOK_DEMO_SHOPS[0].app_key, "app_secret": TIKTOK_DEMO_SHOPS[0].app_secret}
-        assert CONNECTOR.webhooks.order_ids(secrets, delivery.headers, delivery.body) == [oid]
+        assert CONNECTOR.capabilities.webhooks.order_ids(secrets, delivery.headers, delivery.body) == [oid]
         shop, client_secrets = harness.shop(emulator)
         client: TikTokClient = CONNECTOR.client(shop, client_secrets, RateLimiter(redis_client, prefix))
         bundle = client.fetch_order(oid)

@@ -1,7 +1,9 @@
 """How the contract suite drives each platform: its emulator, a shop wired to it, a wrong secret.
 
 One `Harness` per registered connector; the suite is parametrized over the registry and fails if a
-connector has no harness, so a new platform cannot skip the contract.
+connector has no harness, so a new platform cannot skip the contract. A connector installed as a
+plugin (an `orderhub.connectors` entry point) brings its harness as an `orderhub.contract_harnesses`
+entry point: a function returning its `Harness`.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from typing import Any
 
 from config.schema import ShopConfig
-from orderhub.logs import register_secret
+from orderhub.runtime.logs import register_secret
 from pipeline.ports import Limit
 from sandbox import AmazonEmulator, RateLimit, SandboxClock, TikTokEmulator
 from sandbox.aliexpress import shapes as aliexpress_shapes
@@ -150,3 +153,7 @@ HARNESSES: dict[str, Harness] = {
         malformations=aliexpress_shapes.MALFORMATIONS,
     ),
 }
+
+for _plugin in entry_points(group="orderhub.contract_harnesses"):
+    assert _plugin.name not in HARNESSES, f"a second contract harness for {_plugin.name}: {_plugin.value}"
+    HARNESSES[_plugin.name] = _plugin.load()()

@@ -104,12 +104,12 @@ def test_drift_found_on_the_platform_is_pushed_again(redis_client, prefix):
         units = {row["seller_sku"]: 5 for row in listings}
         snapshot(ledger, units, datetime.now(UTC))
         assert sync_shop_stock(seller, shop, ledger, redis_client, prefix, connector, client).pushed == len(listings)
-        assert check_drift(seller, shop, redis_client, prefix, client) == {}
+        assert check_drift(seller, shop, redis_client, prefix, connector, client) == {}
 
         edited = listings[3]["platform_sku"]
         with emulator.lock:
             emulator.stock[(next(iter(emulator.shops)), edited)] = 40  # a hand edit in seller centre
         assert emulator.stock_levels()[edited] == 40
-        assert check_drift(seller, shop, redis_client, prefix, client) == {edited: (5, 40)}
+        assert check_drift(seller, shop, redis_client, prefix, connector, client) == {edited: (5, 40)}
         repaired = sync_shop_stock(seller, shop, ledger, redis_client, prefix, connector, client)
         assert repaired.pushed == 1 and emulator.stock_levels()[edited] == 5

@@ -108,7 +108,7 @@ def _capture_webhooks(emulator, sn, *, forge):
 
 
 def test_webhook_receiver_decrypts_genuine_events_and_rejects_forged_ones():
-    receiver = PLATFORMS["temu"].webhooks
+    receiver = PLATFORMS["temu"].capabilities.webhooks
     with HARNESS.emulator(orders=20) as emulator:
         sn = emulator.ground_truth()[0]["id"]
         headers, body = _capture_webhooks(emulator, sn, forge=False)

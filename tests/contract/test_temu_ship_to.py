@@ -118,7 +118,7 @@ def test_an_address_change_webhook_names_the_order_and_its_re_read_has_the_new_a
         assert before.status is OrderStatus.READY and before.ship_to.line1 != event.address.line1
 
         emulator.clock.advance(2)
-        receiver = PLATFORMS["temu"].webhooks
+        receiver = PLATFORMS["temu"].capabilities.webhooks
         with webhook_sink() as (base, received):
             emulator.send_address_webhook(f"{base}/hook", sn)
             emulator.send_address_webhook(f"{base}/hook", sn, forge=True)

@@ -81,7 +81,7 @@ def test_scarce_stock_is_never_promised_twice_and_every_platform_shows_what_we_c
 def _plan(cfg, shop, ledger, client):
     from connectors.registry import get_connector
 
-    needs = bool(getattr(get_connector(shop.platform), "stock_needs_listing", False))
+    needs = get_connector(shop.platform).capabilities.stock_needs_listing
     return plan(cfg, shop, ledger, client, PREFIX, needs_listing_id=needs)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from orderhub.logs import register_secret
+from orderhub.runtime.logs import register_secret
 from sandbox import AmazonEmulator, SandboxClock, TikTokEmulator
 from sandbox.core.demo_accounts import AMAZON_DEMO_ACCOUNTS, TIKTOK_DEMO_SHOPS, load_demo_secrets
 

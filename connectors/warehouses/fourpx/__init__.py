@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from connectors.warehouses.fourpx.client import FourPXClient
+from pipeline.ports import WarehouseSpec
 
-
-@dataclass(frozen=True)
-class FourPXConnector:
-    name: str = "fourpx"
-
-    def client(self, warehouse: Any, secrets: Mapping[str, str], limiter: Any) -> FourPXClient:
-        return FourPXClient(warehouse, secrets, limiter)
-
-
-CONNECTOR = FourPXConnector()
+CONNECTOR = WarehouseSpec(name="fourpx", client=FourPXClient, credentials=("app_key", "app_secret"))

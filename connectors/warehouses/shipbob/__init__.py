@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from connectors.warehouses.shipbob.client import ShipBobClient
+from pipeline.ports import WarehouseSpec
 
-
-@dataclass(frozen=True)
-class ShipBobConnector:
-    name: str = "shipbob"
-
-    def client(self, warehouse: Any, secrets: Mapping[str, str], limiter: Any) -> ShipBobClient:
-        return ShipBobClient(warehouse, secrets, limiter)
-
-
-CONNECTOR = ShipBobConnector()
+CONNECTOR = WarehouseSpec(name="shipbob", client=ShipBobClient, credentials=("token", "channel_id"))

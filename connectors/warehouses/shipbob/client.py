@@ -31,7 +31,7 @@ from connectors.warehouses.shipbob.address import (
     state_of,
     update_body,
 )
-from orderhub.logs import register_secret
+from orderhub.runtime.logs import register_secret
 from pipeline.model import StockLevel
 from pipeline.ports import AddressUpdate, Limit, OutboundLine, OutboundRequest, OutboundStatus
 

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 import pytest
 
-from orderhub.logs import register_secret
+from orderhub.runtime.logs import register_secret
 from sandbox import RateLimit
 from sandbox.core.demo_accounts import TIKTOK_DEMO_SHOPS
 from sandbox.core.generator import EventKind, Status

@@ -17,7 +17,7 @@ from config.loader import check_file, load_sellers, seller_files
 from orderhub.runtime.logs import ensure_logging, redact, redact_order
 from orderhub.runtime.redisconn import get_redis
 from orderhub.runtime.settings import config_path, key_prefix
-from pipeline import keys
+from pipeline import keys, shop_health
 from pipeline.errors import ConfigError
 from pipeline.model import encode
 from pipeline.store import OrderStore
@@ -283,7 +283,7 @@ def sync_now(seller: str, shop_id: str | None) -> None:
     shops = [cfg.shop(shop_id)] if shop_id else [s for s in cfg.shops if s.enabled]
     client = get_redis()
     for shop in shops:
-        client.delete(keys.auth_failed(key_prefix(), seller, shop.shop_id))
+        shop_health.clear_auth_failed(client, key_prefix(), seller, shop.shop_id)
         sync_shop.apply_async((seller, shop.shop_id), queue="ingest")
         click.echo(f"sync enqueued: {seller} {shop.shop_id}")
 

@@ -89,7 +89,7 @@ def stock_refusing_shops(prefix: str) -> str:
 
 
 class StockRequests(NamedTuple):
-    """The keys through which a shop's stock push is asked for (workers/tasks.py `sync_stock`)."""
+    """The keys through which a shop's stock push is asked for (pipeline/stock_requests.py)."""
 
     full: str  # a full push is wanted
     skus: str  # set of the SKUs an urgent push wants
@@ -118,7 +118,7 @@ def tracking_lock(prefix: str, seller: str, order_key: str, warehouse: str) -> s
 
 
 def resume_resting(prefix: str, seller: str) -> str:
-    """Set while a seller's stalled-order sweep rests (workers/tasks.py `resume_stalled`)."""
+    """Set while a seller's stalled-order sweep rests (workers/ingest.py `resume_stalled`)."""
     return f"{prefix}:resume:resting:{seller}"
 
 
@@ -246,7 +246,7 @@ def address_refetch(prefix: str, seller: str) -> str:
 
 
 def auth_failed(prefix: str, seller: str, shop_id: str) -> str:
-    """Set when a shop's credentials failed: its sync stops until `orderhub sync now`."""
+    """Set when a shop's credentials failed: its sync stops until `orderhub sync now` (pipeline/shop_health.py)."""
     return f"{prefix}:{seller}:shop:{shop_id}:auth_failed"
 
 

@@ -165,7 +165,16 @@ def replay_holds(store: OrderStore, ledger: StockLedger, seller: SellerConfig, *
                 continue
             else:
                 outcome = route_order(store, ledger, seller, key).outcome.value
-            report.setdefault(held_reason.value, Counter())[outcome.split(":", 1)[0]] += 1
+            report.setdefault(held_reason.value, Counter())[_kind(outcome)] += 1
             if each is not None:
                 each(key, held_reason, outcome)
     return report
+
+
+OUTCOME_KINDS = ("still does not map", "skipped", "now maps to another order key")
+
+
+def _kind(outcome: str) -> str:
+    """An outcome without its detail (the error text, the reason), for the per-reason counts."""
+    return next((kind for kind in OUTCOME_KINDS if outcome.startswith(kind)), outcome)
+

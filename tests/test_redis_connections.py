@@ -21,7 +21,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from orderhub.runtime import redisconn
 from orderhub.runtime.redisconn import get_redis
-from workers import tasks
+from workers import common
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def soft_limit_handler():
     """The handler a pool process has while a task runs: billiard's, swapped for Orderhub's."""
     previous = signal.signal(signal.SIGUSR1, soft_timeout_sighandler)
     try:
-        tasks._guard_soft_limit()
+        common._guard_soft_limit()
         yield signal.getsignal(signal.SIGUSR1)
     finally:
         signal.signal(signal.SIGUSR1, previous)
@@ -82,7 +82,7 @@ def test_a_connection_returned_to_the_pool_with_a_reply_owed_is_not_reused_as_it
 
 
 def test_the_soft_limit_handler_of_a_pool_process_abandons_the_connections_first(soft_limit_handler):
-    assert soft_limit_handler is tasks._soft_limit_reached
+    assert soft_limit_handler is common._soft_limit_reached
     generation = redisconn._generation
     with pytest.raises(SoftTimeLimitExceeded):
         soft_limit_handler(signal.SIGUSR1, None)

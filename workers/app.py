@@ -95,7 +95,6 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
             "workers.tasks.route_orders": {"queue": "route"},
             "workers.tasks.submit_orders": {"queue": "dispatch"},
             "workers.tasks.cancel_orders": {"queue": "dispatch"},
-            "workers.tasks.acknowledge_order": {"queue": "dispatch"},
             "workers.tasks.acknowledge_orders": {"queue": "dispatch"},
             "workers.tasks.poll_shipments": {"queue": "tracking"},
             "workers.tasks.push_tracking": {"queue": "tracking"},

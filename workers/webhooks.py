@@ -19,6 +19,7 @@ import structlog
 from config.loader import credentials_for
 from connectors.registry import get_connector
 from workers.config_cache import seller_config
+from workers.tasks import fetch_order
 
 log = structlog.get_logger()
 
@@ -28,8 +29,6 @@ Enqueue = Callable[[str, str, str], None]
 
 
 def _default_enqueue(seller: str, shop_id: str, external_id: str) -> None:
-    from workers.tasks import fetch_order
-
     fetch_order.apply_async((seller, shop_id, external_id), queue="ingest")
 
 

@@ -46,7 +46,7 @@ def test_an_auth_failure_stops_the_shop_once_and_sync_now_clears_it(task_env, tm
 
 def test_exhausted_retries_hold_the_order_with_the_error(task_env):
     _, client = task_env
-    from workers import tasks
+    from workers import common
 
     store = OrderStore(client, PREFIX)
     order = make_order(5)
@@ -61,7 +61,7 @@ def test_exhausted_retries_hold_the_order_with_the_error(task_env):
     def failing() -> None:
         raise UpstreamUnavailable("shipbob createOrder: 503")
 
-    tasks._with_retry(Exhausted(), "acme", order.key, failing)
+    common._with_retry(Exhausted(), "acme", order.key, failing)
     hold = store.get("acme", order.key).hold
     assert hold.reason is HoldReason.RETRIES_EXHAUSTED and "503" in hold.detail
 
@@ -72,7 +72,7 @@ def test_a_soft_time_limit_is_retried_and_held_when_retries_run_out_never_droppe
     from celery.exceptions import SoftTimeLimitExceeded
 
     _, client = task_env
-    from workers import tasks
+    from workers import common
 
     store = OrderStore(client, PREFIX)
     order = make_order(6)
@@ -91,9 +91,9 @@ def test_a_soft_time_limit_is_retried_and_held_when_retries_run_out_never_droppe
         raise SoftTimeLimitExceeded()
 
     with pytest.raises(RuntimeError, match="retry after SoftTimeLimitExceeded"):
-        tasks._with_retry(Slow(), "acme", order.key, cut_off)
+        common._with_retry(Slow(), "acme", order.key, cut_off)
     Slow.request.retries = 3
-    tasks._with_retry(Slow(), "acme", order.key, cut_off)
+    common._with_retry(Slow(), "acme", order.key, cut_off)
     assert store.get("acme", order.key).hold.reason is HoldReason.RETRIES_EXHAUSTED
 
 
@@ -156,20 +156,21 @@ def test_stock_push_requests_share_one_queued_task_per_shop_until_it_starts(task
     """Every routing batch asks every shop for a stock push; under load that was thousands of queued
     tasks. Requests made while one is queued are noted for it instead."""
     _, client = task_env
-    from workers import tasks
+    from workers import stock, tasks
+    from workers.config_cache import seller_config
 
     queued = []
     monkeypatch.setattr(tasks.sync_stock, "apply_async", lambda args, queue: queued.append((args, queue)))
     for skus in (["MUG-01"], ["LAMP-02"], ["MUG-01", "RUG-03"]):
-        tasks._enqueue_stock_sync("acme", skus, urgent=True)
-    shops = [s.shop_id for s in tasks.seller_config("acme").shops if s.enabled]
+        stock._enqueue_stock_sync("acme", skus, urgent=True)
+    shops = [s.shop_id for s in seller_config("acme").shops if s.enabled]
     assert sorted(args[1] for args, _ in queued) == sorted(shops) and {q for _, q in queued} == {"stock"}
-    _, skus_key, queued_key = tasks._stock_keys("acme", shops[0])
+    _, skus_key, queued_key = keys.stock_requests(PREFIX, "acme", shops[0])
     assert {s.decode() for s in client.smembers(skus_key)} == {"MUG-01", "LAMP-02", "RUG-03"}
 
     args, _ = next(q for q in queued if q[0][1] == shops[0])
     tasks.sync_stock(*args)  # takes on all three requests: nothing left noted, nothing queued
     assert not client.exists(skus_key) and not client.exists(queued_key)
     queued.clear()
-    tasks._enqueue_stock_sync("acme", ["MUG-01"], urgent=True)
+    stock._enqueue_stock_sync("acme", ["MUG-01"], urgent=True)
     assert [a[1] for a, _ in queued] == [shops[0]]  # the others still have theirs queued

@@ -1,0 +1,54 @@
+"""Routing: a batch of changed orders is routed, and each outcome sent on to the task that acts on
+it (dispatch for routed orders, cancellation for cancelled ones, an urgent stock push for the SKUs
+whose last units may just have been reserved).
+"""
+
+from __future__ import annotations
+
+import structlog
+from celery import Task
+
+from pipeline.release import Outcome, route_order
+from pipeline.submissions import submitted_among
+from workers.app import app
+from workers.common import MAX_RETRIES, _ledger, _store
+from workers.config_cache import seller_config
+from workers.dispatch import cancel_orders, submit_orders
+from workers.stock import _enqueue_stock_sync
+
+ROUTE_BATCH = 200
+
+
+def _route_in_batches(seller: str, keys: list[str]) -> None:
+    """One routing task per ROUTE_BATCH orders: a task short enough to finish well inside its time
+    limit, long enough that Celery's per-task cost stays small beside the work."""
+    for start in range(0, len(keys), ROUTE_BATCH):
+        route_orders.apply_async((seller, keys[start:start + ROUTE_BATCH]), queue="route")
+
+
+@app.task(name="workers.tasks.route_orders", bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
+    """Route a batch of changed orders; routed ones go to dispatch, cancelled ones to cancellation."""
+    structlog.contextvars.bind_contextvars(seller=seller)
+    cfg, store, ledger = seller_config(seller), _store(), _ledger()
+    outcomes: dict[str, int] = {}
+    to_submit, to_cancel, reserved, finished = [], [], set(), []
+    for key in keys:
+        result = route_order(store, ledger, cfg, key)
+        outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
+        if result.outcome in (Outcome.ROUTED, Outcome.ALREADY_ROUTED):
+            to_submit.append(key)
+            reserved.update(sku for allocation in result.allocations for sku, _ in allocation.lines)
+        elif result.outcome is Outcome.CANCELLED:
+            to_cancel.append(key)
+        elif result.outcome is Outcome.NOTHING_TO_SHIP:
+            finished.append(key)
+    # Shipped by now, yet at a warehouse: dispatch still compares the ship-to with what that warehouse has.
+    to_submit += submitted_among(store, seller, finished) if finished else []
+    if to_submit:
+        submit_orders.apply_async((seller, to_submit), queue="dispatch")
+        if reserved:  # the last units may just have gone: those listings are pushed now, not at the schedule
+            _enqueue_stock_sync(seller, sorted(reserved), urgent=True)
+    if to_cancel:
+        cancel_orders.apply_async((seller, to_cancel), queue="dispatch")
+    return outcomes

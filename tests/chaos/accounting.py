@@ -24,8 +24,11 @@ Every figure, precisely (one "order" is one order of the generated book, all of 
   (``faults.malformation``), those stored with hold INVALID_PAYLOAD and a non-empty raw payload.
 - shipped to a stale address: outbounds a warehouse shipped for an order whose buyer changed the ship-to
   (the generator's own truth), to a street or postcode other than the changed one; "unflagged" are those
-  whose order is not held ADDRESS_CHANGED_AFTER_SUBMIT, i.e. a parcel gone to the old door with nobody
-  told. "changes followed" counts updates a warehouse took.
+  whose order is not held ADDRESS_CHANGED_AFTER_SUBMIT although Orderhub's copy shows the new address, i.e.
+  a parcel gone to the old door with nobody told; "unseen" are those whose copy withholds the address
+  (Amazon, SHEIN and AliExpress hide it once an order shipped, so a change made between the warehouse
+  shipping and the platform showing it shipped never reaches Orderhub). "changes followed" counts
+  updates a warehouse took.
 - held ADDRESS_INCOMPLETE is split per platform and by whether the stored ship-to really lacks the
   name or the street (the only case it should hold).
 - forged accepted: forged webhooks answered 2xx by the receiver.
@@ -75,6 +78,7 @@ class Figures:
     malformed_held_raw: int = 0
     stale_shipped: int = 0
     stale_unflagged: int = 0
+    stale_unseen: int = 0
     address_updates_applied: int = 0
     forged_sent: int = 0
     forged_accepted: int = 0
@@ -159,15 +163,16 @@ def _norm(text: object) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
-def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[int, int, int]:
-    """(shipped to a stale address, of them not held for ops, address updates a warehouse took).
+def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[int, int, int, int]:
+    """(shipped to a stale address, of them not held though Orderhub read the new address, of them never
+    shown to Orderhub, address updates a warehouse took).
 
     Judged against the generator's own truth, not against Orderhub's copy: only an order whose buyer
     changed the ship-to (visible by now) can be shipped stale, and its parcel is stale when the street
     or postcode it left for is not the changed one."""
     by_reference = {outbound_reference(key, wh): key for key in rows for wh in WAREHOUSE_IDS.values()}
     now = emulators["fourpx"].clock.now()
-    stale = unflagged = applied = 0
+    stale = unflagged = unseen = applied = 0
     for name in WAREHOUSE_IDS:
         for row in emulators[name].outbound_truth():
             applied += sum(1 for update in row.get("address_updates", ()) if update.get("applied"))
@@ -186,8 +191,12 @@ def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[in
             stored = store.get(SELLER, key)
             held = stored is not None and stored.hold is not None and (
                 stored.hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT)
-            unflagged += not held
-    return stale, unflagged, applied
+            to = stored.order.ship_to if stored is not None and stored.order is not None else None
+            if not held and to is not None and to.name and to.line1:
+                unflagged += 1  # Orderhub held the changed address and did nothing with it
+            elif not held:
+                unseen += 1  # the platform's copy withholds the address (after shipping): never shown
+    return stale, unflagged, unseen, applied
 
 
 def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
@@ -212,8 +221,8 @@ def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
             figures.malformed_held_raw += bool(stored and stored.hold and stored.hold.reason.value == "INVALID_PAYLOAD"
                                                and stored.raw)
     figures.oversold_units, figures.oversold_detail = _oversold(emulators, stock, StockLedger(client, PREFIX))
-    figures.stale_shipped, figures.stale_unflagged, figures.address_updates_applied = _stale_addresses(
-        store, emulators, rows)
+    (figures.stale_shipped, figures.stale_unflagged, figures.stale_unseen,
+     figures.address_updates_applied) = _stale_addresses(store, emulators, rows)
     return figures
 
 

@@ -269,8 +269,8 @@ def report(outcome: Outcome, as_json: bool = False) -> str:
             ("submitted more than once", f.submitted_more, "0", f.submitted_more == 0),
             ("lost", f.lost, "0", f.lost == 0),
             ("units oversold", f.oversold_units, "0", f.oversold_units == 0),
-            (f"shipped to a stale address, nobody told (of {f.stale_shipped} stale; "
-             f"{f.address_updates_applied} changes followed)", f.stale_unflagged, "0", f.stale_unflagged == 0),
+            (f"shipped to a stale address, nobody told (of {f.stale_shipped} stale, {f.stale_unseen} never shown; "
+             f"{f.address_updates_applied} followed)", f.stale_unflagged, "0", f.stale_unflagged == 0),
             (f"malformed held with raw kept (of {f.malformed_rendered} rendered)", f.malformed_held_raw, "> 0",
              f.malformed_held_raw > 0),
             (f"forged webhooks accepted (of {f.forged_sent} sent)", f.forged_accepted, "0", f.forged_accepted == 0),

@@ -77,16 +77,27 @@ def destination_fingerprint(street: Any, city: Any, region: Any, postal_code: An
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def fulfilment_durations(knobs: dict[str, Any], **current: float) -> dict[str, float]:
-    """`current` (seconds of sandbox time from creation to each stage) with `knobs` applied; an unknown
-    knob or a negative number is refused (400 over HTTP)."""
-    unknown = set(knobs) - set(current)
-    if unknown:
-        raise ValueError(f"unknown fulfilment knob(s) {sorted(unknown)}; known: {sorted(current)}")
-    merged = current | {name: float(value) for name, value in knobs.items()}
-    if any(value < 0 for value in merged.values()):
-        raise ValueError("durations must be >= 0 seconds")
-    return merged
+class FulfilmentTimes:
+    """How long a warehouse emulator's outbounds take, in seconds of sandbox time from creation to picked
+    (`pick_after`) and to shipped (`ship_after`), and the one control that changes them. Mixed into both
+    warehouse emulators (they hold `lock`, `pick_after` and `ship_after`)."""
+
+    lock: Any
+    pick_after: float
+    ship_after: float
+
+    def configure_fulfilment(self, **knobs: Any) -> dict[str, Any]:
+        """Apply `knobs`; an unknown knob or a negative number is refused (400 over HTTP)."""
+        with self.lock:
+            current = {"pick_after": self.pick_after, "ship_after": self.ship_after}
+            unknown = set(knobs) - set(current)
+            if unknown:
+                raise ValueError(f"unknown fulfilment knob(s) {sorted(unknown)}; known: {sorted(current)}")
+            merged = current | {name: float(value) for name, value in knobs.items()}
+            if any(value < 0 for value in merged.values()):
+                raise ValueError("durations must be >= 0 seconds")
+            self.pick_after, self.ship_after = merged["pick_after"], merged["ship_after"]
+            return merged
 
 
 def destination(street: Any, city: Any, region: Any, postal_code: Any, country: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.core.control import destination, fulfilment_durations, mount_warehouse_controls
+from sandbox.core.control import FulfilmentTimes, destination, mount_warehouse_controls
 from sandbox.core.demo_accounts import load_demo_secrets
 from sandbox.core.http_types import Request, Response, Route
 from sandbox.core.server import Emulator
@@ -65,7 +65,7 @@ def _ms(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment else None
 
 
-class FourPXEmulator(Emulator):
+class FourPXEmulator(FulfilmentTimes, Emulator):
     platform = "fourpx"
 
     def __init__(self, credentials: FourPXCredentials | None = None, *, warehouses: tuple[str, ...] = WAREHOUSES,
@@ -262,13 +262,6 @@ class FourPXEmulator(Emulator):
             if out.status in ("S", "P"):
                 self._ship(out, self.clock.now())
             return self._truth(out)
-
-    def configure_fulfilment(self, **knobs: Any) -> dict[str, Any]:
-        """Seconds of sandbox time from creation to picked (`pick_after`) and to shipped (`ship_after`)."""
-        with self.lock:
-            durations = fulfilment_durations(knobs, pick_after=self.pick_after, ship_after=self.ship_after)
-            self.pick_after, self.ship_after = durations["pick_after"], durations["ship_after"]
-            return durations
 
     def outbound_truth(self) -> list[dict[str, Any]]:
         with self.lock:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.core.control import destination, fulfilment_durations, mount_warehouse_controls
+from sandbox.core.control import FulfilmentTimes, destination, mount_warehouse_controls
 from sandbox.core.demo_accounts import load_demo_secrets
 from sandbox.core.http_types import Request, Response, Route
 from sandbox.core.server import Emulator
@@ -62,7 +62,7 @@ class ShipBobOrder:
         return self.id * 10
 
 
-class ShipBobEmulator(Emulator):
+class ShipBobEmulator(FulfilmentTimes, Emulator):
     platform = "shipbob"
 
     def __init__(self, credentials: ShipBobCredentials | None = None, *, initial_stock: int = 200,
@@ -295,13 +295,6 @@ class ShipBobEmulator(Emulator):
         """`site` is ignored: this emulator is one fulfilment location."""
         with self.lock:
             self.on_hand[sku] = units
-
-    def configure_fulfilment(self, **knobs: Any) -> dict[str, Any]:
-        """Seconds of sandbox time from creation to picked (`pick_after`) and to shipped (`ship_after`)."""
-        with self.lock:
-            durations = fulfilment_durations(knobs, pick_after=self.pick_after, ship_after=self.ship_after)
-            self.pick_after, self.ship_after = durations["pick_after"], durations["ship_after"]
-            return durations
 
     def outbound_truth(self) -> list[dict[str, Any]]:
         with self.lock:

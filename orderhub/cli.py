@@ -14,7 +14,7 @@ import msgspec
 import orjson
 
 from config.loader import check_file, load_sellers, seller_files
-from orderhub.runtime.logs import ensure_logging, redact, redact_order
+from orderhub.runtime.logs import ensure_logging, redact, redact_address, redact_order
 from orderhub.runtime.redisconn import get_redis
 from orderhub.runtime.settings import config_path, key_prefix
 from pipeline import keys, shop_health
@@ -105,8 +105,8 @@ def order_show(key: str, seller: str | None, pii: bool, show_raw: bool) -> None:
     for event in store.timeline(found, key):
         click.echo(f"  {event.at.isoformat(timespec='seconds')}  {event.kind.value:<16} {event.detail}")
         for name, address in event.addresses.items():
-            doc = {"ship_to": msgspec.to_builtins(address)}
-            shown = (doc if pii else redact_order(doc))["ship_to"]
+            doc = msgspec.to_builtins(address)
+            shown = doc if pii else redact_address(doc)
             click.echo(f"      {name}: " + ", ".join(f"{k}={v}" for k, v in shown.items() if v not in (None, "", False)))
 
 

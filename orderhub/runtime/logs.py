@@ -83,8 +83,13 @@ def redact_order(doc: Mapping[str, Any]) -> dict[str, Any]:
     place fields and masks only the person (name, company, phone, email, street lines)."""
     masked = redact(doc)
     if isinstance(doc.get("ship_to"), Mapping):
-        masked["ship_to"] = _masked(doc["ship_to"], PERSON_FIELDS.__contains__)
+        masked["ship_to"] = redact_address(doc["ship_to"])
     return masked
+
+
+def redact_address(address: Mapping[str, Any]) -> dict[str, Any]:
+    """A canonical address (as a dict) for people: the person masked, the place kept."""
+    return _masked(address, PERSON_FIELDS.__contains__)
 
 
 def _masked(mapping: Mapping[Any, Any], hidden: Callable[[Any], bool]) -> dict[Any, Any]:

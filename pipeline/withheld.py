@@ -63,18 +63,19 @@ def due(store: OrderStore, seller: str, now: datetime) -> list[str]:
     return [k for _, k in ready[:BATCH]]
 
 
-def refetch(store: OrderStore, seller: str, keys: list[str], now: datetime,
+def refetch(store: OrderStore, seller: str, order_keys: list[str], now: datetime,
             fetch: Callable[[Order], None], route: Callable[[str], None]) -> dict[str, int]:
     """Fetch each order afresh (`fetch`, from the platform) and route it (`route`); record the attempt.
 
     Returns counts: `released` (no longer held for its address), `still_held`, `failed` (the fetch
     itself failed: the attempt still counts, so a dead order cannot be fetched in a tight loop)."""
     counts = {"released": 0, "still_held": 0, "failed": 0}
-    for key in keys:
+    schedule = dict(zip(order_keys, store.redis.hmget(_key(store, seller), order_keys), strict=True)) if order_keys else {}
+    for key in order_keys:
         stored = store.get(seller, key)
         if stored is None or stored.order is None:
             continue
-        previous = store.redis.hget(_key(store, seller), key)
+        previous = schedule[key]
         attempts = (msgspec.json.decode(previous, type=Attempts).attempts if previous else 0) + 1
         bound = log.bind(seller=seller, platform=stored.order.platform, shop=stored.order.shop_id, order_key=key)
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 import structlog
@@ -30,13 +31,14 @@ DESTINATION_FIELDS = ("name", "company", "line1", "line2", "line3", "city", "dis
 later has not moved the parcel, and no warehouse should be asked to change anything for it."""
 
 
-def _norm(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
+def same_text(a: Any, b: Any) -> bool:
+    """Two address fields alike but for case and runs of whitespace (as people and warehouses retype them)."""
+    return " ".join(str(a or "").split()).casefold() == " ".join(str(b or "").split()).casefold()
 
 
 def same_destination(a: Address, b: Address) -> bool:
     """Whether two addresses send a parcel to the same place (whitespace and case aside)."""
-    return all(_norm(getattr(a, f)) == _norm(getattr(b, f)) for f in DESTINATION_FIELDS)
+    return all(same_text(getattr(a, f), getattr(b, f)) for f in DESTINATION_FIELDS)
 
 
 def where(address: Address) -> str:

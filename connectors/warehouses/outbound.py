@@ -83,8 +83,3 @@ def without_buyer_data(text: str, *addresses: Any) -> str:
     for value in sorted(values, key=len, reverse=True):  # whole values before their words
         text = re.sub(re.escape(value), "[buyer data]", text, flags=re.IGNORECASE)
     return text
-
-
-def same_text(a: Any, b: Any) -> bool:
-    """Two address fields as a warehouse holds them: equal but for case and runs of whitespace."""
-    return " ".join(str(a or "").split()).casefold() == " ".join(str(b or "").split()).casefold()

@@ -22,8 +22,9 @@ from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from connectors.responses import Action, Reading, Responses, Row, fixed_wait
 from connectors.warehouses.limits import warehouse_limits
-from connectors.warehouses.outbound import NOT_FOUND, PICKED, cancel_once, same_text, submit_once
+from connectors.warehouses.outbound import NOT_FOUND, PICKED, cancel_once, submit_once
 from orderhub.runtime.logs import register_secret
+from pipeline.address_changes import same_text
 from pipeline.model import StockLevel
 from pipeline.ports import AddressUpdate, Limit, OutboundLine, OutboundRequest, OutboundStatus
 

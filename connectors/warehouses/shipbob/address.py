@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from connectors.warehouses.outbound import same_text
+from pipeline.address_changes import same_text
 from pipeline.stages import OutboundState
 
 ADDRESS_VERSIONS = ("2026-01", "2026-07")

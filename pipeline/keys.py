@@ -15,8 +15,8 @@ and keep their strings for the data and leases already out there).
 
 Lua builds some keys itself, from a base passed in ARGV (a script cannot call Python), and those
 scripts are left as they are; their families must keep the templates below:
-    pipeline/store.py `_UPSERT`  order, timeline, status_index, holds, event_counts, sellers
-    pipeline/store.py `_HOLD`, `_RELEASE`  holds, event_counts (order and timeline come in KEYS)
+    pipeline/store_scripts.py `_UPSERT`  order, timeline, status_index, holds, event_counts, sellers
+    pipeline/store_scripts.py `_HOLD`, `_RELEASE`  holds, event_counts (order and timeline come in KEYS)
     pipeline/stock.py scripts  from stock_base: stock_count (onhand, shipped, doubt, reserved),
         allocation, allocations, consumed, `shiplog:{warehouse}`, and the `asof`, `until` and `skew`
         hashes (stock_reported is `asof`)

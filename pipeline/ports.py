@@ -4,8 +4,10 @@ A connector is one record, `ConnectorSpec` (a warehouse one `WarehouseSpec`): it
 functions, client factory, the credentials it needs and what it can do (`Capabilities`), declared in
 its package's `__init__.py`. `connectors/registry.py` collects the records (built-in and installed
 through entry points) and hands them to the pipeline and workers, which read a capability where they
-need it instead of probing a connector for attributes. Clients implement the Protocols below.
-Everything passed here is plain data (raw JSON dicts, canonical Structs).
+need it instead of probing a connector for attributes. Clients implement the Protocols below (a
+warehouse's, `WarehouseClient` and the outbound shapes it takes and returns, are in
+pipeline/warehouse_ports.py, re-exported here). Everything passed here is plain data (raw JSON dicts,
+canonical Structs).
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ import msgspec
 # A rate limit is configured (config.schema owns it) and honoured by every client: re-exported here.
 from config.schema import Limit as Limit
 from pipeline.model import Order
+from pipeline.warehouse_ports import AddressUpdate as AddressUpdate
+from pipeline.warehouse_ports import OutboundLine as OutboundLine
+from pipeline.warehouse_ports import OutboundRequest as OutboundRequest
+from pipeline.warehouse_ports import OutboundStatus as OutboundStatus
+from pipeline.warehouse_ports import WarehouseClient
 
 RawBundle = dict[str, Any]
 """Every document fetched for one order, e.g. Amazon `{"order":..., "items":[...], "address":...}`."""
@@ -190,81 +197,7 @@ PlatformConnector = ConnectorSpec
 
 
 # ---------------------------------------------------------------------------------------------
-# Warehouses
-
-
-class OutboundLine(msgspec.Struct, frozen=True):
-    seller_sku: str
-    quantity: int
-
-
-class OutboundRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """What one warehouse is asked to ship for one order: everything a WMS create call needs.
-
-    `reference` is derived from the order key and the warehouse, so every retry names the same
-    outbound order and the warehouse (or our lookup before a retry) can refuse a second one.
-    """
-
-    reference: str
-    order_key: str
-    platform: str
-    external_id: str
-    lines: tuple[OutboundLine, ...]
-    ship_to: Any  # pipeline.model.Address with complete PII
-    currency: str
-    shipping_method: str = ""
-
-
-class OutboundStatus(msgspec.Struct, frozen=True, kw_only=True):
-    """A warehouse's view of one outbound order."""
-
-    reference: str
-    remote_id: str
-    state: str  # a pipeline.stages.OutboundState: OPEN | SHIPPED | CANCELLED | EXCEPTION
-    carrier: str = ""
-    tracking_number: str = ""
-    shipped_at: datetime | None = None
-    lines: tuple[OutboundLine, ...] = ()
-    detail: str = ""
-
-
-class AddressUpdate(msgspec.Struct, frozen=True, kw_only=True):
-    """What a warehouse did with a changed ship-to for an outbound order it already has."""
-
-    reference: str
-    applied: bool  # the outbound now ships to the new address
-    state: str  # the outbound's state, a pipeline.stages.OutboundState (OPEN | PICKED | SHIPPED | NOT_FOUND ...)
-    detail: str = ""  # why not applied, in the warehouse's words (no buyer data)
-
-
-class WarehouseClient(Protocol):
-    """One configured warehouse's authenticated connection to its WMS."""
-
-    def submit(self, request: OutboundRequest) -> OutboundStatus:
-        """Create the outbound order once: on an ambiguous failure look the reference up before retrying;
-        a reference the warehouse already has returns that order, never a second one."""
-
-    def find(self, reference: str) -> OutboundStatus | None: ...
-
-    def cancel(self, reference: str) -> OutboundStatus:
-        """Cancel if not shipped; the returned state says what happened (SHIPPED = too late)."""
-
-    def update_address(self, reference: str, ship_to: Any) -> AddressUpdate:
-        """Send a changed ship-to (pipeline.model.Address) to an outbound order already submitted.
-
-        Applied only while the warehouse still allows it (not picked, packed or shipped); otherwise
-        `applied` is False and `detail` says why in the warehouse's words. Never creates an outbound."""
-
-    bounds_shipment_reads: bool
-    """Whether `shipments_since` honours `until` (the WMS filters on an end time too), so the
-    shipment poll can read a long window in slices and move its cursor after each one."""
-
-    def shipments_since(self, since: datetime, until: datetime | None = None) -> list[OutboundStatus]:
-        """Outbound orders that shipped (with carrier and tracking) or failed since `since`, up to
-        `until` where the warehouse can bound it (None: as far ahead as the warehouse allows)."""
-
-    def inventory(self) -> list[Any]:
-        """pipeline.model.StockLevel per seller SKU held in this warehouse."""
+# Warehouses (their client and its shapes: pipeline/warehouse_ports.py)
 
 
 @dataclass(frozen=True, kw_only=True)

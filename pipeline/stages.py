@@ -14,7 +14,7 @@ import enum
 class Stage(enum.StrEnum):
     """Orderhub's own progress with an order (not the platform's status)."""
 
-    RECEIVED = "received"  # stored; written by the upsert script in pipeline/store.py, not from here
+    RECEIVED = "received"  # stored; written by the upsert script in pipeline/store_scripts.py, not from here
     ROUTED = "routed"  # stock reserved, not at a warehouse yet
     SUBMITTED = "submitted"  # every allocation is at its warehouse
     SHIPPED = "shipped"  # a warehouse shipped it

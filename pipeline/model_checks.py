@@ -1,0 +1,48 @@
+"""The field checks the canonical model's Structs run on construction (pipeline/model.py and its parts).
+
+Each failed check is an `InvalidModel` naming the field path. The `all_*` functions settle the usual,
+valid case in one call; only when one says no do the `check_*` functions run field by field, so the
+error still names the culprit. They are on every Order's construction path, so they stay plain loops.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pipeline.errors import InvalidModel
+
+
+def invalid(path: str, message: str) -> InvalidModel:
+    return InvalidModel(path, message)
+
+
+def check_utc(path: str, value: datetime | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, datetime):
+        raise invalid(path, f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() != timedelta(0):
+        raise invalid(path, "must be timezone-aware UTC")
+
+
+def all_text(*values: object) -> bool:
+    """Every value non-blank text: the usual case, settled in one call (the `check_*` functions name the culprit)."""
+    for value in values:  # noqa: SIM110 (a plain loop: all() over a generator costs twice as much here)
+        if type(value) is not str or not value or value.isspace():
+            return False
+    return True
+
+
+def all_utc(*values: datetime | None) -> bool:
+    """Every value None or a datetime in `UTC` itself: the usual case, settled in one call."""
+    for value in values:
+        if value is not None and (type(value) is not datetime or value.tzinfo is not UTC):
+            return False
+    return True
+
+
+def check_text(path: str, value: object, *, allow_empty: bool = False) -> None:
+    if not isinstance(value, str):
+        raise invalid(path, f"expected text, got {type(value).__name__}")
+    if not allow_empty and (not value or value.isspace()):
+        raise invalid(path, "must not be empty")

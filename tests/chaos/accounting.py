@@ -49,6 +49,7 @@ from pathlib import Path
 
 import redis
 
+import connectors.registry  # noqa: F401  (fills pipeline.model.PLATFORMS: the ledger decodes stored orders)
 from pipeline.identity import outbound_reference
 from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
 from pipeline.stock import StockLedger

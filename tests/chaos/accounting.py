@@ -50,7 +50,7 @@ from pathlib import Path
 import redis
 
 import connectors.registry  # noqa: F401  (fills pipeline.model.PLATFORMS: the ledger decodes stored orders)
-from pipeline.identity import outbound_reference
+from pipeline.identity import order_key, outbound_reference
 from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
@@ -203,7 +203,7 @@ def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[in
 def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
     """Everything but the webhook and leak figures (see `leaks`)."""
     store, figures = OrderStore(client, PREFIX), Figures()
-    rows = {f"{p}:{SHOPS[p]}:{row['id']}": (p, row) for p in PLATFORMS for row in emulators[p].ground_truth()}
+    rows = {order_key(p, SHOPS[p], row["id"]): (p, row) for p in PLATFORMS for row in emulators[p].ground_truth()}
     outbounds = _outbounds_by_key(emulators, list(rows))
     figures.seen = len(rows)
     for key, (platform, row) in rows.items():

@@ -121,17 +121,29 @@ def settle_platforms(platforms: Iterable) -> datetime:
 
 
 def change_addresses(platforms: dict, rng: random.Random, count: int, at: datetime) -> int:
-    """Buyers change the ship-to of up to `count` orders still waiting to ship, at `at` (the cut): some are
-    at a warehouse by then (the change must reach it or hold the order), some held or unrouted (a plain
-    re-read). Each becomes an ADDRESS_CHANGED event of the order's own book, so every platform renders it
-    its own way (TikTok's flag and webhook, TEMU's warning and event, a new address on re-read)."""
-    ready = [(emulator, order) for emulator in platforms.values() for order in emulator.orders.values()
-             if not order.platform_fulfilled and order.state(at).status is Status.READY]
+    """Buyers change the ship-to of up to `count` orders still waiting to ship, just after `at` (the cut):
+    some are at a warehouse by then (the change must reach it or hold the order), some held or unrouted (a
+    plain re-read). Each becomes an ADDRESS_CHANGED event of the order's own book, so every platform renders
+    it its own way (TikTok's flag and webhook, TEMU's warning and event, a new address on re-read).
+
+    The change is dated by the platform's clock at the moment it is written, never back to the cut: a
+    tracking push landing between the cut and now would otherwise sort after a change dated earlier, and the
+    platform would show an order shipped, to the new address, without its update time moving, a history no
+    platform can produce (a buyer cannot change the ship-to of a shipped order)."""
+    chosen = []
+    for emulator in platforms.values():
+        with emulator.lock:
+            now = emulator.clock.now()
+            chosen += [(emulator, order) for order in emulator.orders.values()
+                       if not order.platform_fulfilled and order.state(now).status is Status.READY]
     changed = 0
-    for emulator, order in rng.sample(ready, min(count, len(ready))):
+    for emulator, order in rng.sample(chosen, min(count, len(chosen))):
         moved = replace(random_address(rng, order.country), name=order.address.name, phone=order.address.phone)
         with emulator.lock:
-            order.events.append(OrderEvent(ScriptKind.ADDRESS_CHANGED, at, at, address=moved, source="buyer"))
+            when = max(at, emulator.clock.now())
+            if order.state(when).status is not Status.READY or any(e.at >= when for e in order.events):
+                continue  # shipped or cancelled since it was chosen, or something is already dated later
+            order.events.append(OrderEvent(ScriptKind.ADDRESS_CHANGED, when, when, address=moved, source="buyer"))
         changed += 1
     return changed
 

@@ -9,6 +9,7 @@ import pytest
 
 from connectors.ratelimit import RateLimiter
 from connectors.registry import PLATFORMS
+from pipeline.identity import order_key
 from pipeline.model import FulfilledBy, OrderStatus
 from pipeline.ports import ShopRef, StockPush, TrackedItem, TrackingPush
 from pipeline.sync import sync_orders
@@ -27,7 +28,7 @@ def _synced(platform, store, redis_client, prefix, emulator):
 
 def _ready_order(store, ref, emulator):
     for o in emulator.ground_truth():
-        stored = store.get("acme", f"{ref.platform}:{ref.shop_id}:{o['id']}")
+        stored = store.get("acme", order_key(ref.platform, ref.shop_id, o["id"]))
         order = stored.order if stored else None
         if order and order.status is OrderStatus.READY and order.fulfilled_by is FulfilledBy.SELLER \
                 and order.ship_to and order.ship_to.country == "US":

@@ -1,18 +1,21 @@
-"""TikTok, TEMU and SHEIN webhooks through `workers.webhooks` and a real worker: forged → 401 and
+"""TikTok, TEMU and SHEIN webhooks through the ingress (`workers.ingress`) and a real worker: forged → 401 and
 nothing happens; signed → the order is fetched through the API and stored within two seconds."""
 
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import pytest
 import requests
 from celery import Celery
 
+from pipeline.identity import order_key
 from pipeline.store import OrderStore
 from tests.integration.conftest import PREFIX
 from tests.integration.workers import WorkerProcess, wait_until
-from workers.webhooks import make_server, serve_in_thread
+from workers.ingress import make_app, serve_in_thread
+from workers.webhooks import handle_push
 
 # platform -> (shop id in tests/integration/conftest.py, the emulator account that shop is)
 PUSHING = {
@@ -34,9 +37,8 @@ def test_forged_webhook_is_refused_and_a_signed_one_gets_the_order_stored(platfo
         enqueued.append(external_id)
         broker.send_task("workers.tasks.fetch_order", (seller, shop_id, external_id), queue="ingest")
 
-    server = make_server(port=0, enqueue=enqueue)
-    serve_in_thread(server)
-    url = f"http://127.0.0.1:{server.server_address[1]}/webhooks/acme/{shop_id}"
+    server = serve_in_thread(make_app(partial(handle_push, enqueue=enqueue)))
+    url = f"http://127.0.0.1:{server.port}/webhooks/acme/{shop_id}"
     store = OrderStore(client, PREFIX)
     worker = WorkerProcess(env, "hooks", log_dir=tmp)
     try:
@@ -46,7 +48,7 @@ def test_forged_webhook_is_refused_and_a_signed_one_gets_the_order_stored(platfo
         forged, genuine = listed[0], listed[1]
 
         def stored(oid: str):
-            return store.get("acme", f"{platform}:{shop_id}:{oid}")
+            return store.get("acme", order_key(platform, shop_id, oid))
 
         assert emulator.send_order_webhook(url, forged, forge=True) == 401
         assert enqueued == []
@@ -61,5 +63,4 @@ def test_forged_webhook_is_refused_and_a_signed_one_gets_the_order_stored(platfo
         assert requests.post(url.replace(shop_id, "nope"), data=b"{}", timeout=5).status_code == 404
     finally:
         worker.stop()
-        server.shutdown()
-        server.server_close()
+        server.stop()

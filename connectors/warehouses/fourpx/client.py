@@ -27,6 +27,7 @@ from orderhub.runtime.logs import register_secret
 from pipeline.address_changes import same_text
 from pipeline.model import StockLevel
 from pipeline.ports import AddressUpdate, Limit, OutboundLine, OutboundRequest, OutboundStatus
+from pipeline.stages import OutboundState
 
 ROUTER = "/router/api/service"
 PRODUCTION = "https://open.4px.com"
@@ -34,7 +35,8 @@ VERSION = "1.0"
 # 4PX publishes no limits; keep a steady, modest pace per app key.
 DEFAULT_LIMITS = {"*": Limit(10.0, 10)}
 AUTH_HINTS = ("sign", "app_key", "appkey", "token", "auth")
-STATE = {"N": "OPEN", "S": "OPEN", "P": "OPEN", "C": "SHIPPED", "X": "CANCELLED", "D": "CANCELLED", "E": "EXCEPTION"}
+STATE = {"N": OutboundState.OPEN, "S": OutboundState.OPEN, "P": OutboundState.OPEN, "C": OutboundState.SHIPPED,
+         "X": OutboundState.CANCELLED, "D": OutboundState.CANCELLED, "E": OutboundState.EXCEPTION}
 PAGE = 200
 OUTBOUND_PAGE = 500  # the outbound list's maximum: a burst of shipments is read in fewer calls
 MAX_RANGE = timedelta(days=29)
@@ -129,7 +131,7 @@ class FourPXClient:
         def create() -> OutboundStatus:
             data = self._call("fu.wms.outbound.create", body, attempts=1) or {}
             return OutboundStatus(reference=request.reference, remote_id=str(data.get("consignment_no", "")),
-                                  state="OPEN", lines=request.lines)
+                                  state=OutboundState.OPEN, lines=request.lines)
 
         return submit_once(create, self.find, request.reference)
 
@@ -152,7 +154,7 @@ class FourPXClient:
             return AddressUpdate(reference=reference, applied=False, state=NOT_FOUND,
                                  detail="4PX has no outbound order with this ref_no")
         code = str(item.get("status", ""))
-        state = PICKED if code == "P" else STATE.get(code, "OPEN")
+        state = PICKED if code == "P" else STATE.get(code, OutboundState.OPEN)
         wanted = consignee(ship_to)
         if all(same_text(item.get(field), wanted[field]) for field in DESTINATION):
             return AddressUpdate(reference=reference, applied=True, state=state,
@@ -179,7 +181,7 @@ class FourPXClient:
         pages = numbered_pages(fetch, page_size=OUTBOUND_PAGE, what="4PX outbound list")
         found = [_status(i) for page in pages for i in page
                  if i.get("warehouse_code", self.warehouse_code) == self.warehouse_code]
-        return [s for s in found if s.state in ("SHIPPED", "EXCEPTION")]
+        return [s for s in found if s.state in (OutboundState.SHIPPED, OutboundState.EXCEPTION)]
 
     def inventory(self) -> list[StockLevel]:
         """Units in the warehouse not yet shipped: available plus those held for open outbound orders
@@ -219,7 +221,7 @@ def _status(item: dict[str, Any]) -> OutboundStatus:
     return OutboundStatus(
         reference=str(item.get("ref_no", "")),
         remote_id=str(item.get("consignment_no", "")),
-        state=STATE.get(code, "OPEN"),
+        state=STATE.get(code, OutboundState.OPEN),
         carrier=str(item.get("carrier_code") or item.get("logistics_product_code") or ""),
         tracking_number=str(item.get("shipping_no") or item.get("4px_tracking_no") or ""),
         shipped_at=datetime.fromtimestamp(int(complete) / 1000, UTC) if complete and code == "C" else None,

@@ -34,6 +34,7 @@ from connectors.warehouses.shipbob.address import (
 from orderhub.runtime.logs import register_secret
 from pipeline.model import StockLevel
 from pipeline.ports import AddressUpdate, Limit, OutboundLine, OutboundRequest, OutboundStatus
+from pipeline.stages import OutboundState
 
 PRODUCTION = "https://api.shipbob.com"
 VERSION = "1.0"
@@ -184,7 +185,7 @@ class ShipBobClient:
             return orders, (number * PAGE + 1) if len(orders) == PAGE else (number - 1) * PAGE + len(orders)
 
         found = [_status(o) for page in numbered_pages(fetch, page_size=PAGE, what="ShipBob orders") for o in page]
-        return [s for s in found if s.state in ("SHIPPED", "EXCEPTION")]
+        return [s for s in found if s.state in (OutboundState.SHIPPED, OutboundState.EXCEPTION)]
 
     def inventory(self) -> list[StockLevel]:
         now = datetime.now(UTC)
@@ -208,7 +209,7 @@ def _status(order: dict[str, Any]) -> OutboundStatus:
     shipment = shipments[-1] if shipments else {}
     tracking = shipment.get("tracking") or {}
     state = STATE.get(str(shipment.get("status") or "")) or (
-        "CANCELLED" if order.get("status") == "Cancelled" else "OPEN")
+        OutboundState.CANCELLED if order.get("status") == "Cancelled" else OutboundState.OPEN)
     return OutboundStatus(
         reference=str(order.get("reference_id", "")),
         remote_id=str(order.get("id", "")),

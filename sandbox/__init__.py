@@ -7,10 +7,12 @@
 
 Layout (no import cycles; see each package's docstring):
     core/            platform-neutral: server (the Emulator base), http_types, control (/_sandbox/ API),
-                     clock, buckets, faults, generator and world (orders), listings (the ids stock pushes
-                     may name), webhooks, demo_accounts (shops and credentials); imports no platform
-    amazon/ tiktok/ temu/ shein/ aliexpress/    one package per marketplace: emulator, shapes, push, webhook
-    fourpx/ shipbob/                            one package per warehouse: emulator
+                     clock, buckets, faults, orders (the neutral order), generator and world (the seeded
+                     order book), listings (the ids stock pushes may name), webhooks, demo_accounts (shops
+                     and credentials); imports no platform
+    amazon/ tiktok/ temu/ shein/ aliexpress/    one package per marketplace: emulator, shapes, orders
+                                                (reads), tokens, push, webhook (as each platform needs)
+    fourpx/ shipbob/                            one package per warehouse: emulator, its outbound orders
     serve            the standing world of every emulator (``python -m sandbox``, ``orderhub sandbox serve``)
 A platform package imports the core and never another platform; only this facade and ``serve`` see them all.
 """

@@ -37,9 +37,9 @@ from sandbox.aliexpress.shapes import (
 from sandbox.core.buckets import RateLimit
 from sandbox.core.control import mount_stock_controls
 from sandbox.core.demo_accounts import ALIEXPRESS_DEMO_ACCOUNTS, AliExpressCredentials
-from sandbox.core.generator import GeneratedOrder
 from sandbox.core.http_types import Request, Response, Route
 from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.orders import GeneratedOrder
 from sandbox.core.server import Emulator
 from sandbox.core.world import CATALOGUE, CatalogueItem
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from sandbox.aliexpress.shapes import ORDER_STATUS, answer, business_error, json_param
-from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
 from sandbox.core.http_types import Request, Response
 from sandbox.core.listings import ListingIndex
+from sandbox.core.orders import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
 from sandbox.core.server import EmulatorState
 
 STOCK_UPDATE = "aliexpress.solution.batch.product.inventory.update"

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.core.generator import Address, GeneratedOrder, OrderState, Status, stable_digits
+from sandbox.core.generator import stable_digits
 from sandbox.core.http_types import Request, Response
+from sandbox.core.orders import Address, GeneratedOrder, OrderState, Status
 from sandbox.core.world import ADDRESS_BOOKS, CATALOGUE, MARKETS
 
 PACIFIC = ZoneInfo("America/Los_Angeles")

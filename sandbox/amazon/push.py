@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sandbox.amazon.shapes import MARKETPLACE_OF, ORDER_STATUS, errors, invalid, not_found, order_item_id
-from sandbox.core.generator import EventKind, OrderEvent, Shipment, Unit
 from sandbox.core.http_types import Request, Response
 from sandbox.core.listings import ListingIndex
+from sandbox.core.orders import EventKind, OrderEvent, Shipment, Unit
 from sandbox.core.server import EmulatorState
 
 LISTING_OPS = {"add", "replace", "merge", "delete"}

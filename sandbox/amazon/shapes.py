@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.core.demo_accounts import AMAZON_MARKETPLACES
-from sandbox.core.generator import Address, GeneratedOrder, OrderState, Status, stable_digits
+from sandbox.core.generator import stable_digits
 from sandbox.core.http_types import Response
+from sandbox.core.orders import Address, GeneratedOrder, OrderState, Status
 from sandbox.core.world import quantize
 
 ORDER_STATUS = {

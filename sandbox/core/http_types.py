@@ -32,6 +32,14 @@ class Request:
         """The body parsed as JSON; raises ValueError on a body that is not JSON."""
         return json.loads(self.body.decode("utf-8")) if self.body else None
 
+    def json_object(self) -> dict[str, Any] | None:
+        """The body parsed as a JSON object; None for a body that is anything else, JSON or not."""
+        try:
+            body = self.json()
+        except ValueError:  # a UnicodeDecodeError is one too
+            return None
+        return body if isinstance(body, dict) else None
+
 
 @dataclass
 class Response:

@@ -22,8 +22,9 @@ from sandbox.core.buckets import CallCounters, RateLimit, RateLimiter
 from sandbox.core.clock import SandboxClock
 from sandbox.core.control import mount_control_api
 from sandbox.core.faults import FaultInjector, RequestFault
-from sandbox.core.generator import GeneratedOrder, GeneratorSettings, generate_orders
+from sandbox.core.generator import GeneratorSettings, generate_orders
 from sandbox.core.http_types import DROP, Handler, Request, Response, Route
+from sandbox.core.orders import GeneratedOrder
 
 
 class EmulatorState(Protocol):

@@ -5,7 +5,8 @@ x-lt-openKeyId, x-lt-timestamp (ms, within 5 minutes of the wall clock) and x-lt
 ``openKeyId&timestamp&path`` (the body is not signed). Answers are HTTP 200 with the envelope
 ``{code, msg, info, bbl, traceId}``, ``code`` "0" on success. SHEIN publishes neither its error
 codes for auth failures nor any rate limit (docs/platforms/shein.md): the codes below and the per-path
-buckets are this emulator's [INFERRED] choices, each overridable. Pushes live in ``sandbox.shein.push``.
+buckets are this emulator's [INFERRED] choices, each overridable. This module keeps the routes, signing and
+auth; the order reads live in ``sandbox.shein.orders``, pushes in ``sandbox.shein.push``.
 """
 
 from __future__ import annotations
@@ -17,31 +18,23 @@ from typing import Any
 from sandbox.core.buckets import RateLimit
 from sandbox.core.control import mount_stock_controls
 from sandbox.core.demo_accounts import SHEIN_DEMO_SHOPS, SheinCredentials
-from sandbox.core.generator import GeneratedOrder, OrderState, stable_digits
+from sandbox.core.generator import stable_digits
 from sandbox.core.http_types import Request, Response, Route
 from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.orders import GeneratedOrder, OrderState
 from sandbox.core.server import Emulator
 from sandbox.core.webhooks import post_webhook
 from sandbox.core.world import CATALOGUE, CatalogueItem
-from sandbox.shein import push, webhook
+from sandbox.shein import orders, push, webhook
 from sandbox.shein.shapes import (
-    ALL_STATUSES,
     E_HEADERS,
     E_INTERNAL,
     E_OPEN_KEY,
-    E_ORDER,
-    E_ORDER_STATE,
     E_SIGNATURE,
     E_THROTTLED,
     E_TIMESTAMP,
-    MALFORMATIONS,
     envelope,
-    export_address,
-    list_row,
     order_no,
-    param_error,
-    parse_request_time,
-    render_detail,
     shein_status,
     shein_time,
     sku_code,
@@ -54,8 +47,6 @@ DEFAULT_RATE_LIMITS = {
     "changeInventory": RateLimit(5, 10), "stockQuery": RateLimit(5, 10), "warehouseList": RateLimit(2, 5),
     "expressChannel": RateLimit(2, 5), "importExpress": RateLimit(5, 10), "getByToken": RateLimit(1, 5),
 }
-MAX_PAGE_SIZE = 30
-MAX_DETAIL = 30
 
 
 class SheinEmulator(Emulator):
@@ -82,9 +73,12 @@ class SheinEmulator(Emulator):
         super().__init__(**settings)
         mount_stock_controls(self, self)
         self.route("POST", "/open-api/auth/get-by-token", "getByToken", self._get_by_token, auth=False)
-        self.route("POST", "/open-api/order/order-list", "orderList", self._list)
-        self.route("POST", "/open-api/order/order-detail", "orderDetail", self._detail)
-        self.route("POST", "/open-api/order/export-address", "exportAddress", self._export_address)
+        self.route("POST", "/open-api/order/order-list", "orderList",
+                   lambda req: orders.order_list(self, req))
+        self.route("POST", "/open-api/order/order-detail", "orderDetail",
+                   lambda req: orders.order_detail(self, req))
+        self.route("POST", "/open-api/order/export-address", "exportAddress",
+                   lambda req: orders.export_address(self, req))
         self.route("POST", "/open-api/gsp/goods/change-inventory", "changeInventory",
                    lambda req: push.change_inventory(self, req))
         self.route("POST", "/open-api/stock/stock-query", "stockQuery", lambda req: push.stock_query(self, req))
@@ -198,99 +192,12 @@ class SheinEmulator(Emulator):
         if failure is not None:
             self.counters.add("getByToken", "auth_failures")
             return envelope(None, *failure)
-        body = _json_object(request)
+        body = request.json_object()
         shop = self.shops.get(self.temp_tokens.get(str((body or {}).get("tempToken")), ""))
         if shop is None or shop.app_id != app_id:
             return envelope(None, "40005", "tempToken is invalid or expired")
         return envelope({"openKeyId": shop.open_key_id, "secretKey": shop.secret_key, "appid": shop.app_id,
                          "state": "", "supplierId": int(shop.supplier_id), "supplierBusinessMode": "SEMI"})
-
-    # --- orders --------------------------------------------------------------------------------
-    def _list(self, request: Request) -> Response:
-        body = _json_object(request)
-        if body is None:
-            return param_error("body must be a JSON object")
-        query_type = body.get("queryType")
-        if query_type not in (1, 2):
-            return param_error("queryType must be 1 (created) or 2 (updated)")
-        start, end = parse_request_time(body.get("startTime")), parse_request_time(body.get("endTime"))
-        if start is None or end is None:
-            return param_error("startTime and endTime must be 'yyyy-MM-dd HH:mm:ss' (UTC+8)")
-        if end < start or end - start > self.max_window:
-            return param_error(f"the time window must be between 0 and {int(self.max_window.total_seconds() // 3600)} hours")
-        page, size = body.get("page"), body.get("pageSize")
-        if not _whole(page) or page < 1 or not _whole(size) or not 1 <= size <= MAX_PAGE_SIZE:
-            return param_error(f"page must be >= 1 and pageSize between 1 and {MAX_PAGE_SIZE}")
-        wanted = body.get("orderStatus")
-        if wanted is not None and (str(wanted) not in {str(s) for s in ALL_STATUSES}):
-            return param_error("orderStatus must be 1 to 9")
-        now, account = self.clock.now(), request.caller.open_key_id
-        rows = []
-        for oid, order in self.orders.items():
-            state = self.listed(order, now) if order.account == account else None
-            if state is None:
-                continue
-            status, updated = self.status_of(oid, order, state)
-            moment = (order.created_at if query_type == 1 else updated).replace(microsecond=0)
-            # Both ends inclusive, at the second resolution of the request strings [INFERRED].
-            if not start <= moment <= end or (wanted is not None and str(status) != str(wanted)):
-                continue
-            rows.append((moment, oid, list_row(oid, order, status, updated)))
-        rows.sort(key=lambda r: (r[0], r[1]))
-        served = self._page(rows, page, size)
-        return envelope({"count": len(rows), "orderList": [r[2] for r in served]})
-
-    def _page(self, rows: list[Any], page: int, size: int) -> list[Any]:
-        """Page ``page`` of fixed-size pages; a duplicated boundary starts the next page one row early
-        (what an insertion between two page reads does), so its last row shows twice."""
-        begin = 0
-        for _ in range(page - 1):
-            end = begin + size
-            if end > len(rows):
-                return []
-            begin = end - 1 if self.faults.duplicates_after(rows[end - 1][1]) else end
-        return rows[begin:begin + size]
-
-    def _detail(self, request: Request) -> Response:
-        body = _json_object(request)
-        numbers = (body or {}).get("orderNoList")
-        if not isinstance(numbers, list) or not 1 <= len(numbers) <= MAX_DETAIL \
-                or not all(isinstance(n, str) for n in numbers):
-            return param_error(f"orderNoList must hold 1 to {MAX_DETAIL} order numbers")
-        now, account = self.clock.now(), request.caller.open_key_id
-        info = []
-        for oid in dict.fromkeys(numbers):
-            order = self.orders.get(oid)
-            state = self.listed(order, now) if order is not None and order.account == account else None
-            if state is not None:
-                info.append(self.render(oid, order, state))
-        return envelope(info)
-
-    def render(self, oid: str, order: GeneratedOrder, state: OrderState) -> dict[str, Any]:
-        status, updated = self.status_of(oid, order, state)
-        return render_detail(oid, order, state, status, updated, self.warehouse_code(order.account),
-                             self.faults.malformation(oid, MALFORMATIONS))
-
-    def _export_address(self, request: Request) -> Response:
-        """handleType 1 exports; 2 exports and moves "pending processing" (1) to "pending shipment" (2)."""
-        body = _json_object(request) or {}
-        oid, handle = body.get("orderNo"), body.get("handleType")
-        if not isinstance(oid, str) or handle not in (1, 2):
-            return param_error("orderNo is required and handleType must be 1 or 2")
-        now = self.clock.now()
-        order = self.orders.get(oid)
-        state = self.listed(order, now) if order is not None and order.account == request.caller.open_key_id else None
-        if state is None:
-            return envelope(None, *E_ORDER)
-        if order.platform_fulfilled:
-            return envelope(None, *E_ORDER_STATE)  # SHEIN ships it: the seller gets no address
-        status, _ = self.status_of(oid, order, state)
-        if handle == 2:
-            if status in (6, 9):
-                return envelope(None, *E_ORDER_STATE)
-            if status == 1:
-                self.acknowledged[oid] = now
-        return envelope({"receiveMsgList": [export_address(oid, state.address, order.buyer_email_local)]})
 
     # --- webhooks ------------------------------------------------------------------------------
     def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
@@ -303,15 +210,3 @@ class SheinEmulator(Emulator):
         event = {"orderNo": oid, "orderStatus": status, "updateTime": shein_time(updated)}
         body, headers = webhook.build_webhook(shop, url, event, forge=forge)
         return post_webhook(url, body, headers, timeout)
-
-
-def _json_object(request: Request) -> dict[str, Any] | None:
-    try:
-        body = request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

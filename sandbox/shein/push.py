@@ -13,9 +13,9 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Protocol
 
-from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, OrderState, Shipment
 from sandbox.core.http_types import Request, Response
 from sandbox.core.listings import ListingIndex
+from sandbox.core.orders import EventKind, GeneratedOrder, OrderEvent, OrderState, Shipment
 from sandbox.core.server import EmulatorState
 from sandbox.shein.shapes import CARRIERS, E_ORDER, SKU_CODES, envelope, goods_id, param_error
 

@@ -22,8 +22,9 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from sandbox.core.generator import Address, GeneratedOrder, OrderState, Shipment, Status, Unit, stable_digits
+from sandbox.core.generator import stable_digits
 from sandbox.core.http_types import Response
+from sandbox.core.orders import Address, GeneratedOrder, OrderState, Shipment, Status, Unit
 from sandbox.core.world import CATALOGUE, MARKETS, quantize
 
 UTC8 = timezone(timedelta(hours=8))

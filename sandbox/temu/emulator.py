@@ -5,8 +5,9 @@ regional routers (US, EU, GLOBAL); here they are path prefixes on one server:
 ``/us/openapi/router``, ``/eu/openapi/router`` and ``/global/openapi/router``. A shop calling
 another region's router is refused the way a gateway that does not know its token would (3000031).
 The API is chosen by the ``type`` body parameter, so counters and fault filters are per type; the
-published limit (20 QPS per app_key) is one bucket per app_key across every type (``APP_BUCKET``). Pushes live in
-``sandbox.temu.push``, webhooks in ``sandbox.temu.webhook``. ``bg.order.decryptshippinginfo.get`` answers
+published limit (20 QPS per app_key) is one bucket per app_key across every type (``APP_BUCKET``). Order reads
+live in ``sandbox.temu.orders``, pushes in ``sandbox.temu.push``, webhooks in ``sandbox.temu.webhook``; this
+module keeps the router, signing and auth. ``bg.order.decryptshippinginfo.get`` answers
 only the malls in ``decrypt_malls`` (the seller authorised it for the token); the others get the gateway's
 3000032, before any business check, as TEMU's gateway would.
 """
@@ -25,36 +26,18 @@ from typing import Any
 from sandbox.core.buckets import RateDecision, RateLimit, RateLimiter
 from sandbox.core.control import mount_stock_controls
 from sandbox.core.demo_accounts import TEMU_DEMO_SHOPS, TemuCredentials
-from sandbox.core.generator import GeneratedOrder
 from sandbox.core.http_types import Request, Response, Route
 from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.orders import GeneratedOrder
 from sandbox.core.server import Emulator
 from sandbox.core.world import CATALOGUE, CatalogueItem
-from sandbox.temu import push, webhook
-from sandbox.temu.shapes import (
-    ALL_STATUSES,
-    MALFORMATIONS,
-    PENDING,
-    TemuView,
-    envelope,
-    goods_id,
-    parent_order_sn,
-    render_amount,
-    render_decrypted_shipping,
-    render_list_item,
-    render_shipping_info,
-    sku_id,
-    unix,
-    view,
-)
+from sandbox.temu import orders, push, webhook
+from sandbox.temu.shapes import TemuView, envelope, goods_id, parent_order_sn, sku_id, unix, view
 
 APP_BUCKET = "router"  # the rate-limit entry metering an app_key across every API type
 DEFAULT_RATE_LIMITS = {APP_BUCKET: RateLimit(20, 20)}  # 20 QPS per app_key (docs/platforms/temu.md); burst [INFERRED]
 ROUTER_PATH = re.compile(r"^/(?P<host>us|eu|global)/openapi/router$")
 HOSTS = {"us": "US", "eu": "EU", "global": "GLOBAL"}
-MAX_PAGE_SIZE = 100
-MAX_SN_LIST = 20
-TIME_PAIRS = (("updateAtStart", "updateAtEnd"), ("createAfter", "createBefore"))
 
 E_BAD_PARAMS = 3000000
 E_SIGN = (3000001, "SIGN_UNVALID: the sign does not match the request")
@@ -75,9 +58,6 @@ E_NO_API_ACCESS = (3000032, "access_token don't have this api access, please ask
 E_SIGN_MISSING = (3000040, "sign is missing")
 E_THROTTLED = (4000004, "RATE_LIMIT_EXCEED_EXCEPTION")
 E_SYSTEM = (4000000, "SYSTEM_EXCEPTION")
-E_BUSINESS = 2000000
-E_MS_TIMESTAMP = (140020014, "requires a second level timestamp")
-E_STILL_PRICING = (140020008, "Some amount fields are still undergoing system calculation. Please try again later.")
 DECRYPT = "bg.order.decryptshippinginfo.get"
 
 
@@ -99,14 +79,6 @@ class AppRateLimiter(RateLimiter):
     def take(self, account: str, operation: str) -> RateDecision:
         shared = super().take(account, APP_BUCKET)
         return super().take(account, operation) if shared.allowed else shared
-
-
-def body_of(request: Request) -> dict[str, Any] | None:
-    try:
-        body = request.json()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 class TemuEmulator(Emulator):
@@ -146,11 +118,11 @@ class TemuEmulator(Emulator):
         mount_stock_controls(self, self)
         self.limiter = AppRateLimiter(self.clock, self.limiter.limits)
         self.handlers: dict[str, Callable[[Request], Response]] = {
-            "bg.order.list.v2.get": self._list,
-            "bg.order.detail.v2.get": self._detail,
-            "bg.order.shippinginfo.v2.get": self._shipping_info,
-            DECRYPT: self._decrypted_shipping,
-            "bg.order.amount.query": self._amount,
+            "bg.order.list.v2.get": lambda req: orders.list_orders(self, req),
+            "bg.order.detail.v2.get": lambda req: orders.detail(self, req),
+            "bg.order.shippinginfo.v2.get": lambda req: orders.shipping_info(self, req),
+            DECRYPT: lambda req: orders.decrypted_shipping(self, req),
+            "bg.order.amount.query": lambda req: orders.amount(self, req),
             "bg.local.goods.stock.edit": lambda req: push.stock_edit(self, req),
             "bg.local.goods.sku.list.query": lambda req: push.sku_list(self, req),
             "bg.logistics.companies.get": lambda req: push.companies(self, req),
@@ -198,7 +170,7 @@ class TemuEmulator(Emulator):
         if route is not None or request.method != "POST" or not found:
             return route
         request.params = {"host": found["host"]}
-        body = body_of(request)
+        body = request.json_object()
         api_type = body.get("type") if body else None
         operation = api_type if api_type in self.handlers else "router.unknown_type"
         if operation not in self._typed_routes:
@@ -207,7 +179,7 @@ class TemuEmulator(Emulator):
         return self._typed_routes[operation]
 
     def authenticate(self, request: Request, route: Route) -> Response | str:
-        body = body_of(request)
+        body = request.json_object()
         if body is None:
             return self.error((E_BAD_PARAMS, "BAD_PARAMS: the body must be a JSON object"))
         app_key = body.get("app_key")
@@ -264,6 +236,12 @@ class TemuEmulator(Emulator):
     def view(self, order: GeneratedOrder, now: datetime) -> TemuView:
         return view(order, now, self.delivered_after)
 
+    def owned_order(self, shop: TemuCredentials, sn: Any) -> GeneratedOrder | None:
+        order = self.orders.get(sn) if isinstance(sn, str) else None
+        if order is None or order.account != shop.mall_id or not order.visible(self.clock.now()):
+            return None
+        return order
+
     def _check_timestamp(self, raw: Any) -> Response | None:
         if raw is None:
             return self.error(E_TS_MISSING)
@@ -277,183 +255,19 @@ class TemuEmulator(Emulator):
         return None
 
     def _unknown_type(self, request: Request) -> Response:
-        body = body_of(request) or {}
+        body = request.json_object() or {}
         return self.error(E_TYPE_MISSING if not body.get("type") else E_TYPE_UNKNOWN)
 
-    # --- orders --------------------------------------------------------------------------------
-    def owned_order(self, shop: TemuCredentials, sn: Any) -> GeneratedOrder | None:
-        order = self.orders.get(sn) if isinstance(sn, str) else None
-        if order is None or order.account != shop.mall_id or not order.visible(self.clock.now()):
-            return None
-        return order
-
-    def _list(self, request: Request) -> Response:
-        """Page-number paging evaluated at each call, like TEMU: no snapshot, so an order that changes
-        between two page reads shifts the pages after it (the connector re-walks when the total moves)."""
-        shop: TemuCredentials = request.caller
-        body = body_of(request) or {}
-        page, size = body.get("pageNumber", 1), body.get("pageSize", 10)
-        if not _whole(page) or page < 1:
-            return self.bad_params("pageNumber must be an integer >= 1")
-        if not _whole(size) or not 1 <= size <= MAX_PAGE_SIZE:
-            return self.bad_params(f"pageSize must be an integer from 1 to {MAX_PAGE_SIZE}")
-        filters = self._filters(body)
-        if isinstance(filters, Response):
-            return filters
-        now = self.clock.now()
-        rows = self._matching(shop, filters, now)
-        rows.sort(key=lambda r: (r[0], r[1]), reverse=True)  # TEMU sorts descending by `sortby`
-        start = self._page_start(rows, page, size)
-        items = [render_list_item(order, seen, shop.mall_type, self.faults.malformation(sn, MALFORMATIONS))
-                 for _, sn, order, seen in rows[start:start + size]]
-        return envelope({"totalItemNum": len(rows), "pageItems": items}, now=now)
-
-    def _page_start(self, rows: list[tuple[int, str, GeneratedOrder, TemuView]], page: int, size: int) -> int:
-        """Where page ``page`` starts; a page ending with a duplicated order repeats it on the next page."""
-        start = 0
-        for _ in range(page - 1):
-            chunk = rows[start:start + size]
-            repeat = len(chunk) == size > 1 and self.faults.duplicates_after(chunk[-1][1])
-            start += size - 1 if repeat else size
-        return start
-
-    def _filters(self, body: dict[str, Any]) -> dict[str, Any] | Response:
-        filters: dict[str, Any] = {"sortby": body.get("sortby", "createTime")}
-        if filters["sortby"] not in ("updateTime", "createTime"):
-            return self.bad_params("sortby must be updateTime or createTime")
-        for pair in TIME_PAIRS:
-            for name in pair:
-                if name not in body:
-                    continue
-                value = body[name]
-                if not _whole(value) or value < 0:
-                    return self.bad_params(f"{name} must be unix seconds")
-                if value > 10**11:
-                    return self.error(E_MS_TIMESTAMP)
-                filters[name] = value
-        status = body.get("parentOrderStatus", 0)
-        if status not in ALL_STATUSES or not _whole(status):
-            return self.bad_params(f"parentOrderStatus must be one of {sorted(ALL_STATUSES)}")
-        filters["parentOrderStatus"] = status
-        sns = body.get("parentOrderSnList")
-        if sns is not None:
-            if not isinstance(sns, list) or len(sns) > MAX_SN_LIST:
-                return self.bad_params(f"parentOrderSnList takes at most {MAX_SN_LIST} order numbers")
-            filters["parentOrderSnList"] = set(map(str, sns))
-        return filters
-
-    def _matching(self, shop: TemuCredentials, filters: dict[str, Any],
-                  now: datetime) -> list[tuple[int, str, GeneratedOrder, TemuView]]:
-        """Both ends of a time range are inclusive [INFERRED: not published]."""
-        rows = []
-        wanted = filters.get("parentOrderSnList")
-        for sn, order in self.orders.items():
-            if order.account != shop.mall_id or not order.visible(now) or (wanted and sn not in wanted):
-                continue
-            seen = self.view(order, now)
-            times = {"updateAt": unix(seen.updated_at), "create": unix(order.created_at)}
-            if not (_within(times["updateAt"], filters.get("updateAtStart"), filters.get("updateAtEnd"))
-                    and _within(times["create"], filters.get("createAfter"), filters.get("createBefore"))):
-                continue
-            if filters["parentOrderStatus"] and seen.status != filters["parentOrderStatus"]:
-                continue
-            key = times["updateAt"] if filters["sortby"] == "updateTime" else times["create"]
-            rows.append((key, sn, order, seen))
-        return rows
-
-    def _one_order(self, request: Request) -> tuple[GeneratedOrder, str] | Response:
-        body = body_of(request) or {}
-        sn = body.get("parentOrderSn")
-        if not isinstance(sn, str) or not sn:
-            return self.bad_params("parentOrderSn is required")
-        order = self.owned_order(request.caller, sn)
-        if order is None:
-            return self.error((E_BUSINESS, f"BUSINESS_EXCEPTION: order {sn} does not exist"))
-        return order, sn
-
-    def _detail(self, request: Request) -> Response:
-        found = self._one_order(request)
-        if isinstance(found, Response):
-            return found
-        order, sn = found
-        now = self.clock.now()
-        item = render_list_item(order, self.view(order, now), request.caller.mall_type,
-                                self.faults.malformation(sn, MALFORMATIONS))
-        return envelope(item, now=now)
-
-    def _shipping_info(self, request: Request) -> Response:
-        """Refused while PENDING: the address may still change and TEMU says not to act on it (docs/platforms/temu.md)."""
-        found = self._addressable(request)
-        if isinstance(found, Response):
-            return found
-        order, seen = found
-        masked = int(order.serial[-1]) % 2 == 0  # about half the buyers get a masked phone
-        semi = request.caller.mall_type == "SEMI"
-        return envelope(render_shipping_info(seen.state.address, masked, semi), now=self.clock.now())
-
-    def _decrypted_shipping(self, request: Request) -> Response:
-        """The ship-to in the clear (the gateway already refused a token without the API in its scope)."""
-        found = self._addressable(request)
-        if isinstance(found, Response):
-            return found
-        return envelope(render_decrypted_shipping(found[1].state.address), now=self.clock.now())
-
-    def _addressable(self, request: Request) -> tuple[GeneratedOrder, TemuView] | Response:
-        """The order and how TEMU shows it now, unless it is unknown or still PENDING (the same rule for
-        both address APIs; for the decrypt API it is our reading, unverified)."""
-        found = self._one_order(request)
-        if isinstance(found, Response):
-            return found
-        order, sn = found
-        seen = self.view(order, self.clock.now())
-        if seen.status == PENDING:
-            return self.error((E_BUSINESS, f"BUSINESS_EXCEPTION: order {sn} is pending"))
-        return order, seen
-
-    def _amount(self, request: Request) -> Response:
-        """Refused with 140020008 while the order is younger than ``pricing_delay`` (still being priced)."""
-        found = self._one_order(request)
-        if isinstance(found, Response):
-            return found
-        order, now = found[0], self.clock.now()
-        if now < order.created_at + self.pricing_delay:
-            return self.error(E_STILL_PRICING)
-        return envelope(render_amount(order), now=now)
-
-    # --- webhooks ------------------------------------------------------------------------------
+    # --- webhooks (sandbox.temu.webhook) -------------------------------------------------------
     def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
         """POST an encrypted, signed ``bg_order_status_change_event`` for ``oid``; returns the status."""
-        order = self.orders[oid]
-        seen = self.view(order, self.clock.now())
-        event = webhook.order_status_event(order.account, oid, seen.status, unix(seen.updated_at))
-        return self._deliver(url, order, event, webhook.ORDER_STATUS_CHANGE, forge, timeout)
+        return webhook.send_order_status(self, url, oid, forge=forge, timeout=timeout)
 
     def send_address_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
         """POST a ``bg_trade_logistics_address_changed`` for ``oid``, whose changed address must be visible
         now (TEMU tells of a change that happened; a re-read then shows the new ship-to)."""
-        order = self.orders[oid]
-        if not self.view(order, self.clock.now()).state.address_changed:
-            raise ValueError(f"order {oid}: no address change is visible yet")
-        event = webhook.address_changed_event(order.account, oid)
-        return self._deliver(url, order, event, webhook.ADDRESS_CHANGED, forge, timeout)
+        return webhook.send_address_changed(self, url, oid, forge=forge, timeout=timeout)
 
     def address_changes(self) -> list[str]:
         """The visible orders whose buyer changed the address (what ``send_address_webhook`` tells of)."""
-        now = self.clock.now()
-        with self.lock:
-            return [sn for sn, order in self.orders.items()
-                    if order.visible(now) and self.view(order, now).state.address_changed]
-
-    def _deliver(self, url: str, order: GeneratedOrder, event: dict[str, Any], code: str, forge: bool,
-                 timeout: float) -> int:
-        shop = self.malls[order.account]
-        return webhook.deliver(url, shop.app_key, shop.app_secret, event, event_code=code, forge=forge,
-                                    timeout=timeout)
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _within(value: int, start: int | None, end: int | None) -> bool:
-    return (start is None or value >= start) and (end is None or value <= end)
+        return webhook.address_changes(self)

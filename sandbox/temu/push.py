@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sandbox.core.demo_accounts import TemuCredentials
-from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, Shipment
 from sandbox.core.http_types import Request, Response
 from sandbox.core.listings import ListingIndex
+from sandbox.core.orders import EventKind, GeneratedOrder, OrderEvent, Shipment
 from sandbox.core.server import EmulatorState
 from sandbox.temu.shapes import (
     CARRIERS,

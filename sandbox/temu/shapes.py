@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.core.generator import Address, GeneratedOrder, OrderLine, OrderState, Status, stable_digits
+from sandbox.core.generator import stable_digits
 from sandbox.core.http_types import Response
+from sandbox.core.orders import Address, GeneratedOrder, OrderLine, OrderState, Status
 from sandbox.core.world import CATALOGUE, MARKETS, MINOR_UNITS
 
 PENDING, UN_SHIPPING, CANCELED, SHIPPED, PARTIALLY_SHIPPED, DELIVERED = 1, 2, 3, 4, 41, 5

@@ -7,7 +7,8 @@ x-tm headers. ``forge=True`` signs with a wrong secret so a receiver's rejection
 
 Events (TEMU's "The event of webhook" page, docs/platforms/temu.md): ``bg_order_status_change_event``
 carries mallId, parentOrderSn, orderSn, orderStatus and updateTime; ``bg_trade_logistics_address_changed``
-only mallId and parentOrderSn, so a receiver has to re-read the order for the new address.
+only mallId and parentOrderSn, so a receiver has to re-read the order for the new address. The ``send_*``
+functions build one for an emulator's order as TEMU shows it now and post it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,28 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from sandbox.core.demo_accounts import TemuCredentials
+from sandbox.core.orders import GeneratedOrder
+from sandbox.core.server import EmulatorState
 from sandbox.core.webhooks import post_webhook
+from sandbox.temu.shapes import TemuView, unix
 
 ORDER_STATUS_CHANGE = "bg_order_status_change_event"
 ADDRESS_CHANGED = "bg_trade_logistics_address_changed"
+
+
+class TemuWebhookSource(EmulatorState, Protocol):
+    """What the senders use of ``TemuEmulator`` (it satisfies this; importing it here would be a cycle)."""
+
+    malls: dict[str, TemuCredentials]
+
+    def view(self, order: GeneratedOrder, now: datetime) -> TemuView: ...
 
 
 def order_status_event(mall_id: str, parent_order_sn: str, status: int, update_time: int) -> dict[str, Any]:
@@ -69,3 +83,34 @@ def deliver(url: str, app_key: str, app_secret: str, event: dict[str, Any], *, e
     body, headers = build_webhook(app_key, app_secret, event, timestamp_ms=int(time.time() * 1000),
                                   event_code=event_code, forge=forge)
     return post_webhook(url, body, headers, timeout)
+
+
+def send_order_status(emu: TemuWebhookSource, url: str, oid: str, *, forge: bool, timeout: float) -> int:
+    """An order status change for ``oid`` as TEMU shows it now; returns the receiver's HTTP status."""
+    order = emu.orders[oid]
+    seen = emu.view(order, emu.clock.now())
+    event = order_status_event(order.account, oid, seen.status, unix(seen.updated_at))
+    return _send(emu, url, order, event, ORDER_STATUS_CHANGE, forge, timeout)
+
+
+def send_address_changed(emu: TemuWebhookSource, url: str, oid: str, *, forge: bool, timeout: float) -> int:
+    """An address change for ``oid``; ValueError unless its changed address is visible now."""
+    order = emu.orders[oid]
+    if not emu.view(order, emu.clock.now()).state.address_changed:
+        raise ValueError(f"order {oid}: no address change is visible yet")
+    event = address_changed_event(order.account, oid)
+    return _send(emu, url, order, event, ADDRESS_CHANGED, forge, timeout)
+
+
+def address_changes(emu: TemuWebhookSource) -> list[str]:
+    """The visible orders whose buyer changed the address."""
+    now = emu.clock.now()
+    with emu.lock:
+        return [sn for sn, order in emu.orders.items()
+                if order.visible(now) and emu.view(order, now).state.address_changed]
+
+
+def _send(emu: TemuWebhookSource, url: str, order: GeneratedOrder, event: dict[str, Any], code: str,
+          forge: bool, timeout: float) -> int:
+    shop = emu.malls[order.account]
+    return deliver(url, shop.app_key, shop.app_secret, event, event_code=code, forge=forge, timeout=timeout)

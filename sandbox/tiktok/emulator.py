@@ -3,7 +3,9 @@
 Behaviour follows docs/platforms/tiktok.md (each fact with its public source) and the error texts
 of TikTok's common-errors page: every call is signed (HMAC-SHA256 over path + sorted query + raw body, wrapped in the app
 secret), errors come back as HTTP 200 with a non-zero ``code``, throttling as HTTP 429 with
-``retry-after`` and code 36009002. Pushes live in ``sandbox.tiktok.push``, webhooks in ``sandbox.tiktok.webhook``.
+``retry-after`` and code 36009002. This module keeps the routes and that per-call check; the token refresh
+and authorised shops live in ``sandbox.tiktok.tokens``, order search and detail in ``sandbox.tiktok.orders``,
+pushes in ``sandbox.tiktok.push``, webhooks in ``sandbox.tiktok.webhook``.
 
 Versions: TikTok versions each API in its path and keeps a superseded version for a while, so the
 emulator serves every version docs/platforms/tiktok.md lists as served (order detail 202309 and 202507,
@@ -13,11 +15,8 @@ other version of a known path is refused with 36009014, as TikTok refuses a reti
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import json
 import math
 import re
 import secrets
@@ -30,26 +29,22 @@ from typing import Any
 from sandbox.core.buckets import RateLimit
 from sandbox.core.control import mount_stock_controls
 from sandbox.core.demo_accounts import TIKTOK_DEMO_SHOPS, TikTokCredentials
-from sandbox.core.generator import GeneratedOrder, stable_digits
+from sandbox.core.generator import stable_digits
 from sandbox.core.http_types import Request, Response, Route
 from sandbox.core.listings import ListingIndex, levels_of
+from sandbox.core.orders import GeneratedOrder
 from sandbox.core.server import Emulator
 from sandbox.core.world import CATALOGUE, CatalogueItem
-from sandbox.tiktok import push, webhook
+from sandbox.tiktok import orders, push, tokens, webhook
 from sandbox.tiktok.shapes import (
-    ALL_STATUSES,
-    MALFORMATIONS,
     ORDER_STATUS,
-    SHIPPING_PROVIDERS,
     envelope,
     order_id,
-    param_error,
     product_id,
-    render_order,
-    shipping_type,
     sku_id,
     unix,
 )
+from sandbox.tiktok.tokens import E_APP_KEY, TikTokGrant, open_id
 
 # TikTok's published default is 50 QPS per API, per app and shop (docs/platforms/tiktok.md); override per test.
 DEFAULT_RATE_LIMITS = {
@@ -61,7 +56,6 @@ DEFAULT_RATE_LIMITS = {
 }
 SHOPLESS = {"getAuthorizedShops"}  # endpoints that reject shop_cipher
 NOT_SIGNED = ("sign", "access_token", "x-tts-access-token")
-E_APP_KEY = (36009004, "Invalid credentials. Invalid `app_key` query parameter.")
 E_NO_SIGN = (36009004, "Missing credentials. The request does not include a required signature in the query.")
 E_TS_NEGATIVE = (36009004, "Invalid timestamp. The value of the `timestamp` query parameter must not be lesser than 0.")
 E_TS_OLD = (36009004, "Invalid timestamp. The value of the `timestamp` query parameter must not be earlier "
@@ -82,13 +76,6 @@ E_INTERNAL = (36009003, "Internal error. Please try again. If the issue persists
 E_VERSION = (36009014, "The version name is invalid, please check and retry.")
 E_PATH = (36009009, "Invalid path. The specified path does not match any available endpoint.")
 VERSION_SEGMENT = re.compile(r"/\d{6}/")
-
-
-@dataclass(frozen=True)
-class TikTokGrant:
-    shop_ids: tuple[str, ...]
-    open_id: str
-    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -128,16 +115,20 @@ class TikTokEmulator(Emulator):
         self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue,
                                      lambda item: sku_id(item.sku), lambda item: product_id(item.family))
         self.stock: dict[tuple[str, str], int] = {}  # (shop_id, TikTok sku id) -> quantity
-        self._token_key = secrets.token_bytes(16)
+        self.page_tokens = orders.PageTokens()
         super().__init__(**settings)
         mount_stock_controls(self, self)
-        self.route("GET", "/api/v2/token/refresh", "refreshToken", self._refresh, auth=False)
-        self.route("GET", "/authorization/202309/shops", "getAuthorizedShops", self._shops)
-        self.route("POST", "/order/202309/orders/search", "searchOrders", self._search)
+        self.route("GET", "/api/v2/token/refresh", "refreshToken", lambda req: tokens.refresh(self, req),
+                   auth=False)
+        self.route("GET", "/authorization/202309/shops", "getAuthorizedShops",
+                   lambda req: tokens.authorized_shops(self, req))
+        self.route("POST", "/order/202309/orders/search", "searchOrders",
+                   lambda req: orders.search_orders(self, req))
         self.route("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
-                   "getShippingProviders", self._shipping_providers)
+                   "getShippingProviders", lambda req: push.shipping_providers(self, req))
         for version in ("202309", "202507"):  # the same document in every sandbox market (docs)
-            self.route("GET", f"/order/{version}/orders", "getOrderDetail", self._detail)
+            self.route("GET", f"/order/{version}/orders", "getOrderDetail",
+                       lambda req: orders.order_detail(self, req))
         self.route("POST", "/product/202309/products/{product_id}/inventory/update", "updateInventory",
                    lambda req: push.update_inventory(self, req))
         for version in push.PACKAGE_BODIES:
@@ -258,130 +249,8 @@ class TikTokEmulator(Emulator):
         """Mint a token directly (in-process tests that do not exercise the refresh call)."""
         token = "TTP_" + secrets.token_urlsafe(48)
         expires = self.clock.now() + timedelta(seconds=self.token_lifetime)
-        self.grants[token] = TikTokGrant((shop_id,), _open_id(shop_id), expires)
+        self.grants[token] = TikTokGrant((shop_id,), open_id(shop_id), expires)
         return token
-
-    def _refresh(self, request: Request) -> Response:
-        if request.arg("grant_type") != "refresh_token":
-            return self._auth_failure(param_error("grant_type", "unsupported grant type", "refresh_token"))
-        shop = next((s for s in self.shops.values() if s.refresh_token == request.arg("refresh_token")), None)
-        apps = {(s.app_key, s.app_secret) for s in self.shops.values()}
-        if (request.arg("app_key"), request.arg("app_secret")) not in apps:
-            return self._auth_failure(self.error(E_APP_KEY))
-        if shop is None or shop.app_key != request.arg("app_key"):
-            return self._auth_failure(self.error((36004004, "Invalid refresh token.")))
-        token = self.issue_access_token(shop.shop_id)
-        now = self.clock.now()
-        return envelope({
-            "access_token": token, "access_token_expire_in": self._wall_unix(self.grants[token].expires_at),
-            "refresh_token": shop.refresh_token, "refresh_token_expire_in": self._wall_unix(now + timedelta(days=365)),
-            "open_id": _open_id(shop.shop_id), "seller_name": shop.shop_name,
-            "seller_base_region": shop.region, "user_type": 0,
-            "granted_scopes": ["seller.order.info", "seller.fulfillment.basic", "seller.product.basic"],
-        }, message="success", now=now)
-
-    def _wall_unix(self, moment: datetime) -> int:
-        """A sandbox instant as the real unix time a client reaches it. Clients compare token expiry with
-        their own clock; against a sandbox clock set in the past every token would look expired already
-        and be refreshed before each call."""
-        ahead = (moment - self.clock.now()).total_seconds()
-        factor = self.clock.factor
-        return int(time.time() + (ahead / factor if factor > 0 else ahead))
-
-    def _auth_failure(self, response: Response) -> Response:
-        self.counters.add("refreshToken", "auth_failures")
-        return response
-
-    def _shops(self, request: Request) -> Response:
-        grant: TikTokGrant = request.caller.grant
-        shops = [{"id": s.shop_id, "name": s.shop_name, "region": s.region, "seller_type": "LOCAL",
-                  "cipher": s.shop_cipher, "code": f"{s.region}LCODEMO{s.shop_id[-3:]}"}
-                 for sid in grant.shop_ids if (s := self.shops.get(sid))]
-        return envelope({"shops": shops}, now=self.clock.now())
-
-    def _shipping_providers(self, request: Request) -> Response:
-        """The carriers a delivery option offers (every sandbox option offers every carrier)."""
-        providers = [{"id": pid, "name": name} for pid, name in SHIPPING_PROVIDERS.items()]
-        return envelope({"shipping_providers": providers}, now=self.clock.now())
-
-    # --- orders --------------------------------------------------------------------------------
-    def _search(self, request: Request) -> Response:
-        shop: TikTokCredentials = request.caller.shop
-        size = request.arg("page_size")
-        if size is None or not size.isdigit() or not 1 <= int(size) <= 100:
-            return param_error("page_size", f"got {size!r}", "an integer from 1 to 100")
-        sort_field = request.arg("sort_field", "create_time")
-        sort_order = request.arg("sort_order", "DESC")
-        if sort_field not in ("create_time", "update_time"):
-            return param_error("sort_field", f"got {sort_field!r}", "create_time or update_time")
-        if sort_order not in ("ASC", "DESC"):
-            return param_error("sort_order", f"got {sort_order!r}", "ASC or DESC")
-        try:
-            body = request.json() or {}
-        except ValueError:
-            return param_error("body", "not valid JSON", "a JSON object")
-        filters = _filters(body)
-        if isinstance(filters, Response):
-            return filters
-        now = self.clock.now()
-        page_token = request.arg("page_token")
-        snapshot, cursor = unix(now), None
-        if page_token:
-            decoded = self._decode(page_token, shop.shop_id, [filters, sort_field, sort_order])
-            if decoded is None:
-                return param_error("page_token", "it is invalid or belongs to another search", "the next_page_token "
-                                   "returned with the same filters")
-            snapshot, cursor = decoded["snapshot"], decoded["cursor"]
-        rows = self._matching(shop.shop_id, filters, snapshot, now, sort_field)
-        rows.sort(key=lambda r: (r[0], r[1]), reverse=sort_order == "DESC")
-        total = len(rows)
-        if cursor is not None:
-            after = tuple(cursor)
-            rows = [r for r in rows if ((r[0], r[1]) < after if sort_order == "DESC" else (r[0], r[1]) > after)]
-        page, more = rows[:int(size)], len(rows) > int(size)
-        next_token = ""
-        if more:
-            last = page[-2] if len(page) > 1 and self.faults.duplicates_after(page[-1][1]) else page[-1]
-            next_token = self._encode({"snapshot": snapshot, "cursor": [last[0], last[1]]}, shop.shop_id,
-                                      [filters, sort_field, sort_order])
-        orders = [self._render(oid, order, now) for _, oid, order in page]
-        return envelope({"next_page_token": next_token, "total_count": total, "orders": orders}, now=now)
-
-    def _matching(self, shop_id: str, filters: dict[str, Any], snapshot: int, now: datetime,
-                  sort_field: str) -> list[tuple[int, str, GeneratedOrder]]:
-        window = dict(filters)
-        for field in ("create_time", "update_time"):  # a missing end defaults to now (the first page's now)
-            if f"{field}_ge" in filters and f"{field}_lt" not in filters:
-                window[f"{field}_lt"] = snapshot
-        rows = []
-        for oid, order in self.orders.items():
-            if order.account != shop_id or not order.visible(now):
-                continue
-            state = order.state(now)
-            times = {"create_time": unix(order.created_at), "update_time": unix(state.updated_at)}
-            if not _in_window(times, window):
-                continue
-            if filters.get("order_status") and ORDER_STATUS[state.status] != filters["order_status"]:
-                continue
-            if filters.get("shipping_type") and shipping_type(order) != filters["shipping_type"]:
-                continue
-            rows.append((times[sort_field], oid, order))
-        return rows
-
-    def _detail(self, request: Request) -> Response:
-        shop: TikTokCredentials = request.caller.shop
-        ids = [i for i in (request.arg("ids") or "").split(",") if i]
-        if not ids or len(ids) > 50:
-            return param_error("ids", f"{len(ids)} ids given", "1 to 50 comma-separated order ids")
-        now = self.clock.now()
-        found = [(oid, self.orders.get(oid)) for oid in ids]
-        orders = [self._render(oid, order, now) for oid, order in found
-                  if order is not None and order.account == shop.shop_id and order.visible(now)]
-        return envelope({"orders": orders}, now=now)
-
-    def _render(self, oid: str, order: GeneratedOrder, now: datetime) -> dict[str, Any]:
-        return render_order(oid, order, order.state(now), self.warehouse_id(order.account), self.always_mask,
-                            self.faults.malformation(oid, MALFORMATIONS))
 
     # --- webhooks (sandbox.tiktok.webhook) -------------------------------------------------------
     def send_order_webhook(self, url: str, oid: str, *, forge: bool = False, timeout: float = 5.0) -> int:
@@ -396,60 +265,3 @@ class TikTokEmulator(Emulator):
         """A type 3 webhook for each buyer address change the clock has passed since the last delivery
         (each change once): order id -> the receiver's status."""
         return webhook.deliver_address_updates(self, url, self._address_updates_sent, timeout=timeout)
-
-    # --- page tokens ---------------------------------------------------------------------------
-    def _encode(self, state: dict[str, Any], shop_id: str, search: list[Any]) -> str:
-        data = json.dumps({"shop": shop_id, "search": search, "state": state}, sort_keys=True, separators=(",", ":"))
-        mac = hmac.new(self._token_key, data.encode(), hashlib.sha256).hexdigest()[:16]
-        return base64.b64encode(f"{mac}{data}".encode()).decode()
-
-    def _decode(self, token: str, shop_id: str, search: list[Any]) -> dict[str, Any] | None:
-        try:
-            raw = base64.b64decode(token, validate=True).decode()
-            envelope_ = json.loads(raw[16:])
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return None
-        mac = hmac.new(self._token_key, raw[16:].encode(), hashlib.sha256).hexdigest()[:16]
-        if not hmac.compare_digest(mac, raw[:16]) or envelope_.get("shop") != shop_id:
-            return None
-        if envelope_.get("search") != json.loads(json.dumps(search)):
-            return None
-        return envelope_["state"]
-
-
-def _open_id(shop_id: str) -> str:
-    return "70107" + stable_digits("tt-open-id", shop_id, length=14)
-
-
-TIME_FILTERS = ("create_time_ge", "create_time_lt", "update_time_ge", "update_time_lt")
-
-
-def _filters(body: Any) -> dict[str, Any] | Response:
-    if not isinstance(body, dict):
-        return param_error("body", "not a JSON object", "a JSON object")
-    filters: dict[str, Any] = {}
-    for name in TIME_FILTERS:
-        if name in body:
-            value = body[name]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                return param_error(name, f"got {value!r}", "unix seconds as an integer")
-            filters[name] = value
-    if "order_status" in body:
-        if body["order_status"] not in ALL_STATUSES:
-            return param_error("order_status", f"got {body['order_status']!r}", f"one of {sorted(ALL_STATUSES)}")
-        filters["order_status"] = body["order_status"]
-    if "shipping_type" in body:
-        if body["shipping_type"] not in ("TIKTOK", "SELLER"):
-            return param_error("shipping_type", f"got {body['shipping_type']!r}", "TIKTOK or SELLER")
-        filters["shipping_type"] = body["shipping_type"]
-    return filters
-
-
-def _in_window(times: dict[str, int], filters: dict[str, Any]) -> bool:
-    """``*_ge`` inclusive, ``*_lt`` exclusive (docs/platforms/tiktok.md)."""
-    for field in ("create_time", "update_time"):
-        if f"{field}_ge" in filters and times[field] < filters[f"{field}_ge"]:
-            return False
-        if f"{field}_lt" in filters and times[field] >= filters[f"{field}_lt"]:
-            return False
-    return True

@@ -1,4 +1,4 @@
-"""The TikTok emulator's write side: inventory update and mark-package-as-shipped (202309 and 202610).
+"""The TikTok emulator's write side: inventory, shipping providers, mark-as-shipped (202309 and 202610).
 
 Validation follows docs/platforms/tiktok.md: inventory problems are per-SKU entries in ``data.errors``
 under a ``code: 0`` envelope; packages must name unshipped line items (units) of the order. The two
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
 from sandbox.core.http_types import Request, Response
 from sandbox.core.listings import ListingIndex
+from sandbox.core.orders import EventKind, GeneratedOrder, OrderEvent, Shipment, Status
 from sandbox.core.server import EmulatorState
 from sandbox.tiktok.shapes import (
     ORDER_STATUS,
@@ -90,6 +90,12 @@ def _sku_error(entry: dict[str, Any], of_product: bool, warehouse: str) -> dict[
         return None
     return {"code": extra[0]["code"], "message": extra[0]["message"],
             "detail": {"sku_id": sku_id, "extra_errors": extra}}
+
+
+def shipping_providers(emu: TikTokPushTarget, request: Request) -> Response:
+    """The carriers a delivery option offers (every sandbox option offers every carrier)."""
+    providers = [{"id": pid, "name": name} for pid, name in SHIPPING_PROVIDERS.items()]
+    return envelope({"shipping_providers": providers}, now=emu.clock.now())
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.core.generator import Address, GeneratedOrder, OrderState, Shipment, Status, Unit, stable_digits
+from sandbox.core.generator import stable_digits
 from sandbox.core.http_types import Response
+from sandbox.core.orders import Address, GeneratedOrder, OrderState, Shipment, Status, Unit
 from sandbox.core.world import ADDRESS_BOOKS, CATALOGUE, MARKETS, quantize
 
 ORDER_STATUS = {

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sandbox.core.demo_accounts import TikTokCredentials
-from sandbox.core.generator import EventKind, GeneratedOrder, OrderEvent, stable_digits
+from sandbox.core.generator import stable_digits
+from sandbox.core.orders import EventKind, GeneratedOrder, OrderEvent
 from sandbox.core.server import EmulatorState
 from sandbox.core.webhooks import post_webhook
 from sandbox.tiktok.shapes import ORDER_STATUS, unix

@@ -1,28 +1,24 @@
-"""A benchmark world: a private Redis, the five platform and two warehouse emulators with their limits
-and faults off, a seller file pointing at them, real `celery worker`/`beat` subprocesses, and a feeder
-that puts orders on the platforms at chosen instants (waves, so a million never sit in memory at once).
+"""A benchmark world: the five platform and two warehouse emulators with their limits and faults off,
+a seller file pointing at them, and a feeder that puts orders on the platforms at chosen instants
+(waves, so a million never sit in memory at once). Its Redis (a private server, or a claimed database)
+comes from bench/_redis.py; its `celery worker`/`beat` subprocesses from bench/_workers.py.
 
-Shared by the pipeline, memory, budget and stock benchmarks: keep the public names stable.
+Shared by the pipeline, memory, budget and stock benchmarks: keep the public names stable (those of
+_redis.py and _workers.py are re-exported here, where the benchmarks have always imported them).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import redis
 
+from bench._redis import bench_redis, claimed_db, commands_processed, private_redis
+from bench._workers import CELERY, QUEUES, Celery, cpu_seconds, procfile_workers
 from pipeline import keys
 from pipeline.identity import order_key, outbound_reference
 from sandbox import AmazonEmulator, SandboxClock, TikTokEmulator
@@ -35,14 +31,16 @@ from sandbox.shein.emulator import SheinEmulator
 from sandbox.shipbob.emulator import ShipBobEmulator
 from sandbox.temu.emulator import TemuEmulator
 
+__all__ = ["CELERY", "PLAIN", "PLATFORMS", "PREFIX", "QUEUES", "SELLER", "SHOPS", "STOCK", "WAREHOUSE", "Celery",
+           "Placed", "World", "bench_redis", "claimed_db", "commands_processed", "cpu_seconds", "kick_syncs",
+           "private_redis", "procfile_workers", "seed_ledger", "seller_toml", "spread"]
+
 PREFIX = "bench"
 SELLER = "acme"
 PLATFORMS = ("amazon", "tiktok", "temu", "shein", "aliexpress")
 SHOPS = {"amazon": "acme-amazon-us", "tiktok": "acme-tiktok-us", "temu": "acme-temu-us",
          "shein": "acme-shein-us", "aliexpress": "acme-aliexpress"}
 WAREHOUSE = "4px-us"  # priority 1 with stock for everything: every order goes there
-CELERY = str(Path(sys.executable).parent / "celery")
-QUEUES = "ingest,route,dispatch,tracking,stock"
 STOCK = 10**8
 # Every order ready to ship the moment it appears: no cancellations, no platform fulfilment, no late updates.
 PLAIN = GeneratorSettings(platform_fulfilled_share=0.0, cancel_before_release=0.0, cancel_after_release=0.0,
@@ -101,71 +99,6 @@ def _default_limits(platform: str) -> list[str]:
     import importlib
 
     return sorted(getattr(importlib.import_module(f"connectors.{platform}.client"), "DEFAULT_LIMITS", {}))
-
-
-# -- Redis -------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def private_redis() -> Iterator[str]:
-    """A redis-server of our own on a free loopback port (no persistence): its command counters
-    count only this benchmark, and nobody else's data is near it."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is not installed; pass --redis-url to use a shared server")
-    home = Path(tempfile.mkdtemp(prefix="orderhub-bench-redis-"))
-    port = _free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(home), "--maxmemory-policy", "noeviction"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            with suppress(redis.ConnectionError):
-                if redis.Redis.from_url(url).ping():
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("private redis-server did not start")
-            time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(home, ignore_errors=True)
-
-
-@contextmanager
-def claimed_db(shared_url: str) -> Iterator[str]:
-    """An empty database on a shared server, claimed and released like the worker tests do."""
-    from tests.integration.workers import free_db, release_db
-
-    url = free_db(shared_url)
-    try:
-        yield url
-    finally:
-        release_db(shared_url, url)
-
-
-@contextmanager
-def bench_redis(shared_url: str | None) -> Iterator[tuple[str, bool]]:
-    """(url, shared): a private server unless a shared one is asked for."""
-    if shared_url:
-        with claimed_db(shared_url) as url:
-            yield url, True
-    else:
-        with private_redis() as url:
-            yield url, False
-
-
-def commands_processed(client: redis.Redis) -> int:
-    return int(client.info("stats")["total_commands_processed"])
 
 
 # -- emulators and orders ------------------------------------------------------------------------
@@ -300,90 +233,6 @@ def spread(start: datetime, count: int, rate: float) -> list[datetime]:
     return [start + timedelta(seconds=i / rate) for i in range(count)]
 
 
-# -- worker processes ------------------------------------------------------------------------------
-
-
-class Celery:
-    """A `celery worker` or `beat` subprocess in its own process group (so its pool is found by group)."""
-
-    def __init__(self, env: dict[str, str], name: str, log_dir: Path, *, app: str = "workers", beat: bool = False,
-                 concurrency: int = 2, queues: str = QUEUES, pool: str = "prefork") -> None:
-        args = [CELERY, "-A", app, "beat" if beat else "worker", "-l", "warning"]
-        if beat:
-            args += ["-s", str(log_dir / f"beat-{name}.db"), "--max-interval", "1"]
-        else:
-            args += ["-Q", queues, "-c", str(concurrency), "-P", pool, "-n", f"{name}@%h", "--without-gossip",
-                     "--without-mingle", "--without-heartbeat", "-O", "fair"]
-        self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def pids(self) -> list[int]:
-        """The main process and its pool children (everything in its process group)."""
-        return [pid for pid, _ in _group_rows(self.proc.pid)]
-
-    def rss_bytes(self) -> int:
-        return sum(rss for _, rss in _group_rows(self.proc.pid))
-
-    def pss_bytes(self) -> int:
-        """Proportional set size: pages a forked pool child shares with its parent counted once, not twice."""
-        total = 0
-        for pid in self.pids():
-            with suppress(OSError, ValueError):
-                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        return total
-
-    def stop(self, timeout: float = 30) -> None:
-        if self.proc.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self._log.close()
-
-
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _group_rows(pgid: int) -> list[tuple[int, int]]:
-    """(pid, resident bytes) of every process in a process group, read from /proc."""
-    rows = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            statm = Path(f"/proc/{entry}/statm").read_text().split()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[2]) == pgid:  # field 5 of stat: process group
-            rows.append((int(entry), int(statm[1]) * _PAGE))
-    return rows
-
-
-def cpu_seconds(pids: Iterable[int]) -> float:
-    """User + system CPU seconds of the given processes so far (children that exited are not counted)."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for pid in pids:
-        with suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def seed_ledger(world: World) -> None:
     """Read the warehouses' stock into the ledger once, as the beat's inventory pull would."""
     from orderhub.wiring import warehouse_clients
@@ -405,15 +254,3 @@ def kick_syncs(world: World) -> None:
 
     for platform in PLATFORMS:
         app.send_task("workers.tasks.sync_shop", (SELLER, SHOPS[platform]), queue="ingest")
-
-
-def procfile_workers(path: Path = Path("Procfile")) -> list[tuple[str, str, int]]:
-    """(name, queues, concurrency) of each `celery ... worker` line of the Procfile: production's layout."""
-    layout = []
-    for line in path.read_text().splitlines():
-        name, _, command = line.partition(":")
-        words = command.split()
-        if "worker" not in words or "celery" not in words:
-            continue
-        layout.append((name.strip(), words[words.index("-Q") + 1], int(words[words.index("-c") + 1])))
-    return layout

@@ -15,22 +15,26 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import signal
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-import redis
 
+from bench._measure import (
+    commandstats,
+    percentile,
+    ping,
+    profiled,
+    queues_idle,
+    redis_cpu,
+    self_cpu,
+    stage_seconds,
+    wait_for,
+    workers_cpu,
+)
 from bench._world import (
     PLATFORMS,
     PREFIX,
@@ -51,61 +55,6 @@ GOAL_RATE = 2000.0
 GOAL_VS_NOOP = 2.5
 
 
-def _queues_idle(client: redis.Redis, queues: str = QUEUES) -> bool:
-    return all(client.llen(q) == 0 for q in queues.split(",")) and client.hlen("unacked") == 0
-
-
-def _wait(predicate, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
-
-
-def _ping(app_name: str, timeout: float = 60) -> None:
-    """Block until a worker answers a control ping (it is consuming)."""
-    if app_name == "bench._noop":
-        from bench._noop import app
-    else:
-        from workers.app import app
-    if not _wait(lambda: bool(app.control.ping(timeout=0.5)), timeout, interval=0.1):
-        raise RuntimeError(f"no {app_name} worker answered within {timeout}s")
-
-
-def _cpu(procs: list[Celery]) -> float:
-    """CPU seconds of the worker groups so far, including pool children that were recycled and reaped."""
-    from bench._world import cpu_seconds
-
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for proc in procs:
-        total += cpu_seconds(proc.pids())
-        try:
-            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[13]) + int(fields[14])) / tick  # cutime + cstime: reaped children
-        except OSError:
-            pass
-    return total
-
-
-def _self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _commandstats(client: redis.Redis) -> dict[str, int]:
-    """Calls per command since the server started (EVALSHA counts once; the commands its script runs
-    are counted too, under their own names)."""
-    return {name.removeprefix("cmdstat_"): int(row["calls"]) for name, row in client.info("commandstats").items()}
-
-
-def _redis_cpu(client: redis.Redis) -> float:
-    info = client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
-
-
 def layout(args: argparse.Namespace) -> list[tuple[str, str, int]]:
     """(name, queues, concurrency) of each worker: the Procfile's, or `--workers` alike on every queue."""
     if args.layout == "procfile":
@@ -121,13 +70,13 @@ def noop_rate(world: World, count: int, workers: list[tuple[str, str, int]], poo
     procs = [Celery(world.env(), f"noop-{name}", log_dir, app="bench._noop", concurrency=concurrency,
                     queues=QUEUE, pool=pool) for name, _, concurrency in workers]
     try:
-        _ping("bench._noop")
+        ping("bench._noop")
         with app.producer_or_acquire() as producer:
             started = time.perf_counter()
             for _ in range(count):
                 noop.apply_async(producer=producer)
             published = time.perf_counter() - started
-        _wait(lambda: _queues_idle(world.client, QUEUE), 600, interval=0.05)
+        wait_for(lambda: queues_idle(world.client, QUEUE), 600, interval=0.05)
         elapsed = time.perf_counter() - started
     finally:
         for proc in procs:
@@ -148,59 +97,30 @@ def _place(world: World, total: int, start, rate: float | None, seed: int) -> li
     return placed
 
 
-def _task_seconds(client: redis.Redis) -> dict[str, dict[str, float]]:
-    raw = {k.decode(): float(v) for k, v in client.hgetall(keys.task_seconds(PREFIX)).items()}
-    table: dict[str, dict[str, float]] = {}
-    for field, value in raw.items():
-        name, _, kind = field.rpartition(":")
-        table.setdefault(name.rsplit(".", 1)[-1], {})[kind] = value
-    return table
-
-
-@contextmanager
-def profiled(pids: dict[str, int], folder: str | None) -> Iterator[None]:
-    """py-spy record (collapsed stacks of threads holding the GIL, i.e. CPU; subprocesses included) of the given
-    processes while the block runs."""
-    if not folder:
-        yield
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    spy = str(Path(sys.executable).parent / "py-spy")
-    spies = [subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", "50", "--gil",
-                               "--nonblocking", "-o", str(Path(folder) / f"{name}.txt")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name, pid in pids.items()]
-    try:
-        yield
-    finally:
-        for spy_proc in spies:
-            spy_proc.send_signal(signal.SIGINT)
-        for spy_proc in spies:
-            spy_proc.wait(30)
-
-
 def backlog(world: World, procs: list[Celery], count: int, timeout: float,
             profile: str | None = None) -> dict[str, Any]:
     """(a) Every order visible at once; the clock starts when the syncs are kicked."""
     appear = world.clock.now().replace(microsecond=0) - timedelta(seconds=150)
     placed = _place(world, count, appear, None, seed=100)  # before the 2-minute Amazon horizon too
     world.client.delete(keys.task_seconds(PREFIX))
-    commands0, cpu0, self0, redis0 = (commands_processed(world.client), _cpu(procs), _self_cpu(),
-                                      _redis_cpu(world.client))
-    stats0 = _commandstats(world.client)
+    commands0, cpu0, self0, redis0 = (commands_processed(world.client), workers_cpu(procs), self_cpu(),
+                                      redis_cpu(world.client))
+    stats0 = commandstats(world.client)
     started = time.perf_counter()
     kicked = world.clock.now()
     with profiled({p.log_path.stem: p.pid for p in procs} | {"bench": os.getpid()}, profile):
         kick_syncs(world)
-        _wait(lambda: world.received_count() >= count, timeout, interval=0.1)
+        wait_for(lambda: world.received_count() >= count, timeout, interval=0.1)
     elapsed = time.perf_counter() - started
     received = world.received()
     times = sorted((received[p.reference] - kicked).total_seconds() for p in placed if p.reference in received)
     done = len(times)
     commands = commands_processed(world.client) - commands0
-    cpu_workers, cpu_self, cpu_redis = _cpu(procs) - cpu0, _self_cpu() - self0, _redis_cpu(world.client) - redis0
+    cpu_workers, cpu_self = workers_cpu(procs) - cpu0, self_cpu() - self0
+    cpu_redis = redis_cpu(world.client) - redis0
     first, last = (times[0], times[-1]) if times else (0.0, 0.0)
-    stages = _task_seconds(world.client)
-    stats = _commandstats(world.client)
+    stages = stage_seconds(world.client)
+    stats = commandstats(world.client)
     by_command = sorted(((n - stats0.get(c, 0), c) for c, n in stats.items()), reverse=True)
     figures = {
         "backlog_orders": count, "backlog_received": done,
@@ -208,7 +128,8 @@ def backlog(world: World, procs: list[Celery], count: int, timeout: float,
         "backlog_orders_per_s": round(done / last, 1) if last else 0.0,
         "backlog_sustained_orders_per_s": round((done - 1) / (last - first), 1) if last > first else 0.0,
         "backlog_first_receipt_s": round(first, 2),
-        "backlog_latency_p50_s": round(_pct(times, 50), 2), "backlog_latency_p99_s": round(_pct(times, 99), 2),
+        "backlog_latency_p50_s": round(percentile(times, 50), 2),
+        "backlog_latency_p99_s": round(percentile(times, 99), 2),
         "redis_commands_per_order": round(commands / max(done, 1), 1),
         "cpu_ms_per_order_workers": round(cpu_workers * 1000 / max(done, 1), 2),
         "cpu_ms_per_order_emulators_and_bench": round(cpu_self * 1000 / max(done, 1), 2),
@@ -218,7 +139,7 @@ def backlog(world: World, procs: list[Celery], count: int, timeout: float,
         "cpu_share_redis": round(cpu_redis / max(elapsed, 1e-9) / 2, 3),
         "duplicates": world.duplicates(),
     }
-    _wait(lambda: _queues_idle(world.client), 60)
+    wait_for(lambda: queues_idle(world.client), 60)
     shein = sum(1 for p in placed if p.platform == "shein")
     figures["shein_acknowledged"] = f"{len(set(world.platforms['shein'].acknowledged))} of {shein}"
     for n, command in by_command[:8]:
@@ -237,8 +158,8 @@ def steady(world: World, rate: float, seconds: float, timeout: float) -> dict[st
     placed = _place(world, count, start, rate, seed=500)
     last_appear = max(p.appear_at for p in placed)
     refs = {p.reference for p in placed}
-    _wait(lambda: len(refs & world.received().keys()) >= count,
-          (last_appear - world.clock.now()).total_seconds() + timeout, interval=0.5)
+    wait_for(lambda: len(refs & world.received().keys()) >= count,
+             (last_appear - world.clock.now()).total_seconds() + timeout, interval=0.5)
     received = world.received()
     latencies = {platform: [] for platform in PLATFORMS}
     for p in placed:
@@ -247,21 +168,14 @@ def steady(world: World, rate: float, seconds: float, timeout: float) -> dict[st
     every = sorted(x for v in latencies.values() for x in v)
     not_amazon = sorted(x for name, v in latencies.items() if name != "amazon" for x in v)
     figures = {"steady_rate": rate, "steady_orders": count, "steady_received": len(every),
-               "steady_latency_p50_s": round(_pct(every, 50), 2), "steady_latency_p99_s": round(_pct(every, 99), 2),
-               "steady_latency_p50_s_without_amazon": round(_pct(not_amazon, 50), 2),
-               "steady_latency_p99_s_without_amazon": round(_pct(not_amazon, 99), 2)}
+               "steady_latency_p50_s": round(percentile(every, 50), 2),
+               "steady_latency_p99_s": round(percentile(every, 99), 2),
+               "steady_latency_p50_s_without_amazon": round(percentile(not_amazon, 50), 2),
+               "steady_latency_p99_s_without_amazon": round(percentile(not_amazon, 99), 2)}
     for name, values in latencies.items():
-        figures[f"steady_latency_p50_s:{name}"] = round(_pct(sorted(values), 50), 2)
+        figures[f"steady_latency_p50_s:{name}"] = round(percentile(sorted(values), 50), 2)
     world.forget(placed)
     return figures
-
-
-def _pct(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -280,7 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      for name, queues, concurrency in workers]
             procs.append(Celery(world.env(), "beat", work, beat=True))
             try:
-                _ping("workers")
+                ping("workers")
                 if args.backlog:
                     figures |= backlog(world, procs, args.backlog, args.timeout, args.profile)
                 if args.rate and args.seconds:

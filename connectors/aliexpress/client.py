@@ -5,12 +5,11 @@ sorted key+value of every parameter (uppercase hex); business parameters travel 
 Failures come back inside HTTP 200, either as the gateway's {type, code} or as the API's
 `result.success: false`, so classification reads the body first. Query windows are Pacific
 wall-clock strings and are widened around daylight-saving changes (see `pacific_window`).
+The signature lives in signing.py, the envelope and its codes in envelope.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections import defaultdict
@@ -19,8 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.accounts import platform_account
 from config.schema import ShopConfig
+from connectors.aliexpress.envelope import api_result, classify
 from connectors.aliexpress.mapping import pacific_readings
+from connectors.aliexpress.signing import sign
 from connectors.fanout import each
 from connectors.fields import Doc
 from connectors.http import Transport
@@ -28,10 +30,17 @@ from connectors.listed import unlisted_pages
 from connectors.listings import NO_LISTING_ID
 from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
-from connectors.responses import Action, Reading, Responses, Row, by_code
 from orderhub.runtime.logs import register_secret
 from pipeline.errors import NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
+
+ACCOUNT_CREDENTIALS = ("app_key", "access_token")
+"""The credentials naming the AliExpress account: rate-limit buckets and the shop-configured-twice rule use them."""
+
+
+# What tests and benchmarks import from the client; `classify` is re-exported.
+__all__ = ["DEFAULT_LIMITS", "DST_MARGIN", "MAX_WALKS", "NEEDS_ADDRESS", "PAGE_SIZE", "AliExpressClient",
+           "classify"]
 
 API_HOST = "https://api-sg.aliexpress.com"
 ORDER_LIST = "aliexpress.solution.order.get"
@@ -48,10 +57,6 @@ MAX_WALKS = 3  # page-number paging has no snapshot: walk again (bounded) when t
 PAGE_SIZE = 50  # the largest page we assume order.get serves (no published maximum)
 MAX_PRODUCTS_PER_CALL, MAX_SKUS_PER_PRODUCT = 20, 200
 MAX_INVENTORY = 999_999
-THROTTLE_CODES = {"ApiCallLimit", "AppCallLimit"}
-AUTH_CODES = {"IllegalAccessToken", "IncompleteSignature", "InvalidSignature", "InvalidAppKey", "MissingAppKey",
-              "InvalidSignMethod", "AccessTokenExpired",
-              "InvalidTimestamp"}  # a skewed host clock: retrying cannot fix it, a person must
 NEEDS_ADDRESS = {"WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS"}  # still to ship: where to
 OPEN_LINE = {"WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS"}
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -64,52 +69,6 @@ TRACKING_SITES = {"yamato": "https://toi.kuronekoyamato.co.jp", "japan post": "h
                   "dpd": "https://tracking.dpd.de", "hermes": "https://www.evri.com", "evri": "https://www.evri.com",
                   "colissimo": "https://www.laposte.fr/outils/suivre-vos-envois", "estafeta": "https://www.estafeta.com"}
 FALLBACK_TRACKING_SITE = "https://www.17track.net"
-
-
-def sign(params: Mapping[str, str], app_secret: str) -> str:
-    """uppercase hex HMAC-SHA256(app_secret, concat(key + value for sorted keys, `sign` left out))."""
-    message = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign")
-    return hmac.new(app_secret.encode(), message.encode(), hashlib.sha256).hexdigest().upper()
-
-
-def read_envelope(body: Any) -> Reading:
-    """The gateway's error ({type, code, message}) first, then the API's own `result.success`.
-
-    A gateway error of type ISP or SYSTEM is the platform's own fault (retried); any other is refused.
-    A body with neither a gateway error nor a `<method>_response` wrapper says nothing (see `silent`)."""
-    if not isinstance(body, dict):
-        return Reading()
-    message = str(body.get("message", ""))
-    gateway = str(body.get("code", "")) if "type" in body else ""
-    if gateway and body.get("type") in ("ISP", "SYSTEM"):
-        return Reading(Action.RETRYABLE, gateway, message)
-    if gateway and gateway != "0":
-        return Reading(Action.REJECTED, gateway, message)
-    result = api_result(body)
-    if result is None:
-        return Reading(None, gateway or None, message)
-    if isinstance(result, dict) and result.get("success") is False:
-        return Reading(Action.REJECTED, str(result.get("error_code")), str(result.get("error_message") or ""))
-    return Reading(Action.OK, gateway or None, message)
-
-
-classify = Responses(
-    read=read_envelope,
-    codes=by_code({Action.RATE_LIMITED: THROTTLE_CODES, Action.AUTH: AUTH_CODES}),
-    # Differs from the default table, for answers without the gateway's envelope or an API result:
-    # a 200 is a proxy page or a truncated body, tried again; any other (an HTTP 401/403 included:
-    # AliExpress reports bad credentials as gateway codes, AUTH_CODES) is refused for review.
-    statuses={200: Row(Action.RETRYABLE, "unreadable answer", fixed=True)},
-    silent=Row(Action.REJECTED, fixed=True),
-)
-
-
-def api_result(body: Any) -> Any:
-    """`result` inside the `<method>_response` wrapper (None when the body has no such wrapper)."""
-    if not isinstance(body, dict):
-        return None
-    wrapper = next((v for k, v in body.items() if k.endswith("_response") and isinstance(v, dict)), None)
-    return wrapper.get("result") if wrapper else None
 
 
 def pacific(moment: datetime) -> str:
@@ -164,7 +123,7 @@ class AliExpressClient:
             register_secret(value)
         self.page_size = page_size
         self.url = (shop.base_url or API_HOST).rstrip("/") + "/sync"
-        self.transport = Transport("aliexpress", shop.shop_id, self.app_key + ":" + shop.shop_id, limiter,
+        self.transport = Transport("aliexpress", shop.shop_id, platform_account(shop, secrets, ACCOUNT_CREDENTIALS), limiter,
                                    DEFAULT_LIMITS | dict(shop.rate_limits))
 
     def _call(self, method: str, business: Mapping[str, Any]) -> Any:

@@ -1,49 +1,49 @@
-"""SHEIN Open Platform client for one shop: secret-key decryption, signing, order windows, pushes.
+"""SHEIN Open Platform client for one shop: secret-key decryption, signed calls, order windows, pushes.
 
 Every call is signed with x-lt-openKeyId, x-lt-timestamp (ms) and x-lt-signature =
 randomKey + Base64(hex HMAC-SHA256(secretKey + randomKey, "openKeyId&timestamp&path")); the body is
 not signed. Errors come back in HTTP 200 with a string `code` other than "0". Response bodies are
 decoded with every JSON float kept as its exact decimal text (SHEIN sends money as floats), so the
-raw bundle the mapping reads never held a binary float.
+raw bundle the mapping reads never held a binary float. The signature and AES live in signing.py,
+the envelope and its codes in envelope.py, stock pushes and read-back in stock.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import itertools
 import json
 import math
-import secrets
-import string
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
+from config.accounts import platform_account
 from config.schema import ShopConfig
 from connectors.fanout import each
 from connectors.http import Transport
 from connectors.listed import unlisted_pages
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
-from connectors.responses import Action, Reading, Responses, Row, by_code, retry_after_seconds
+from connectors.shein import stock
+from connectors.shein.envelope import classify, decode_exact
 from connectors.shein.mapping import SELLER_SHIPS_STATUSES
+from connectors.shein.signing import aes_decrypt, new_random_key, signature
 from orderhub.runtime.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
+ACCOUNT_CREDENTIALS = ("open_key_id",)
+"""The credentials naming the SHEIN account: rate-limit buckets and the shop-configured-twice rule use them."""
+
+
+# What tests and benchmarks import from the client; `classify` and `decode_exact` are re-exported.
+__all__ = ["DEFAULT_LIMITS", "SheinClient", "classify", "decode_exact", "needs_ship_to", "windows"]
+
 API_HOST = "https://openapi.sheincorp.com"
-IV = b"space-station-default-iv"[:16]
 UTC8 = timezone(timedelta(hours=8))
 PAGE_SIZE = 30  # order-list maximum
 DETAIL_BATCH = 30  # order-detail orderNoList maximum
-STOCK_BATCH = 100  # change-inventory maximum
 MAX_WINDOW = timedelta(hours=48)  # order-list refuses longer windows (docs/platforms/shein.md, 3rd-party)
 DEFAULT_WINDOW = timedelta(hours=12)  # shorter than the limit: fewer orders per window, less to redo
 # SHEIN publishes no limits (docs/platforms/shein.md): conservative per-path buckets [INFERRED].
@@ -52,38 +52,6 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "changeInventory": Limit(2.0, 5), "stockQuery": Limit(2.0, 5), "warehouseList": Limit(1.0, 2),
     "expressChannel": Limit(1.0, 2), "importExpress": Limit(2.0, 5),
 }
-# Error codes are not documented; these are what the sandbox answers [INFERRED], kept in one table.
-AUTH_CODES = {"40001", "40002", "40003", "40004"}
-THROTTLED_CODES = {"42900"}
-RETRYABLE_CODES = {"50000"}
-
-
-def signature(key_id: str, secret: str, path: str, timestamp: str, random_key: str) -> str:
-    value = f"{key_id}&{timestamp}&{path}".encode()
-    digest = hmac.new((secret + random_key).encode(), value, hashlib.sha256).hexdigest()
-    return random_key + base64.b64encode(digest.encode()).decode()
-
-
-def new_random_key() -> str:
-    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(5))
-
-
-def aes_decrypt(cipher_text: str, app_secret: str) -> str:
-    """AES-128-CBC, key app_secret[:16], IV "space-station-default-iv"[:16], base64, PKCS7.
-    Raises ValueError when the text does not decrypt to UTF-8 (wrong app secret or corrupt data)."""
-    try:
-        raw = base64.b64decode(cipher_text, validate=True)
-        decryptor = Cipher(algorithms.AES(app_secret.encode()[:16]), modes.CBC(IV)).decryptor()
-        padded = decryptor.update(raw) + decryptor.finalize()
-        unpadder = padding.PKCS7(128).unpadder()
-        return (unpadder.update(padded) + unpadder.finalize()).decode("utf-8")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValueError("does not decrypt") from None
-
-
-def decode_exact(content: bytes) -> Any:
-    """JSON with every float kept as its decimal text ("12.98"), so no amount ever passes through a double."""
-    return json.loads(content, parse_float=str) if content else None
 
 
 def request_time(moment: datetime) -> str:
@@ -102,26 +70,6 @@ def windows(since: datetime, until: datetime, step: timedelta) -> Iterator[tuple
         end = min(start + step, last)
         yield start, end
         start = end
-
-
-def read_envelope(body: Any) -> Reading:
-    """`{code, msg, info}`: code "0" is success, any other code an error (HTTP 200 all the same)."""
-    if not isinstance(body, dict):
-        return Reading()
-    code = str(body["code"]) if body.get("code") is not None else ""
-    return Reading(Action.OK if code == "0" else Action.REJECTED, code or None, str(body.get("msg", "")))
-
-
-classify = Responses(
-    read=read_envelope,
-    codes=by_code({Action.RATE_LIMITED: THROTTLED_CODES, Action.RETRYABLE: RETRYABLE_CODES, Action.AUTH: AUTH_CODES}),
-    # Differs from the default table: SHEIN reports bad credentials as codes in its envelope (AUTH_CODES).
-    # An answer without the envelope says nothing about the credentials: refused for review whatever
-    # its status, an HTTP 401/403 included.
-    silent=Row(Action.REJECTED),
-    # A throttled call waits at least a second even when told 0 (SHEIN publishes no limits to pace by).
-    hint=lambda headers: retry_after_seconds(headers) or 1.0,
-)
 
 
 class SheinClient:
@@ -147,7 +95,7 @@ class SheinClient:
         self._warehouse = secrets.get("warehouse_code") or dict(getattr(shop, "options", {}) or {}).get(
             "warehouse_code")
         self._carriers: dict[str, str] | None = None
-        self.transport = Transport("shein", shop.shop_id, shop.shop_id, limiter,
+        self.transport = Transport("shein", shop.shop_id, platform_account(shop, secrets, ACCOUNT_CREDENTIALS), limiter,
                                    DEFAULT_LIMITS | dict(shop.rate_limits))
 
     def _call(self, operation: str, path: str, body: Any = None, *, method: str = "POST") -> Any:
@@ -277,49 +225,12 @@ class SheinClient:
         return self._warehouse
 
     def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
-        """Absolute `saleInventory` in batches of 100.
-
-        Absolute, not `changeInventoryQuantity`: a delta applied twice (a retry after a lost reply)
-        or computed from a stale read drifts for good, while re-sending an absolute level is harmless.
-        The SHEIN skuCode is `listing_id` when the SKU map gives one, else the platform SKU itself.
-        """
-        warehouse = self.warehouse_code()
-        outcomes = []
-        for i in range(0, len(pushes), STOCK_BATCH):
-            batch = pushes[i:i + STOCK_BATCH]
-            codes = [p.listing_id or p.platform_sku for p in batch]
-            info = self._call("changeInventory", "/open-api/gsp/goods/change-inventory", {
-                "updateSkuInventoryQuantityRequests": [
-                    {"skuCode": code, "warehouseCode": warehouse, "saleInventory": max(0, p.quantity)}
-                    for code, p in zip(codes, batch, strict=True)]}) or {}
-            succeeded = {str(s.get("skuCode")) for s in info.get("successList") or []}
-            failed = {str(f.get("skuCode")): f for f in info.get("failedList") or []}
-            for code, push in zip(codes, batch, strict=True):
-                if code in failed:
-                    why = failed[code]
-                    message = f"{why.get('code', '')} {why.get('reason', '')}".strip()
-                    outcomes.append(PushOutcome(push.platform_sku, False, message, str(why.get("code") or "")))
-                elif code in succeeded:
-                    outcomes.append(PushOutcome(push.platform_sku, True))
-                else:
-                    outcomes.append(PushOutcome(push.platform_sku, False, "not in SHEIN's reply", "not_in_reply"))
-        return outcomes
+        """Absolute levels in our warehouse, in batches (stock.push_stock)."""
+        return stock.push_stock(self._call, self.warehouse_code(), pushes)
 
     def stock_levels(self, platform_skus: Sequence[str]) -> dict[str, int]:
-        """What SHEIN shows (usable units in our warehouse) per skuCode, read 100 at a time with
-        stock-query; the drift check compares it with what we last pushed."""
-        warehouse = self.warehouse_code()
-        shown: dict[str, int] = {}
-        for i in range(0, len(platform_skus), STOCK_BATCH):
-            info = self._call("stockQuery", "/open-api/stock/stock-query",
-                              {"skuCodeList": list(platform_skus[i:i + STOCK_BATCH]), "warehouseType": "2"}) or []
-            for group in info:
-                for goods in group.get("goodsInventory") or []:
-                    for sku in goods.get("skuList") or []:
-                        units = sum(int(w.get("usableInventory") or 0) for w in sku.get("warehouseInventoryList") or []
-                                    if str(w.get("warehouseCode")) == warehouse)
-                        shown[str(sku.get("skuCode"))] = units
-        return shown
+        """What SHEIN shows per skuCode in our warehouse (stock.stock_levels): the drift check reads it."""
+        return stock.stock_levels(self._call, self.warehouse_code(), platform_skus)
 
     def carrier_code(self, carrier: str) -> str:
         """SHEIN's expressIdCode for a carrier name, from express-channel (cached per client)."""
@@ -356,13 +267,6 @@ def needs_ship_to(order: dict[str, Any]) -> bool:
     except (TypeError, ValueError):
         return False
     return status in SELLER_SHIPS_STATUSES
-
-
-def verify_webhook(app_id: str, app_secret: str, path: str, timestamp: str, sig: str) -> bool:
-    """A push is signed like a request, but with the app id and app secret over the callback path."""
-    if not (app_id and timestamp and sig) or len(sig) <= 5:
-        return False
-    return hmac.compare_digest(signature(app_id, app_secret, path, timestamp, sig[:5]), sig)
 
 
 def _order_no(order: Any) -> str | None:

@@ -9,15 +9,16 @@ The ship-to: `bg.order.shippinginfo.v2.get` masks the buyer's phone (and may mas
 granted `bg.order.decryptshippinginfo.get`. A shop whose config declares `options.decrypt_shipping =
 "true"` reads the decrypted ship-to instead; if TEMU's gateway still answers "no permission for this API"
 (3000027 app, 3000032 token), the client says so once in the log and reads the masked one from then on.
+
+The router and the app's bucket live in router.py, the signature in signing.py, the envelope and
+TEMU's codes in envelope.py, stock edits in stock.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,70 +29,35 @@ from config.schema import ShopConfig
 from connectors.fanout import each
 from connectors.http import Classifier, Transport
 from connectors.listed import unlisted_pages
-from connectors.listings import by_listing
 from connectors.paging import numbered_pages, steady_walks
 from connectors.ratelimit import RateLimiter
-from connectors.responses import Action, Reading, Responses, Row, by_code, fixed_wait
+from connectors.temu import stock
+from connectors.temu.envelope import (
+    NO_API_ACCESS,
+    STILL_PRICING_CODE,
+    TRACKING_USED_CODE,
+    classify,
+    classify_optional,
+)
+from connectors.temu.router import APP_BUCKET, AppBudget, router_url
+from connectors.temu.signing import sign
 from orderhub.runtime.logs import register_secret
 from pipeline.errors import NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
 
-PRODUCTION_ROUTERS = {"US": "https://openapi-b-us.temu.com/openapi/router",
-                      "EU": "https://openapi-b-eu.temu.com/openapi/router",
-                      "GLOBAL": "https://openapi-b-global.temu.com/openapi/router"}
-APP_BUCKET = "router"
+# What tests and benchmarks import from the client; `sign` and the classifiers are re-exported.
+__all__ = ["DECRYPT", "DEFAULT_LIMITS", "MAX_WALKS", "PAGE_SIZE", "SHIPPING_INFO", "TemuClient", "classify",
+           "classify_optional", "sign"]
+
 DEFAULT_LIMITS: dict[str, Limit] = {APP_BUCKET: Limit(20.0, 20)}
 PAGE_SIZE = 100
 MAX_WALKS = 3  # page-number paging has no snapshot: walk again (bounded) when the total moves
 PENDING = 1
-
-THROTTLED_CODE = 4000004
-RETRYABLE_CODES = {4000000}
-AUTH_CODES = {3000001, 5000000} | set(range(3000025, 3000035))
-TRACKING_USED_CODE = 2000101  # [INFERRED]: "a tracking number can be used successfully only once"
-STILL_PRICING_CODE = "140020008"  # bg.order.amount.query: "amount fields are still undergoing system calculation"
 SHIPPING_INFO = "bg.order.shippinginfo.v2.get"
 DECRYPT = "bg.order.decryptshippinginfo.get"
-NO_API_ACCESS = {"3000027", "3000032"}  # gateway: the app / the seller's token lacks this API
 DECRYPT_OPTION = "decrypt_shipping"
-MAX_STOCK = 1_000_000  # bg.local.goods.stock.edit 150013002: "Quantity must be between 0 and 1000000"
 
 log = structlog.get_logger()
-
-
-def render_value(value: Any) -> str:
-    """Compact JSON with the quotes of a plain string stripped (docs/platforms/temu.md)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text[1:-1] if isinstance(value, str) else text
-
-
-def sign(params: Mapping[str, Any], app_secret: str) -> str:
-    joined = "".join(key + render_value(params[key]) for key in sorted(params) if key != "sign")
-    return hashlib.md5(f"{app_secret}{joined}{app_secret}".encode()).hexdigest().upper()
-
-
-def read_envelope(body: Any) -> Reading:
-    """`{success, errorCode, errorMsg, result}`: `success: true`, else refused with its errorCode."""
-    if not isinstance(body, dict):
-        return Reading()
-    code = body.get("errorCode")
-    return Reading(Action.OK if body.get("success") is True else Action.REJECTED,
-                   None if code is None else str(code), str(body.get("errorMsg") or ""))
-
-
-classify = Responses(
-    read=read_envelope,
-    codes=by_code({Action.RATE_LIMITED: {THROTTLED_CODE}, Action.RETRYABLE: RETRYABLE_CODES, Action.AUTH: AUTH_CODES}),
-    # Differs from the default table: TEMU reports bad credentials as codes in its envelope (AUTH_CODES).
-    # An answer without the envelope says nothing about the credentials: refused for review whatever
-    # its status, an HTTP 401/403 included.
-    silent=Row(Action.REJECTED),
-    # TEMU documents no wait for a throttled call (docs/platforms/temu.md): one second refills the app's bucket.
-    hint=fixed_wait(1.0),
-)
-# For an API the shop may not have been granted: "no permission for this API" (NO_API_ACCESS, within
-# AUTH_CODES) refuses this call only, the credentials are fine, so the caller can fall back.
-classify_optional = classify.with_codes(by_code({Action.REJECTED: NO_API_ACCESS}))
 
 
 def declared_decrypt(shop: ShopConfig) -> bool:
@@ -100,29 +66,6 @@ def declared_decrypt(shop: ShopConfig) -> bool:
     if value not in ("true", "false"):
         raise ValueError(f"temu shop {shop.shop_id}: options.{DECRYPT_OPTION} must be \"true\" or \"false\"")
     return value == "true"
-
-
-def router_url(shop: ShopConfig) -> str:
-    """Production: the region's own host. Sandbox (`base_url` set): `{base_url}/{region}/openapi/router`."""
-    region = (shop.region or "US").upper()
-    if region not in PRODUCTION_ROUTERS:
-        raise ValueError(f"temu shop {shop.shop_id}: region must be one of {sorted(PRODUCTION_ROUTERS)}")
-    if shop.base_url:
-        return f"{shop.base_url.rstrip('/')}/{region.lower()}/openapi/router"
-    return PRODUCTION_ROUTERS[region]
-
-
-class _AppBudget:
-    """The limiter as TEMU meters it: whatever the operation, the token comes from the app's one bucket."""
-
-    def __init__(self, limiter: RateLimiter, limit: Limit) -> None:
-        self._limiter, self._limit = limiter, limit
-
-    def acquire(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
-        return self._limiter.acquire(platform, account, APP_BUCKET, self._limit, cost)
-
-    def block(self, platform: str, account: str, operation: str, seconds: float) -> None:
-        self._limiter.block(platform, account, APP_BUCKET, seconds)
 
 
 class TemuClient:
@@ -135,7 +78,7 @@ class TemuClient:
             register_secret(value)
         self.url = router_url(shop)
         limits = DEFAULT_LIMITS | dict(shop.rate_limits)
-        budget = _AppBudget(limiter, limits[APP_BUCKET])
+        budget = AppBudget(limiter, limits[APP_BUCKET])
         self.transport = Transport("temu", shop.shop_id, self.app_key, budget, limits)  # type: ignore[arg-type]
         self._carriers: dict[str, int] | None = None
         self._warehouse: str | None = None
@@ -254,28 +197,8 @@ class TemuClient:
     # -- pushes ------------------------------------------------------------------------------
 
     def push_stock(self, pushes: Sequence[StockPush]) -> list[PushOutcome]:
-        """One absolute edit (`skuStockTargetList`) per goodsId, with a requestUniqueKey fixed for this call.
-
-        Absolute, not TEMU's delta form (`skuStockChangeList`): a lost answer or a second worker cannot
-        make an absolute edit count twice. The transport's quick retries resend the same key, so an edit
-        whose answer was lost is not applied again at TEMU. The key also carries a per-call nonce: a key
-        from the content alone would turn the second of "12, then 5, then 12" into a no-op. TEMU answers
-        per SKU (`skuStockEditStatusInfoList`); a SKU it did not edit is refused with its own code."""
-        by_goods, outcomes = by_listing(pushes, "no TEMU goodsId in the SKU map")
-        nonce = uuid.uuid4().hex
-        for goods_id, group in by_goods.items():
-            targets = [{"skuId": p.platform_sku, "stockTarget": min(max(0, p.quantity), MAX_STOCK)} for p in group]
-            key = hashlib.sha256(json.dumps([self.shop.shop_id, goods_id, targets, nonce]).encode()).hexdigest()[:32]
-            try:
-                result = self.call("bg.local.goods.stock.edit", goodsId=goods_id, stockType=0,
-                                   skuStockTargetList=targets, requestUniqueKey=key)
-            except NeedsReview as refused:
-                outcomes.extend(PushOutcome(p.platform_sku, False, str(refused), refused.code) for p in group)
-            else:
-                failed = _failed_skus(result)
-                outcomes.extend(PushOutcome(p.platform_sku, False, *failed[p.platform_sku])
-                                if p.platform_sku in failed else PushOutcome(p.platform_sku, True) for p in group)
-        return outcomes
+        """One absolute edit per goodsId, answered per SKU (stock.push_stock)."""
+        return stock.push_stock(self.call, self.shop.shop_id, pushes)
 
     def carrier_id(self, carrier: str) -> int:
         if self._carriers is None:
@@ -340,13 +263,6 @@ class _PricedOnly:
 
     def remember(self, rows: Mapping[str, Any]) -> None:
         self._listed.remember({sn: row for sn, row in rows.items() if sn not in self._unpriced})
-
-
-def _failed_skus(result: Any) -> dict[str, tuple[str, str]]:
-    """skuId -> (message, code) for each SKU a successful stock edit answer says was not edited."""
-    rows = result.get("skuStockEditStatusInfoList") if isinstance(result, dict) else None
-    return {str(row.get("skuId")): (str(row.get("errorMsg") or "stock not edited"), str(row.get("errorCode") or ""))
-            for row in rows or [] if isinstance(row, dict) and row.get("stockEditStatus") is False}
 
 
 def _parent_sn(item: Any) -> str | None:

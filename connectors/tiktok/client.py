@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from config.accounts import platform_account
 from config.schema import ShopConfig
 from connectors.http import Transport
 from connectors.listings import by_listing
@@ -29,6 +30,10 @@ from connectors.responses import Action, Reading, Responses, Row, by_code
 from orderhub.runtime.logs import register_secret
 from pipeline.errors import AuthenticationFailed, NeedsReview
 from pipeline.ports import Limit, ListedRows, PushOutcome, RawBundle, StockPush, TrackingPush
+
+ACCOUNT_CREDENTIALS = ("app_key", "refresh_token")
+"""The credentials naming the TikTok account: rate-limit buckets and the shop-configured-twice rule use them."""
+
 
 API_HOST = "https://open-api.tiktokglobalshop.com"
 AUTH_HOST = "https://auth.tiktok-shops.com"
@@ -90,7 +95,7 @@ class TikTokClient:
         self._wanted_shop = secrets.get("shop_id")
         self.base = (shop.base_url or API_HOST).rstrip("/")
         self.auth_base = self.base if shop.base_url else AUTH_HOST
-        self.transport = Transport("tiktok", shop.shop_id, self.app_key + ":" + shop.shop_id, limiter,
+        self.transport = Transport("tiktok", shop.shop_id, platform_account(shop, secrets, ACCOUNT_CREDENTIALS), limiter,
                                    DEFAULT_LIMITS | dict(shop.rate_limits))
         self._token: str | None = secrets.get("access_token")
         self._token_expires = 0.0 if self._token is None else float("inf")

@@ -37,7 +37,8 @@ def test_forged_webhook_is_refused_and_a_signed_one_gets_the_order_stored(platfo
         enqueued.append(external_id)
         broker.send_task("workers.tasks.fetch_order", (seller, shop_id, external_id), queue="ingest")
 
-    server = serve_in_thread(make_app(partial(handle_push, enqueue=enqueue)))
+    # The replay memory on the world's Redis (without it, handle_push would use REDIS_URL or the embedded one).
+    server = serve_in_thread(make_app(partial(handle_push, enqueue=enqueue, redis=client, prefix=PREFIX)))
     url = f"http://127.0.0.1:{server.port}/webhooks/acme/{shop_id}"
     store = OrderStore(client, PREFIX)
     worker = WorkerProcess(env, "hooks", log_dir=tmp)

@@ -250,6 +250,17 @@ def auth_failed(prefix: str, seller: str, shop_id: str) -> str:
     return f"{prefix}:{seller}:shop:{shop_id}:auth_failed"
 
 
+def webhook_seen(prefix: str, seller: str, shop_id: str, digest: str) -> str:
+    """Set, expiring, once a push to the shop was enqueued; `digest` hashes its notification id or signature.
+    A repeat is answered without a fetch (pipeline/push_guard.py)."""
+    return f"{prefix}:{seller}:webhook:seen:{shop_id}:{digest}"
+
+
+def webhook_fetch(prefix: str, seller: str, shop_id: str, external_id: str) -> str:
+    """Set for a few seconds once a push's fetch of the order was enqueued: another push's is coalesced."""
+    return f"{prefix}:{seller}:webhook:fetch:{shop_id}:{external_id}"
+
+
 # The stock ledger (pipeline/stock.py): its scripts build these from stock_base.
 
 STOCK_COUNTS = ("onhand", "shipped", "doubt", "reserved")

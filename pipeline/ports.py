@@ -134,15 +134,34 @@ class StockReadingClient(PlatformClient, Protocol):
         """The quantity the platform shows now per platform SKU (SKUs it does not list are left out)."""
 
 
+@dataclass(frozen=True)
+class VerifiedPush:
+    """What a push whose signature verified says, as far as the guard (pipeline/push_guard.py) needs it."""
+
+    order_ids: tuple[str, ...]
+    """The orders to fetch, as the push names them (not yet validated); empty: acknowledged, nothing to do."""
+    push_id: str
+    """What makes this push unique for replay memory: the platform's notification id when it sends one,
+    else the signature (which covers the signed time, so a retry stamped anew is a new push)."""
+    signed_at: datetime | None
+    """The time the platform signed (aware UTC); None when the platform signs no time."""
+    account: str | None
+    """The platform's own id of the shop the push names in a signed field (TikTok `shop_id`, TEMU `mallId`);
+    None when the push names none."""
+
+
 @runtime_checkable
 class WebhookReceiver(Protocol):
-    """A platform's push notifications: verify first, then say which orders to fetch."""
+    """A platform's push notifications: verify first, then say what the push is about."""
 
     ok_reply: Any
     """The body the platform expects with the 200 for an accepted push (else it retries)."""
+    names_account: bool
+    """Its verified pushes name the platform shop (`VerifiedPush.account`): a webhook-enabled shop of this
+    platform must set `options.platform_shop_id` so a push can be bound to it."""
 
-    def order_ids(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> list[str] | None:
-        """The external ids of the orders a verified push is about; None when the signature does not verify."""
+    def verify(self, secrets: Mapping[str, str], headers: Mapping[str, str], body: bytes) -> VerifiedPush | None:
+        """What a verified push says; None when the signature does not verify."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,9 +206,20 @@ class ConnectorSpec:
     overlap: timedelta
     """How far back each incremental sync re-reads, for late-arriving updates."""
     capabilities: Capabilities = field(default_factory=Capabilities)
+    account_credentials: tuple[str, ...] = ()
+    """The credentials that name the platform account (never the app secret every shop of an app shares):
+    two shops with equal values are one platform shop (config/accounts.py). None declared: all of them."""
+    raw_safe_fields: frozenset[str] = frozenset()
+    """Dotted paths in its raw bundle ("order.status"; a list's items share the list's path) whose values
+    carry no buyer detail: `orderhub order show --raw` shows these and masks every other value (none by
+    default, so a connector that declares nothing shows no raw value without `--pii`)."""
 
     def __post_init__(self) -> None:
         _check_spec(self, "connector")
+        fields = self.raw_safe_fields
+        if not isinstance(fields, frozenset) or not all(
+                isinstance(f, str) and f and all(f.split(".")) for f in fields):
+            raise ValueError(f"connector {self.name}: raw_safe_fields must be a frozenset of dotted field paths")
 
 
 PlatformConnector = ConnectorSpec
@@ -232,4 +262,5 @@ def _check_spec(spec: ConnectorSpec | WarehouseSpec, what: str) -> None:
             raise ValueError(f"connector {spec.name}: overlap must be a timedelta, capabilities a Capabilities")
         receiver = spec.capabilities.webhooks
         if receiver is not None and not isinstance(receiver, WebhookReceiver):
-            raise ValueError(f"connector {spec.name}: webhooks must be a WebhookReceiver (order_ids, ok_reply)")
+            raise ValueError(f"connector {spec.name}: webhooks must be a WebhookReceiver "
+                             "(verify, ok_reply, names_account)")

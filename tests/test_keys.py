@@ -68,6 +68,8 @@ RENDERED = [
     (keys.tracking_due(P, S, "east"), "pfx:acme:tracking_due:east"),
     (keys.address_refetch(P, S), "pfx:acme:refetch:address"),
     (keys.auth_failed(P, S, "shop-1"), "pfx:acme:shop:shop-1:auth_failed"),
+    (keys.webhook_seen(P, S, "shop-1", "ab12"), "pfx:acme:webhook:seen:shop-1:ab12"),
+    (keys.webhook_fetch(P, S, "shop-1", "111-2222"), "pfx:acme:webhook:fetch:shop-1:111-2222"),
     (keys.stock_base(P, S), "pfx:acme:stock:"),
     (keys.STOCK_COUNTS, ("onhand", "shipped", "doubt", "reserved")),
     (keys.stock_count(P, S, "onhand", "east"), "pfx:acme:stock:onhand:east"),

@@ -95,13 +95,13 @@ def test_webhook_receiver_verifies_and_names_the_order(delivered):
     oid, ((headers, body, path), (forged_headers, forged_body, _)) = delivered
     secrets = SECRETS | {"webhook_path": path}
     receiver = CONNECTOR.capabilities.webhooks
-    assert receiver.order_ids(secrets, headers, body) == [oid]
-    assert receiver.order_ids(secrets, forged_headers, forged_body) is None
-    assert receiver.order_ids(SECRETS | {"webhook_path": "/elsewhere"}, headers, body) is None
-    assert receiver.order_ids(secrets, headers | {"x-lt-timestamp": "1"}, body) is None
-    assert receiver.order_ids(SECRETS, headers | {":path": path}, body) == [oid]  # path from the server
-    assert receiver.order_ids(SECRETS, headers, body) is None  # no path to check the signature against
-    assert receiver.order_ids(secrets, headers | {"x-lt-eventcode": "return_order_push_notice"}, body) == []
+    assert receiver.verify(secrets, headers, body).order_ids == (oid,)
+    assert receiver.verify(secrets, forged_headers, forged_body) is None
+    assert receiver.verify(SECRETS | {"webhook_path": "/elsewhere"}, headers, body) is None
+    assert receiver.verify(secrets, headers | {"x-lt-timestamp": "1"}, body) is None
+    assert receiver.verify(SECRETS, headers | {":path": path}, body).order_ids == (oid,)  # path from the server
+    assert receiver.verify(SECRETS, headers, body) is None  # no path to check the signature against
+    assert receiver.verify(secrets, headers | {"x-lt-eventcode": "return_order_push_notice"}, body).order_ids == ()
     assert receiver.ok_reply is True
 
 

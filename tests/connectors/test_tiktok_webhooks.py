@@ -30,12 +30,13 @@ def signed(body: bytes, secret: str = SECRETS["app_secret"]) -> dict[str, str]:
     return {"authorization": digest, "content-type": "application/json"}
 
 
-def order_ids(body: bytes, headers: dict[str, str]) -> list[str] | None:
-    return CONNECTOR.capabilities.webhooks.order_ids(SECRETS, headers, body)
+def order_ids(body: bytes, headers: dict[str, str]) -> tuple[str, ...] | None:
+    push = CONNECTOR.capabilities.webhooks.verify(SECRETS, headers, body)
+    return None if push is None else push.order_ids
 
 
 def test_address_update_names_the_order_to_fetch_again():
-    assert order_ids(ADDRESS_UPDATE, signed(ADDRESS_UPDATE)) == ["576486316948490001"]
+    assert order_ids(ADDRESS_UPDATE, signed(ADDRESS_UPDATE)) == ("576486316948490001",)
 
 
 def test_a_push_that_does_not_verify_names_nothing():
@@ -52,7 +53,7 @@ def test_a_push_that_does_not_verify_names_nothing():
     b"not json",
 ])
 def test_other_topics_and_odd_bodies_are_acknowledged_with_nothing_to_fetch(body):
-    assert order_ids(body, signed(body)) == []
+    assert order_ids(body, signed(body)) == ()
 
 
 def test_the_emulators_address_update_makes_the_connector_read_the_new_address(redis_client, prefix):
@@ -68,7 +69,7 @@ def test_the_emulators_address_update_makes_the_connector_read_the_new_address(r
             assert emulator.deliver_address_updates(f"{base}/hook")[oid] == 200
         (delivery,) = [d for d in deliveries if json.loads(d.body)["data"]["order_id"] == oid]
         secrets = {"app_key": TIKTOK_DEMO_SHOPS[0].app_key, "app_secret": TIKTOK_DEMO_SHOPS[0].app_secret}
-        assert CONNECTOR.capabilities.webhooks.order_ids(secrets, delivery.headers, delivery.body) == [oid]
+        assert CONNECTOR.capabilities.webhooks.verify(secrets, delivery.headers, delivery.body).order_ids == (oid,)
         shop, client_secrets = harness.shop(emulator)
         client: TikTokClient = CONNECTOR.client(shop, client_secrets, RateLimiter(redis_client, prefix))
         bundle = client.fetch_order(oid)

@@ -112,12 +112,12 @@ def test_webhook_receiver_decrypts_genuine_events_and_rejects_forged_ones():
     with HARNESS.emulator(orders=20) as emulator:
         sn = emulator.ground_truth()[0]["id"]
         headers, body = _capture_webhooks(emulator, sn, forge=False)
-        assert receiver.order_ids(HARNESS.secrets, headers, body) == [sn]
+        assert receiver.verify(HARNESS.secrets, headers, body).order_ids == (sn,)
         forged_headers, forged_body = _capture_webhooks(emulator, sn, forge=True)
-        assert receiver.order_ids(HARNESS.secrets, forged_headers, forged_body) is None
-        assert receiver.order_ids(HARNESS.secrets | {"app_secret": "another-app-secret-0000"}, headers, body) is None
+        assert receiver.verify(HARNESS.secrets, forged_headers, forged_body) is None
+        assert receiver.verify(HARNESS.secrets | {"app_secret": "another-app-secret-0000"}, headers, body) is None
         tampered = {**headers, "x-tm-event-code": "bg_aftersales_status_change"}
-        assert receiver.order_ids(HARNESS.secrets, tampered, body) is None
+        assert receiver.verify(HARNESS.secrets, tampered, body) is None
     assert receiver.ok_reply == {"result": {}}
 
 

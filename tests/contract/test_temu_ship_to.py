@@ -124,8 +124,8 @@ def test_an_address_change_webhook_names_the_order_and_its_re_read_has_the_new_a
             emulator.send_address_webhook(f"{base}/hook", sn, forge=True)
         genuine, forged = received
         assert genuine.headers["x-tm-event-code"] == "bg_trade_logistics_address_changed"
-        assert receiver.order_ids(HARNESS.secrets, genuine.headers, genuine.body) == [sn]
-        assert receiver.order_ids(HARNESS.secrets, forged.headers, forged.body) is None
+        assert receiver.verify(HARNESS.secrets, genuine.headers, genuine.body).order_ids == (sn,)
+        assert receiver.verify(HARNESS.secrets, forged.headers, forged.body) is None
 
         after = PLATFORMS["temu"].map_order(client.fetch_order(sn), ref)
         assert (after.ship_to.line1, after.ship_to.city) == (event.address.line1, event.address.city)

@@ -50,6 +50,7 @@ region = "US"
 base_url = "sandbox"
 poll_interval_seconds = 10
 webhook = true
+options = {{ platform_shop_id = "7494000000000000101" }}
 [shops.credentials]
 app_key = "file:{SECRETS}#tiktok-demo-us.app_key"
 app_secret = "file:{SECRETS}#tiktok-demo-us.app_secret"
@@ -63,6 +64,7 @@ region = "US"
 base_url = "sandbox"
 poll_interval_seconds = 10
 webhook = true
+options = {{ platform_shop_id = "634418210001" }}
 [shops.credentials]
 app_key = "file:{SECRETS}#temu-demo-us.app_key"
 app_secret = "file:{SECRETS}#temu-demo-us.app_secret"

@@ -8,13 +8,16 @@ never the value, and each resolved value is registered with the log redactor.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from config.schema import SellerConfig
+from config.secret_files import locate, read_secret_file
 from orderhub.runtime.logs import register_secret
 from pipeline.errors import ConfigError
 
@@ -42,10 +45,20 @@ class Secrets(Mapping[str, str]):
     __str__ = __repr__
 
 
-def resolve_reference(reference: str, base_dir: Path) -> str:
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> dict[str, Any]:
+    """A secrets file's TOML, parsed once per content: a webhook push resolves three keys of one file, and
+    parsing was most of the ingress's CPU per push. The file is still located, checked and read each time,
+    so a changed, moved or loosened file is judged as it is now; only identical text skips the parse.
+    Callers only read the result."""
+    return tomllib.loads(text)
+
+
+def resolve_reference(reference: str, base_dir: Path, warnings: list[str] | None = None) -> str:
     """The secret a reference points at: `env:NAME`, `file:PATH` (whole file) or `file:PATH#key` (a key of
-    a TOML file). Relative paths are relative to the config file's folder. Raises ValueError whose
-    message names the variable, file or key, never the value."""
+    a TOML file). Relative paths are relative to the config file's folder, and a file must lie in the
+    secrets directory (config/secret_files.py); a warning about the file is appended to `warnings`.
+    Raises ValueError whose message names the variable, file or key, never the value."""
     if reference.startswith("env:"):
         name = reference[4:]
         if not name:
@@ -55,19 +68,20 @@ def resolve_reference(reference: str, base_dir: Path) -> str:
             raise ValueError(f"environment variable {name} is not set")
         return value
     if reference.startswith("file:"):
-        spec = reference[5:]
-        path_text, _, key = spec.partition("#")
-        path = Path(path_text)
-        if not path.is_absolute():
-            path = base_dir / path
-        if not path.is_file():
-            raise ValueError(f"secrets file {path} not found")
+        path_text, _, key = reference[5:].partition("#")
+        path = locate(path_text, base_dir)
+        text, warning = read_secret_file(path)
+        if warning and warnings is not None:
+            warnings.append(warning)
         if not key:
-            return path.read_text(encoding="utf-8").strip()
+            if not text.strip():
+                raise ValueError(f"secrets file {path} is empty")
+            return text.strip()
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = _parsed(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"secrets file {path} is not valid TOML (line {exc.lineno})") from None
+            where = re.search(r"line \d+", str(exc))  # only where: the message may quote a character
+            raise ValueError(f"secrets file {path} is not valid TOML ({where[0] if where else 'unreadable'})") from None
         node: Any = data
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:

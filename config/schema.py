@@ -25,6 +25,12 @@ class Limit(msgspec.Struct, frozen=True):
 SANDBOX = "sandbox"
 """A `base_url` of "sandbox" means: the emulator of this platform that `orderhub sandbox serve` runs."""
 
+ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+"""Seller ids, shop ids and warehouse ids: 1-64 characters, lower-case letters, digits, `.`, `_` and `-`,
+starting with a letter or digit. Ids become parts of Redis keys, log fields and webhook URLs, so they never
+hold `:` (the key separator), glob characters (`*`, `?`, `[`), `/` or spaces: nothing needs to split or
+escape them."""
+
 
 class ShopConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     platform: str

@@ -126,22 +126,18 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
     and per seller a sweep for routings that stalled (see OrderStore.stalled).
 
     Each entry expires after its own interval, so a backlog after an outage never runs the same
-    shop's sync many times over. A seller file with errors is logged and left out, not fatal.
+    shop's sync many times over. A seller file with errors is logged (by workers.config_cache) and left
+    out, not fatal; so is a platform shop configured under two sellers.
     """
     import structlog
 
-    from config.loader import check_file, seller_files
     from connectors.registry import PLATFORMS
-    from orderhub.runtime.settings import config_path
+    from workers.config_cache import all_sellers
 
     poll = _seconds("ORDERHUB_SHIPMENT_POLL_SECONDS", 60)
     inventory = _seconds("ORDERHUB_INVENTORY_SECONDS", 300)
     schedule: dict[str, dict[str, Any]] = {}
-    for file in seller_files(config_path()):
-        cfg, problems = check_file(file)
-        if cfg is None:
-            structlog.get_logger().error("config.invalid", file=str(file), problems=problems)
-            continue
+    for cfg in all_sellers().values():  # a broken file's seller, and a shop configured twice, are left out
         for shop in cfg.shops:
             if not shop.enabled:
                 continue

@@ -1,5 +1,7 @@
 """`orderhub config`: ops check a seller config before deploying it, with every problem at once.
 
+Every file is checked on its own and then against the others (a seller declared twice, one platform
+shop configured twice); warnings (a secrets file every user can read) are printed but do not fail.
 Named config_cmds, not config, so it never shadows the top-level `config` package."""
 
 from __future__ import annotations
@@ -9,9 +11,8 @@ from pathlib import Path
 
 import click
 
-from config.loader import check_file, load_sellers, seller_files
+from config.loader import load_config
 from orderhub.runtime.settings import config_path
-from pipeline.errors import ConfigError
 
 
 @click.group("config")
@@ -24,21 +25,16 @@ def config_group() -> None:
 def config_check(path: Path | None) -> None:
     """Validate seller config (a file or a folder); print every problem, exit 1 if any."""
     target = path or config_path()
-    files = seller_files(target)
-    if not files or not all(f.exists() for f in files):
+    state = load_config(target)
+    for warning in state.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    problems = state.all_problems()
+    if not state.files:
         click.echo(f"{target}: no seller config files found", err=True)
         sys.exit(1)
-    problems: list[str] = []
-    for file in files:
-        problems.extend(check_file(file)[1])
-    if not problems:
-        try:
-            load_sellers(target)  # cross-file rules (a seller declared twice)
-        except ConfigError as exc:
-            problems = exc.problems
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
-        click.echo(f"{len(problems)} problem(s) in {len(files)} file(s)", err=True)
+        click.echo(f"{len(problems)} problem(s) in {len(state.problems)} of {state.files} file(s)", err=True)
         sys.exit(1)
-    click.echo(f"ok: {len(files)} seller file(s) valid")
+    click.echo(f"ok: {state.files} seller file(s) valid" + (f", {len(state.warnings)} warning(s)" if state.warnings else ""))

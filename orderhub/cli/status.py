@@ -1,5 +1,5 @@
 """`orderhub status`: the one screen ops read first to see whether orders are flowing (queues,
-sync lag, throttles, holds) before digging into a single order."""
+sync lag, throttles, config problems, holds) before digging into a single order."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pipeline import keys
 
 @click.command("status")
 def status() -> None:
-    """Orders per seller, platform and state; holds per reason; queues, sync lag, throttles."""
+    """Orders per seller, platform and state; holds per reason; queues, sync lag, throttles; seller
+    config files with problems (their sellers, or shops, are not running)."""
     from connectors.ratelimit import RateLimiter
     from pipeline.model import utc_now
     from workers.app import QUEUES
@@ -24,6 +25,7 @@ def status() -> None:
     throttles = RateLimiter(store.redis, store.prefix).throttle_counts()
     if throttles:
         click.echo("throttled calls: " + ", ".join(f"{k} {n}" for k, n in sorted(throttles.items())))
+    _config_problems()
     sellers = store.sellers()
     if not sellers:
         click.echo("no orders stored yet")
@@ -46,3 +48,18 @@ def status() -> None:
             click.echo("  holds:")
             for reason, held in sorted(holds.items()):
                 click.echo(f"    {reason.value:<26} {len(held):>8}")
+
+
+def _config_problems() -> None:
+    """Each seller file with a problem: the file, how many problems, the first (`orderhub config check`
+    lists them all). Its seller is not running, or, for a shop configured twice, that shop is not."""
+    from config.loader import load_config
+    from orderhub.runtime.settings import config_path
+
+    state = load_config(config_path())
+    if not state.problems:
+        return
+    click.echo(f"config problems: {len(state.problems)} file(s) (orderhub config check lists every problem)")
+    for file, found in state.problems.items():
+        first = found[0].removeprefix(f"{file}: ")
+        click.echo(f"  {file}: {len(found)} problem(s), first: {first}")

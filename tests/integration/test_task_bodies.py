@@ -29,9 +29,11 @@ def test_an_auth_failure_stops_the_shop_once_and_sync_now_clears_it(task_env, tm
     emulators, client = task_env
     from workers import tasks
 
-    wrong = tmp_path / "wrong.toml"
-    wrong.write_text('[tiktok]\napp_secret = "not-the-secret-0000000000"\n')
     seller_file = Path(os.environ["ORDERHUB_CONFIG"]) / "acme.toml"
+    wrong = seller_file.parent / "secrets" / "wrong.toml"  # secrets live under the config folder
+    wrong.parent.mkdir(exist_ok=True)
+    wrong.write_text('[tiktok]\napp_secret = "not-the-secret-0000000000"\n')
+    wrong.chmod(0o600)
     text = seller_file.read_text()
     # Point the TikTok shop's app_secret at a wrong value (the rest of the line becomes a comment).
     seller_file.write_text(text.replace('app_secret = "file:', f'app_secret = "file:{wrong}#tiktok.app_secret" #', 1))

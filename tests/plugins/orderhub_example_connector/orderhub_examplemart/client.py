@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from config.accounts import platform_account
 from config.schema import ShopConfig
 from connectors.http import Transport
 from connectors.paging import token_pages
@@ -26,7 +27,7 @@ class ExampleMartClient:
         self._api_key = secrets["api_key"]
         register_secret(self._api_key)
         self.base = (shop.base_url or API).rstrip("/")
-        self.transport = Transport("examplemart", shop.shop_id, shop.shop_id, limiter,
+        self.transport = Transport("examplemart", shop.shop_id, platform_account(shop, secrets), limiter,
                                    DEFAULT_LIMITS | dict(shop.rate_limits))
 
     def _call(self, operation: str, method: str, path: str, *, params: dict[str, str] | None = None,

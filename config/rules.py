@@ -1,0 +1,148 @@
+"""The rules of a seller file no type can say: known platforms, id charset, https, references that resolve.
+
+Each rule runs on a section as far as its fields are sound: `bad` names the fields whose type was
+wrong (already reported by config/loader.py's walk), and only the rules that read one of those are
+skipped, so a type error no longer hides the section's other problems. No message holds a secret value,
+and none quotes a `base_url` (one may carry a password).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from config.credentials import resolve_reference
+from config.schema import ID_PATTERN, SANDBOX, ShopConfig, WarehouseConfig
+from connectors.registry import PLATFORMS
+from connectors.warehouses.registry import WAREHOUSES
+from pipeline.countries import is_country
+from pipeline.push_guard import webhook_binding_problems
+
+_ID = re.compile(ID_PATTERN)
+_NO = frozenset[str]()
+
+
+@dataclass
+class Findings:
+    """What checking one seller file found; `base_dir` is the file's folder (relative references)."""
+
+    base_dir: Path
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def id_problem(value: Any) -> str | None:
+    if isinstance(value, str) and _ID.match(value):
+        return None
+    shown = repr(value) if len(repr(value)) <= 70 else repr(value)[:67] + "..."
+    return f"{shown} must match {ID_PATTERN} (lower-case letters, digits, '.', '_', '-'; at most 64)"
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a base_url, or None. Plain http only reaches a loopback host: over anything
+    else the client would send the credentials unencrypted to whoever answers."""
+    if not url or url == SANDBOX:
+        return None
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("https", "http") or not host:
+        return 'must be empty, "sandbox" or an https URL'
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user or password (credentials are references)"
+    if parts.scheme == "http" and not _loopback(host):
+        return "must be https (plain http only to a loopback host: 127.0.0.0/8, ::1, localhost)"
+    return None
+
+
+def _credentials(refs: Mapping[str, str], required: tuple[str, ...] | None, kind: str, path: str,
+                 found: Findings) -> None:
+    for name in required or ():
+        if name not in refs:
+            found.problems.append(f"{path}.credentials.{name}: missing (a {kind} connection needs it)")
+    for name, reference in refs.items():
+        try:
+            resolve_reference(reference, found.base_dir, found.warnings)
+        except ValueError as exc:
+            found.problems.append(f"{path}.credentials.{name}: {exc}")
+
+
+def _countries(countries: list[str], path: str, found: Findings) -> None:
+    for i, country in enumerate(countries):
+        if not is_country(country):
+            found.problems.append(f"{path}.countries[{i}]: not an ISO-3166 alpha-2 code: {country!r}")
+
+
+def check_shop(shop: ShopConfig, path: str, found: Findings, bad: frozenset[str] = _NO) -> None:
+    problems = found.problems
+    known = "platform" not in bad and shop.platform in PLATFORMS
+    if "platform" not in bad and not known:
+        problems.append(f'{path}.platform: unknown platform "{shop.platform}" (known: {", ".join(PLATFORMS)})')
+    if "credentials" not in bad:
+        required = PLATFORMS[shop.platform].credentials if known else None
+        _credentials(shop.credentials, required, shop.platform, path, found)
+    if "shop_id" not in bad and (why := id_problem(shop.shop_id)):
+        problems.append(f"{path}.shop_id: {why}")
+    if "poll_interval_seconds" not in bad and shop.poll_interval_seconds < 10:
+        problems.append(f"{path}.poll_interval_seconds: must be at least 10")
+    if "base_url" not in bad and (why := base_url_problem(shop.base_url)):
+        problems.append(f"{path}.base_url: {why}")
+    for op, limit in shop.rate_limits.items():
+        if limit.rate <= 0 or limit.burst < 1:
+            problems.append(f"{path}.rate_limits.{op}: rate must be > 0 and burst >= 1")
+    if known and not {"webhook", "options"} & bad:
+        receiver = PLATFORMS[shop.platform].capabilities.webhooks
+        problems.extend(f"{path}.{why}" for why in
+                        webhook_binding_problems(shop, receiver is not None and receiver.names_account))
+    _countries(shop.countries, path, found)
+
+
+def check_warehouse(wh: WarehouseConfig, path: str, found: Findings, bad: frozenset[str] = _NO) -> None:
+    problems = found.problems
+    known = "kind" not in bad and wh.kind in WAREHOUSES
+    if "kind" not in bad and not known:
+        problems.append(f'{path}.kind: unknown warehouse kind "{wh.kind}" (known: {", ".join(WAREHOUSES)})')
+    if "credentials" not in bad:
+        _credentials(wh.credentials, WAREHOUSES[wh.kind].credentials if known else None, wh.kind, path, found)
+    if "id" not in bad and (why := id_problem(wh.id)):
+        problems.append(f"{path}.id: {why}")
+    _countries(wh.countries, path, found)
+    if "countries" not in bad and not wh.countries:
+        problems.append(f"{path}.countries: a warehouse must serve at least one country")
+    if "base_url" not in bad and (why := base_url_problem(wh.base_url)):
+        problems.append(f"{path}.base_url: {why}")
+
+
+def check_stock(stock: Any, shop_ids: set[str], problems: list[str]) -> None:
+    if stock.safety_buffer < 0:
+        problems.append("stock.safety_buffer: must be >= 0")
+    if stock.interval_seconds < 10:
+        problems.append("stock.interval_seconds: must be at least 10")
+    for platform, channel in stock.platforms.items():
+        where = f"stock.platforms.{platform}"
+        if platform not in PLATFORMS and platform not in shop_ids:
+            problems.append(f'{where}: neither a platform ({", ".join(PLATFORMS)}) nor a shop id of this seller')
+        if channel.safety_buffer is not None and channel.safety_buffer < 0:
+            problems.append(f"{where}.safety_buffer: must be >= 0")
+        if not 0 <= channel.share <= 1:
+            problems.append(f"{where}.share: must be between 0 and 1")
+        if channel.min_shown < 0 or (channel.max_shown is not None and channel.max_shown < channel.min_shown):
+            problems.append(f"{where}: need 0 <= min_shown <= max_shown")

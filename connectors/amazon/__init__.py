@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from connectors.amazon import mapping
 from connectors.amazon.client import AmazonClient
+from connectors.amazon.raw_fields import RAW_SAFE_FIELDS
 from connectors.http import read_json
 from pipeline.ports import Capabilities, ConnectorSpec
 
@@ -13,7 +14,9 @@ CONNECTOR = ConnectorSpec(
     name="amazon", map_raw=mapping.map_raw, map_order=mapping.map_order, identify=mapping.identify,
     read_payload=read_json, client=AmazonClient,
     credentials=("client_id", "client_secret", "refresh_token", "seller_id"),
+    account_credentials=("seller_id",),
     # Amazon publishes some changes minutes after their LastUpdateDate; re-read half an hour back.
     overlap=timedelta(minutes=30),
     capabilities=Capabilities(),  # notifications come through SQS/EventBridge, not HTTP pushes: no webhooks
+    raw_safe_fields=RAW_SAFE_FIELDS,  # what `order show --raw` shows without --pii (raw_fields.py)
 )

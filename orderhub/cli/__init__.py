@@ -1,7 +1,8 @@
 """The `orderhub` command: what ops run to check config, look at orders and see the state of things.
 
 Each subcommand is a thin shell over pipeline/config functions; output is plain text for people.
-Buyer PII is masked unless `--pii` is given.
+Buyer PII is masked unless `--pii` is given; a Redis that is down or silent is one line and exit 2
+(common.OrderhubGroup).
 
 This module only assembles the command: each command group lives in its own module so that no
 one file grows past reading size, and the submodules never import this one (no cycles).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import click
 
+from orderhub.cli.common import OrderhubGroup
 from orderhub.cli.config_cmds import config_group
 from orderhub.cli.demo_cmd import demo
 from orderhub.cli.holds import holds_group
@@ -27,7 +29,7 @@ from orderhub.runtime.logs import ensure_logging
 __all__ = ["main"]
 
 
-@click.group()
+@click.group(cls=OrderhubGroup)
 def main() -> None:
     """Orderhub: marketplace orders to overseas warehouses, and tracking and stock back."""
     ensure_logging()

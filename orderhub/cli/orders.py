@@ -10,7 +10,8 @@ import msgspec
 import orjson
 
 from orderhub.cli.common import open_store
-from orderhub.runtime.logs import redact, redact_address, redact_order
+from orderhub.runtime.logs import redact_address, redact_order
+from orderhub.runtime.raw_view import mask_unlisted
 from pipeline.model import encode
 from pipeline.store import OrderStore
 
@@ -25,6 +26,18 @@ def _find_seller(store: OrderStore, key: str, seller: str | None) -> str | None:
         if store.get(candidate, key) is not None:
             return candidate
     return None
+
+
+def _raw_safe_fields(key: str) -> frozenset[str]:
+    """The raw fields the order's platform connector declares safe; none for a platform this version
+    does not know (every raw value is then masked)."""
+    from connectors.registry import get_connector
+    from pipeline.identity import parse_order_key
+
+    try:
+        return get_connector(parse_order_key(key).platform).raw_safe_fields
+    except (KeyError, ValueError):
+        return frozenset()
 
 
 @order_group.command("show")
@@ -51,8 +64,9 @@ def order_show(key: str, seller: str | None, pii: bool, show_raw: bool) -> None:
         click.echo("(payload never mapped: no canonical order)")
     if show_raw:
         raw = orjson.loads(stored.raw) if stored.raw else None
-        click.echo("raw bundle:")
-        click.echo(orjson.dumps(raw if pii else redact(raw), option=orjson.OPT_INDENT_2).decode())
+        click.echo("raw bundle:" if pii else "raw bundle (only fields its connector declares safe; --pii shows all):")
+        click.echo(orjson.dumps(raw if pii else mask_unlisted(raw, _raw_safe_fields(key)),
+                                option=orjson.OPT_INDENT_2).decode())
     click.echo("timeline:")
     for event in store.timeline(found, key):
         click.echo(f"  {event.at.isoformat(timespec='seconds')}  {event.kind.value:<16} {event.detail}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from orderhub.runtime.redisconn import get_redis
+from orderhub.cli.common import cli_redis
 from orderhub.runtime.settings import key_prefix
 from pipeline import shop_health
 
@@ -25,7 +25,7 @@ def sync_now(seller: str, shop_id: str | None) -> None:
 
     cfg = seller_config(seller)
     shops = [cfg.shop(shop_id)] if shop_id else [s for s in cfg.shops if s.enabled]
-    client = get_redis()
+    client = cli_redis()
     for shop in shops:
         shop_health.clear_auth_failed(client, key_prefix(), seller, shop.shop_id)
         sync_shop.apply_async((seller, shop.shop_id), queue="ingest")

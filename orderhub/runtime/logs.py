@@ -31,6 +31,11 @@ SENSITIVE_KEYS = frozenset({
     "mail", "line1", "line2", "line3", "address_line1", "address_line2", "address_line3", "addressline1",
     "addressline2", "addressline3", "street", "address", "address_detail", "full_address", "detail_address",
     "recipient", "recipient_address", "ship_to", "shippingaddress",
+    # Buyer fields the deny-list once missed (issue 21). Views for people use an allow-list instead
+    # (raw_view.py); this list guards the logs.
+    "buyer_signer_fullname", "buyer_login_id", "buyer_message", "addresslineall", "address2", "addressext",
+    "localized_address", "receiptadditionalname", "backupmobile", "middlename", "taxno", "additionalfirstname",
+    "additionallastname",
 })
 
 _secrets: set[str] = set()

@@ -3,9 +3,10 @@
 The hot path: `decode_bundle` turns a bundle's bytes into the platform's wire Structs
 (`connectors/<platform>/wire.py`) in one msgspec call, which checks every type in C; a wrong or
 missing field becomes a MappingError at its path, e.g. `order.OrderTotal.Amount`. What msgspec
-cannot check (decimal text, a platform's own time format) is read by the helpers below. `Doc` is
-the slow, forgiving reader `identify` uses on a bundle that did not map. Which format a platform
-uses stays in its own mapping, which picks the reader.
+cannot check (decimal text, a platform's own time format), or bounds it must keep (amounts, times,
+quantities), is read by the bounded readers of connectors/values.py, re-exported here. `Doc` is the
+slow, forgiving reader `identify` uses on a bundle that did not map. Which format a platform uses
+stays in its own mapping, which picks the reader.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 
+from connectors.values import amount_of as amount_of
+from connectors.values import as_utc as as_utc
+from connectors.values import epoch_time, within
+from connectors.values import money as money
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.identity import order_key
-from pipeline.model import MINOR_STEP, Money, Order
+from pipeline.model import Order
 from pipeline.ports import BundleIdentity, ShopRef
 
 _MISSING = object()
@@ -41,7 +46,7 @@ def decode_bundle(decoder: msgspec.json.Decoder[W], raw: bytes) -> W:
     except msgspec.ValidationError as exc:
         raise _at_path(str(exc)) from None
     except msgspec.DecodeError:
-        raise MappingError("", "the bundle is not JSON") from None
+        raise MappingError("bundle", "the bundle is not JSON") from None
 
 
 def _at_path(text: str) -> MappingError:
@@ -55,7 +60,8 @@ def _at_path(text: str) -> MappingError:
 
 
 def decimal_text(value: str, path: str = "") -> Decimal:
-    """A decimal amount sent as a string (never a JSON number: that would have been a float)."""
+    """A decimal sent as a string (never a JSON number: that would have been a float), unbounded: a
+    mapping reads amounts with `amount_of`/`money_of` (connectors/values.py), which also bound them."""
     try:
         amount = Decimal(value)
     except InvalidOperation:
@@ -63,37 +69,6 @@ def decimal_text(value: str, path: str = "") -> Decimal:
     if not amount.is_finite():
         raise MappingError(path, "not a finite decimal")
     return amount
-
-
-def amount_of(text: str, currency: str) -> Decimal:
-    """Decimal text as an amount of `currency`, refused if it has more decimals than the currency
-    allows: the check Money makes, without building a Money for each addend of a total. Its
-    MappingError has no path: the caller, who knows where the text was, adds it with `.at()`."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise MappingError("", f"not a decimal: {text[:20]!r}") from None
-    step = MINOR_STEP.get(currency)
-    if step is None:
-        raise MappingError("", f"not an ISO-4217 code: {currency!r}")
-    if not amount.is_finite():
-        raise MappingError("", "not a finite decimal")
-    if amount != amount.quantize(step):
-        raise MappingError("", f"{amount} has more decimals than {currency} allows")
-    return amount
-
-
-def as_utc(moment: datetime) -> datetime:
-    """An aware datetime msgspec decoded (with its offset) as UTC."""
-    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-
-
-def money(amount: Decimal, currency: str, path: str) -> Money:
-    """Money whose refusal (too many decimals for the currency) is a MappingError at `path`."""
-    try:
-        return Money(amount, currency)
-    except InvalidModel as exc:
-        raise MappingError(path, exc.message) from None
 
 
 class Doc:
@@ -144,13 +119,13 @@ class Doc:
             raise MappingError(self.path, f"not an ISO-8601 time: {value[:30]!r}") from None
         if moment.tzinfo is None:
             raise MappingError(self.path, "time has no UTC offset")
-        return moment.astimezone(UTC)
+        return within(moment, self.path).astimezone(UTC)
 
     def epoch_seconds(self) -> datetime:
         value = self._need()
         if isinstance(value, bool) or not isinstance(value, int):
             raise MappingError(self.path, f"expected unix seconds, got {_kind(value)}")
-        return datetime.fromtimestamp(value, UTC)
+        return epoch_time(value, self.path)
 
 def _kind(value: Any) -> str:
     if value is _MISSING:

@@ -19,12 +19,27 @@ import msgspec
 
 from pipeline.countries import is_country
 from pipeline.currencies import is_currency
-from pipeline.model_checks import all_text, all_utc, check_text, check_utc, invalid
+from pipeline.model_checks import EARLIEST as EARLIEST
+from pipeline.model_checks import LATEST as LATEST
+from pipeline.model_checks import (
+    all_in_range,
+    all_text,
+    all_utc,
+    check_in_range,
+    check_text,
+    check_utc,
+    invalid,
+    shown,
+)
+from pipeline.money import MAX_AMOUNT as MAX_AMOUNT
 from pipeline.money import MINOR_STEP as MINOR_STEP
 from pipeline.money import Money, Totals
 from pipeline.warehouse_reports import Shipment as Shipment
 from pipeline.warehouse_reports import ShipmentLine as ShipmentLine
 from pipeline.warehouse_reports import StockLevel as StockLevel
+
+MAX_QUANTITY = 1_000_000
+"""Units of one SKU on one order line: more is a broken or hostile payload (2**62 units), never a sale."""
 
 PLATFORMS: frozenset[str] = frozenset()
 """The platform names an Order may carry: the connector registry's. `connectors/registry.py` installs
@@ -136,13 +151,13 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
                 raise invalid("line_ids", "needs at least one non-empty platform line id")
         check_text("platform_sku", self.platform_sku)
         quantity = self.quantity
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            raise invalid("quantity", f"must be a whole number > 0, got {quantity!r}")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
+            raise invalid("quantity", f"must be a whole number from 1 to {MAX_QUANTITY:,}, got {shown(quantity)}")
         cancelled, shipped = self.cancelled_quantity, self.shipped_quantity
         if not isinstance(cancelled, int) or not 0 <= cancelled <= quantity:
-            raise invalid("cancelled_quantity", f"must be between 0 and quantity {quantity}, got {cancelled!r}")
+            raise invalid("cancelled_quantity", f"must be between 0 and quantity {quantity}, got {shown(cancelled)}")
         if not isinstance(shipped, int) or not 0 <= shipped <= quantity:
-            raise invalid("shipped_quantity", f"must be between 0 and quantity {quantity}, got {shipped!r}")
+            raise invalid("shipped_quantity", f"must be between 0 and quantity {quantity}, got {shown(shipped)}")
         if cancelled + shipped > quantity:
             raise invalid("shipped_quantity", "shipped plus cancelled exceeds quantity")
 
@@ -153,6 +168,9 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True):
+    """One platform order. Its times lie between 2000 and 2100 (model_checks.EARLIEST/LATEST), its lines
+    hold 1 to MAX_QUANTITY units each, its amounts are 0 or more and below MAX_AMOUNT (pipeline/money.py)."""
+
     key: str
     seller: str
     platform: str
@@ -169,6 +187,10 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     ship_to: Address | None = None
     totals: Totals | None = None
     payload_hash: str = ""
+    # What the mapping left out and an operator should know, e.g. an Amazon item with QuantityOrdered 0
+    # (a cancelled item) that became no line. The store writes each to the timeline as a note when the
+    # order is stored new or changed. Field paths, ids and SKUs only: never buyer data.
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not all_text(self.seller, self.shop_id, self.external_id, self.platform_status):
@@ -181,6 +203,9 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         if not all_utc(self.placed_at, self.updated_at, self.ship_by):
             for name in ("placed_at", "updated_at", "ship_by"):
                 check_utc(name, getattr(self, name))
+        if not all_in_range(self.placed_at, self.updated_at, self.ship_by):
+            for name in ("placed_at", "updated_at", "ship_by"):
+                check_in_range(name, getattr(self, name))
         currency = self.currency
         if not is_currency(currency):
             raise invalid("currency", f"not an ISO-4217 code: {currency!r}")

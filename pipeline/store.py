@@ -36,6 +36,9 @@ class UpsertResult(enum.StrEnum):
     STALE = "STALE"  # the platform's update time is older than the stored one: nothing written
 
 
+_WRITTEN = (UpsertResult.NEW, UpsertResult.UPDATED)
+
+
 class Received(msgspec.Struct, frozen=True, kw_only=True):
     """One order as fetched: its raw bundle and either the canonical order or why it did not map."""
 
@@ -78,8 +81,23 @@ class OrderStore(StoreReads):
         args: list[object] = [self.prefix, seller, utc_now().isoformat()]
         for item in items:
             args.extend(self._item_args(item))
-        results = self._scripts.upsert(keys=[], args=args)
-        return [UpsertResult(r.decode() if isinstance(r, bytes) else r) for r in results]
+        results = [UpsertResult(r.decode() if isinstance(r, bytes) else r)
+                   for r in self._scripts.upsert(keys=[], args=args)]
+        self._write_notes(seller, items, results)
+        return results
+
+    def _write_notes(self, seller: str, items: Sequence[Received], results: Sequence[UpsertResult]) -> None:
+        """The mapping's notes on each order stored new or changed (e.g. a 0-quantity item it dropped) as
+        timeline notes, in one round trip; nothing when no order has any (the usual case)."""
+        noted = [(item.key, item.order.notes) for item, result in zip(items, results, strict=True)
+                 if item.order is not None and item.order.notes and result in _WRITTEN]
+        if not noted:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for key, notes in noted:
+            for note in notes:
+                self.append_event(seller, key, EventKind.NOTE, note, pipe=pipe)
+        pipe.execute()
 
     @staticmethod
     def _item_args(item: Received) -> list[object]:

@@ -44,11 +44,18 @@ def test_normalize_reads_shein_floats_as_the_client_does():
     assert doc["totals"]["total"]["amount"] == "13.68"  # exact: 13.68 + 0.2 + 0.1 - 0.3 in floats is not
 
 
-def test_normalize_maps_amazon_as_sent():
+def test_normalize_maps_amazon_as_sent(tmp_path):
     """Orders v0 as published in amzn/selling-partner-api-models, models/orders-api-model/ordersV0.json
     (https://github.com/amzn/selling-partner-api-models/blob/main/models/orders-api-model/ordersV0.json):
     the getOrders sandbox order 902-1845936-5435065, a getOrderItems item and a getOrderAddress payload."""
-    result = normalize("amazon", "as_sent")
+    result = normalize("amazon", "as_sent")  # its canned PurchaseDate, 1970-01-19, is outside 2000 to 2100
+    assert result.exit_code == 1
+    assert result.output.strip() == ("MappingError at order.PurchaseDate: "
+                                     "time is not between 2000-01-01 and 2100-01-01 UTC")
+    dated = orjson.loads((FIXTURES / "amazon" / "as_sent.json").read_bytes().replace(b"1970-01-19", b"2026-03-01"))
+    moved = Path(tmp_path) / "as_sent_2026.json"
+    moved.write_bytes(orjson.dumps(dated))
+    result = CliRunner().invoke(main, ["normalize", "amazon", str(moved)])
     assert result.exit_code == 0, result.output
     doc = orjson.loads(result.output)
     assert doc["key"] == "amazon:shop:902-1845936-5435065" and doc["fulfilled_by"] == "SELLER"

@@ -19,16 +19,24 @@ import msgspec
 import orjson
 
 from connectors.aliexpress import wire
-from connectors.fields import Doc, canonical_order, decimal_text, decode_bundle, identify_order
+from connectors.fields import Doc, canonical_order, decode_bundle, identify_order
+from connectors.values import currency_of, line_error, money, money_of, quantity_of, within
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.model_checks import TIME_RANGE
 from pipeline.ports import BundleIdentity, ShopRef
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # An order's own clock only moves forward: these are read so that each is <= the next.
 ORDERED_TIMES = ("gmt_create", "gmt_pay_time", "gmt_send_goods_time", "gmt_update")
+# Wall-clock years read at all: outside them a time is refused before zoneinfo, which overflows on year 1
+# or 9999 (the exact bound, 2000 to 2100 UTC, is checked on each reading after it).
+WALL_YEARS = range(1999, 2101)
+# Where each OrderLine field comes from in a product, for the path of a value the model refuses.
+LINE_FIELDS = {"line_ids": "child_id", "platform_sku": "sku_code", "quantity": "product_count"}
+PRODUCTS = "order.product_list.order_product_dto"
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
 
@@ -69,7 +77,7 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
         fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
         placed_at=times["gmt_create"],
         updated_at=times["gmt_update"],
-        currency=order.pay_amount.currency_code,
+        currency=currency_of(order.pay_amount.currency_code, "order.pay_amount.currency_code"),
         lines=lines,
         ship_to=_address(bundle.address),
         totals=_totals(lines, _paid(order.pay_amount)),
@@ -107,7 +115,9 @@ def readings(value: str, path: str = "") -> list[datetime]:
     reading first, as if the writer's clock had not sprung forward yet, then the PDT one.
     """
     text = value.strip()
-    if len(text) == 19 and text[10] == " " and text[4] == text[7] == "-" and text[13] == text[16] == ":":
+    # The fast path takes wall-clock years 2001-2098 only: every reading of those lies inside 2000 to 2100.
+    if ("2000" < text[:4] < "2099" and len(text) == 19 and text[10] == " " and text[4] == text[7] == "-"
+            and text[13] == text[16] == ":"):
         offsets = _HOUR_OFFSETS.get(text[:13]) or _hour_offsets(text[:13])
         if offsets:
             try:  # the wall clock read as if it were UTC (fromisoformat is C), then shifted by each offset
@@ -119,8 +129,10 @@ def readings(value: str, path: str = "") -> list[datetime]:
         wall = datetime.strptime(text, TIME_FORMAT)  # also takes unpadded fields ("2026-3-8 9:05:00")
     except ValueError:
         raise MappingError(path, f"not a 'yyyy-MM-dd HH:mm:ss' time: {value[:30]!r}") from None
-    first = wall.replace(tzinfo=PACIFIC).astimezone(UTC)
-    second = wall.replace(tzinfo=PACIFIC, fold=1).astimezone(UTC)
+    if wall.year not in WALL_YEARS:  # before zoneinfo, which overflows on year 1 or 9999
+        raise MappingError(path, f"time is not {TIME_RANGE}")
+    first = within(wall.replace(tzinfo=PACIFIC).astimezone(UTC), path)
+    second = within(wall.replace(tzinfo=PACIFIC, fold=1).astimezone(UTC), path)
     return [first] if first == second else [first, second]
 
 
@@ -128,6 +140,7 @@ def readings(value: str, path: str = "") -> list[datetime]:
 # looked up once per hour of orders, not for every time of every order: four zoneinfo conversions
 # per time made the times a third of an order's mapping cost. Grows by 24 small entries per day seen.
 _HOUR_OFFSETS: dict[str, tuple[timedelta, ...]] = {}
+HOUR_MEMO_LIMIT = 100_000  # about eleven years of hours; past it, hours are computed each time
 
 
 def _hour_offsets(hour: str) -> tuple[timedelta, ...]:
@@ -140,8 +153,10 @@ def _hour_offsets(hour: str) -> tuple[timedelta, ...]:
     offsets = [PACIFIC.utcoffset(moment.replace(fold=fold)) for moment in (start, end) for fold in (0, 1)]
     if offsets[:2] != offsets[2:]:
         return ()
-    _HOUR_OFFSETS[hour] = tuple(dict.fromkeys(offsets[:2]))
-    return _HOUR_OFFSETS[hour]
+    found = tuple(dict.fromkeys(offsets[:2]))
+    if len(_HOUR_OFFSETS) < HOUR_MEMO_LIMIT:  # bounded: hostile times must not grow it without end
+        _HOUR_OFFSETS[hour] = found
+    return found
 
 
 def pacific_readings(doc: Doc) -> list[datetime]:
@@ -207,31 +222,33 @@ def _updated_at(order: Doc) -> datetime:
 
 def _money(value: wire.Money) -> Money:
     """An AliExpress Money; a MappingError names the field inside it, for the caller to prefix with `.at()`."""
-    try:
-        return Money(decimal_text(value.amount, "amount"), value.currency_code)
-    except InvalidModel as exc:
-        raise MappingError("", exc.message) from None
+    return money_of(value.amount, currency_of(value.currency_code, "currency_code"), "amount")
 
 
 def _lines(products: list[wire.Product], status: OrderStatus) -> tuple[OrderLine, ...]:
+    """One line per product. A product_count of 0 is held, not dropped: it is the line's quantity
+    (docs/platforms/aliexpress.md), and 0 of it is no known shape, so it is never read as "nothing to ship"."""
     delivered, cancelled = status is OrderStatus.DELIVERED, status is OrderStatus.CANCELLED
     lines = []
     for i, product in enumerate(products):
-        quantity = product.product_count
+        quantity = quantity_of(product.product_count, PRODUCTS, i, "product_count")
         shipped = quantity if delivered or product.son_order_status in SHIPPED_LINE else 0
         try:
             unit_price = _money(product.product_unit_price)
         except MappingError as exc:
-            raise exc.at(f"order.product_list.order_product_dto[{i}].product_unit_price") from None
-        lines.append(OrderLine(
-            line_ids=(str(product.child_id),),
-            platform_sku=str(product.sku_code),
-            title=product.product_name or "",
-            quantity=quantity,
-            cancelled_quantity=quantity if cancelled else 0,
-            shipped_quantity=shipped,
-            unit_price=unit_price,
-        ))
+            raise exc.at(f"{PRODUCTS}[{i}].product_unit_price") from None
+        try:
+            lines.append(OrderLine(
+                line_ids=(str(product.child_id),),
+                platform_sku=str(product.sku_code),
+                title=product.product_name or "",
+                quantity=quantity,
+                cancelled_quantity=quantity if cancelled else 0,
+                shipped_quantity=shipped,
+                unit_price=unit_price,
+            ))
+        except InvalidModel as exc:
+            raise line_error(exc, PRODUCTS, i, LINE_FIELDS) from None
     return tuple(lines)
 
 
@@ -245,7 +262,8 @@ def _totals(lines: tuple[OrderLine, ...], paid: Money) -> Totals:
             items += line.unit_price.amount * line.quantity
     gap = paid.amount - items
     zero = Money.zero(currency)
-    return Totals(items=Money(items, currency), shipping=Money(gap, currency) if gap >= 0 else zero, tax=zero,
+    item_total = money(items, currency, f"{PRODUCTS}[*] (product_unit_price × product_count)")
+    return Totals(items=item_total, shipping=Money(gap, currency) if gap >= 0 else zero, tax=zero,
                   discount=Money(-gap, currency) if gap <= 0 else zero, total=paid)
 
 

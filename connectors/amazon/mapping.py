@@ -2,8 +2,9 @@
 
 Bundle: {"order": <Orders v0 Order>, "items": [<OrderItem>...], "address": <Address or null>}.
 Quirks undone here: AFN orders are Amazon's to ship; `ItemPrice` is a line total, not a unit price;
-`Amount` is a decimal string; `IsGift` is a string; cancelled items report QuantityOrdered 0; without
-a Restricted Data Token the address holds only city, region, postcode and country.
+`Amount` is a decimal string; `IsGift` is a string; cancelled items report QuantityOrdered 0 (such an
+item becomes no line, and the order carries a note saying so); without a Restricted Data Token the
+address holds only city, region, postcode and country.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import msgspec
 import orjson
 
 from connectors.amazon import wire
-from connectors.fields import amount_of, as_utc, canonical_order, decode_bundle, identify_order
+from connectors.fields import canonical_order, decode_bundle, identify_order
+from connectors.values import amount_of, as_utc, currency_of, line_error, money, quantity_of
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
@@ -43,6 +45,9 @@ MARKETPLACE_CURRENCY = {
 _DECODER = msgspec.json.Decoder(wire.Bundle)
 # The item amounts that add up to each total, in the order Amazon lists them.
 SHIPPING, TAX, DISCOUNT = ("ShippingPrice",), ("ItemTax", "ShippingTax"), ("PromotionDiscount", "ShippingDiscount")
+# Where each OrderLine field comes from in an item, for the path of a value the model refuses.
+LINE_FIELDS = {"quantity": "QuantityOrdered", "cancelled_quantity": "QuantityOrdered",
+               "shipped_quantity": "QuantityShipped", "line_ids": "OrderItemId", "platform_sku": "SellerSKU"}
 
 
 def identify(bundle: dict[str, Any]) -> BundleIdentity:
@@ -63,19 +68,22 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     status = STATUS[order.OrderStatus]
     currency = _currency(order, items)
     prices = _line_totals(items, currency)
-    lines = _lines(items, prices, status)
+    lines, notes = _lines(items, prices, status)
+    if not lines and status is not OrderStatus.CANCELLED:
+        raise MappingError("items", "no item with a quantity: nothing to ship on an order that is not cancelled")
     return canonical_order(
         shop, str(order.AmazonOrderId),
         platform_status=order.OrderStatus,
         status=status,
         fulfilled_by=FulfilledBy.PLATFORM if order.FulfillmentChannel == "AFN" else FulfilledBy.SELLER,
-        placed_at=as_utc(order.PurchaseDate),
-        updated_at=as_utc(order.LastUpdateDate),
-        ship_by=as_utc(order.LatestShipDate) if order.LatestShipDate is not None else None,
+        placed_at=as_utc(order.PurchaseDate, "order.PurchaseDate"),
+        updated_at=as_utc(order.LastUpdateDate, "order.LastUpdateDate"),
+        ship_by=as_utc(order.LatestShipDate, "order.LatestShipDate") if order.LatestShipDate is not None else None,
         currency=currency,
         lines=lines,
         ship_to=_address(order, bundle.address),
         totals=_totals(order, items, prices, currency, status),
+        notes=notes,
     )
 
 
@@ -91,10 +99,10 @@ def _amount(value: wire.Money, currency: str) -> Decimal:
 
 def _currency(order: wire.Order, items: list[wire.Item]) -> str:
     if order.OrderTotal is not None:
-        return order.OrderTotal.CurrencyCode
-    for item in items:
+        return currency_of(order.OrderTotal.CurrencyCode, "order.OrderTotal.CurrencyCode")
+    for i, item in enumerate(items):
         if item.ItemPrice is not None:
-            return item.ItemPrice.CurrencyCode
+            return currency_of(item.ItemPrice.CurrencyCode, f"items[{i}].ItemPrice.CurrencyCode")
     if order.MarketplaceId in MARKETPLACE_CURRENCY:
         return MARKETPLACE_CURRENCY[order.MarketplaceId]
     raise MappingError("order.OrderTotal", "no price and no known marketplace to tell the currency")
@@ -111,37 +119,50 @@ def _line_totals(items: list[wire.Item], currency: str) -> list[Decimal | None]:
     return prices
 
 
-def _lines(items: list[wire.Item], prices: list[Decimal | None], status: OrderStatus) -> tuple[OrderLine, ...]:
+def _lines(items: list[wire.Item], prices: list[Decimal | None],
+           status: OrderStatus) -> tuple[tuple[OrderLine, ...], tuple[str, ...]]:
+    """The lines, and a note for each item left out: Amazon zeroes QuantityOrdered on a cancelled item,
+    which leaves nothing to ship or track, but an operator sees on the timeline that it was there."""
     cancelled = status is OrderStatus.CANCELLED
-    lines = []
+    lines, notes = [], []
     for i, (item, line_total) in enumerate(zip(items, prices, strict=True)):
         ordered = item.QuantityOrdered
         if ordered == 0:
-            continue  # Amazon zeroes the quantity of a cancelled item: nothing left to ship or track
+            notes.append(f"items[{i}] (OrderItemId {str(item.OrderItemId)[:40]}, SKU "
+                         f"{(item.SellerSKU or item.ASIN or '?')[:60]}) has QuantityOrdered 0: no line for it")
+            continue
+        quantity_of(ordered, "items", i, "QuantityOrdered")  # before dividing the line total by it
         shipped = min(item.QuantityShipped or 0, ordered)
         unit_price = None
         if line_total is not None:
             unit = line_total / ordered
             if unit * ordered != line_total:
                 raise MappingError(f"items[{i}].ItemPrice.Amount", f"line total does not divide by quantity {ordered}")
-            unit_price = Money(unit, item.ItemPrice.CurrencyCode)
+            try:  # the item's currency is the order's: _line_totals checked it
+                unit_price = Money(unit, item.ItemPrice.CurrencyCode)
+            except InvalidModel as exc:
+                raise MappingError(f"items[{i}].ItemPrice.Amount", f"as a unit price: {exc.message}") from None
         sku = item.SellerSKU or item.ASIN
         if not sku:
             raise MappingError(f"items[{i}].ASIN", "missing")
-        lines.append(OrderLine(
-            line_ids=(str(item.OrderItemId),),
-            platform_sku=sku,
-            title=item.Title or "",
-            quantity=ordered,
-            shipped_quantity=shipped,
-            cancelled_quantity=ordered - shipped if cancelled else 0,
-            unit_price=unit_price,
-        ))
-    return tuple(lines)
+        try:
+            lines.append(OrderLine(
+                line_ids=(str(item.OrderItemId),),
+                platform_sku=sku,
+                title=item.Title or "",
+                quantity=ordered,
+                shipped_quantity=shipped,
+                cancelled_quantity=ordered - shipped if cancelled else 0,
+                unit_price=unit_price,
+            ))
+        except InvalidModel as exc:
+            raise line_error(exc, "items", i, LINE_FIELDS) from None
+    return tuple(lines), tuple(notes)
 
 
 def _sum(items: list[wire.Item], fields: tuple[str, ...], currency: str) -> Money:
-    """The listed amounts of every item added up; an item without one of them adds nothing."""
+    """The listed amounts of every item added up; an item without one of them adds nothing. Each addend
+    is below MAX_AMOUNT, so the sum is exact; a sum at or past it is refused as the total it makes."""
     total = Decimal(0)
     for field in fields:
         for i, item in enumerate(items):
@@ -151,17 +172,21 @@ def _sum(items: list[wire.Item], fields: tuple[str, ...], currency: str) -> Mone
                     total += _amount(value, currency)
                 except MappingError as exc:
                     raise exc.at(f"items[{i}].{field}") from None
-    return Money(total, currency)
+    try:
+        return Money(total, currency)
+    except InvalidModel as exc:
+        raise MappingError(f"items[*].{{{','.join(fields)}}}", exc.message) from None
 
 
 def _totals(order: wire.Order, items: list[wire.Item], prices: list[Decimal | None], currency: str,
             status: OrderStatus) -> Totals | None:
     if status is OrderStatus.PENDING or None in prices:
         return None  # Amazon withholds pricing while an order is Pending
-    item_total = Money(sum(prices, Decimal(0)), currency)
+    item_total = money(sum(prices, Decimal(0)), currency, "items[*].ItemPrice")
     shipping, tax, discount = (_sum(items, fields, currency) for fields in (SHIPPING, TAX, DISCOUNT))
-    if order.OrderTotal is None:
-        total = Money(item_total.amount + shipping.amount - discount.amount, currency)
+    if order.OrderTotal is None:  # computed: refused when the discounts exceed what they discount
+        total = money(item_total.amount + shipping.amount - discount.amount, currency,
+                      "order.OrderTotal (items + shipping - discounts)")
     else:
         try:
             total = Money(_amount(order.OrderTotal, currency), currency)

@@ -10,15 +10,15 @@ Who ships: orderStatus 3 ("pending SHEIN shipment") is SHEIN's; performanceType 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import msgspec
 import orjson
 
-from connectors.fields import Doc, as_utc, canonical_order, decimal_text, decode_bundle, identify_order
+from connectors.fields import Doc, canonical_order, decode_bundle, identify_order
 from connectors.shein import wire
+from connectors.values import as_utc, currency_of, line_error, money, money_of
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
@@ -48,6 +48,8 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 _DECODER = msgspec.json.Decoder(wire.Bundle)
 TOTALS = ("productTotalPrice", "sellerShippingFee", "totalSaleTax", "storeDiscountTotalPrice",
           "promotionDiscountTotalPrice")
+# Where each OrderLine field comes from in a goods row, for the path of a value the model refuses.
+LINE_FIELDS = {"line_ids": "goodsId", "platform_sku": "sellerSku", "quantity": "skuCode"}
 
 
 def identify(bundle: dict[str, Any]) -> BundleIdentity:
@@ -66,7 +68,7 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     raw_status = order.orderStatus
     if raw_status not in STATUS:
         raise MappingError("order.orderStatus", f"unknown status {raw_status}")
-    currency = order.orderCurrency
+    currency = currency_of(order.orderCurrency, "order.orderCurrency")
     by_shein = raw_status == SHEIN_SHIPS_STATUS
     if raw_status in SELLER_SHIPS_STATUSES and not _seller_performance(order.performanceType):
         raise MappingError("order.performanceType", f"{str(order.performanceType)[:12]!r} is not a fulfilment "
@@ -80,9 +82,10 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
         platform_status=str(raw_status),
         status=status,
         fulfilled_by=FulfilledBy.PLATFORM if by_shein else FulfilledBy.SELLER,
-        placed_at=as_utc(order.orderTime),
-        updated_at=as_utc(order.orderMsgUpdateTime),
-        ship_by=as_utc(order.requestDeliveryTime) if order.requestDeliveryTime is not None else None,
+        placed_at=as_utc(order.orderTime, "order.orderTime"),
+        updated_at=as_utc(order.orderMsgUpdateTime, "order.orderMsgUpdateTime"),
+        ship_by=as_utc(order.requestDeliveryTime, "order.requestDeliveryTime")
+        if order.requestDeliveryTime is not None else None,
         currency=currency,
         lines=lines,
         ship_to=_address(order.receiveMsg, bundle.address),
@@ -98,24 +101,18 @@ def shein_time(doc: Doc) -> datetime:
     """"2025-07-25T17:22:11.000+0800" as aware UTC (for `identify`, which reads the raw dict)."""
     value = doc.text()
     try:
-        return datetime.strptime(value, TIME_FORMAT).astimezone(UTC)
+        moment = datetime.strptime(value, TIME_FORMAT)
     except ValueError:
         raise MappingError(doc.path, f"not a SHEIN time: {value[:30]!r}") from None
+    return as_utc(moment, doc.path)
 
 
-def amount(value: wire.Amount, path: str) -> Decimal:
+def _money(value: wire.Amount, currency: str, path: str) -> Money:
     """An amount as the client keeps it: the decimal text of SHEIN's JSON number (or a whole number).
 
     A binary float never gets here: the wire Structs refuse it, since 0.1 + 0.2 style drift would be silent.
     """
-    return decimal_text(str(value), path)
-
-
-def _money(value: wire.Amount, currency: str, path: str) -> Money:
-    try:
-        return Money(amount(value, path), currency)
-    except InvalidModel as exc:
-        raise MappingError(path, exc.message) from None
+    return money_of(value, currency, path)
 
 
 def _shipped_goods(order: wire.Order) -> set[str]:
@@ -141,18 +138,22 @@ def _lines(rows: list[wire.Goods], currency: str, shipped: set[str], status: Ord
         first = rows[indexes[0]]
         ids = tuple(str(rows[i].goodsId) for i in indexes)
         shipped_units = sum(1 for i in ids if i in shipped)
-        lines.append(OrderLine(
-            line_ids=ids,
-            # The seller's own SKU when SHEIN has one (what the SKU map and warehouses know), else SHEIN's.
-            platform_sku=first.sellerSku or sku_code,
-            seller_sku=first.sellerSku or None,
-            title=first.goodsTitle or "",
-            quantity=len(ids),
-            shipped_quantity=shipped_units,
-            cancelled_quantity=len(ids) - shipped_units if cancelled else 0,
-            unit_price=_money(first.sellerCurrencyPrice, currency,
-                              f"order.orderGoodsInfoList[{indexes[0]}].sellerCurrencyPrice"),
-        ))
+        unit_price = _money(first.sellerCurrencyPrice, currency,
+                            f"order.orderGoodsInfoList[{indexes[0]}].sellerCurrencyPrice")
+        try:
+            lines.append(OrderLine(
+                line_ids=ids,
+                # The seller's own SKU when SHEIN has one (what the SKU map and warehouses know), else SHEIN's.
+                platform_sku=first.sellerSku or sku_code,
+                seller_sku=first.sellerSku or None,
+                title=first.goodsTitle or "",
+                quantity=len(ids),
+                shipped_quantity=shipped_units,
+                cancelled_quantity=len(ids) - shipped_units if cancelled else 0,
+                unit_price=unit_price,
+            ))
+        except InvalidModel as exc:
+            raise line_error(exc, "order.orderGoodsInfoList", indexes[0], LINE_FIELDS) from None
     return tuple(lines)
 
 
@@ -161,8 +162,10 @@ def _totals(order: wire.Order, currency: str) -> Totals:
     items, shipping, tax, store_discount, promotion_discount = (
         Money.zero(currency) if getattr(order, name) is None
         else _money(getattr(order, name), currency, f"order.{name}") for name in TOTALS)
-    discount = store_discount + promotion_discount
-    total = Money(items.amount + shipping.amount + tax.amount - discount.amount, currency)
+    discount = money(store_discount.amount + promotion_discount.amount, currency,
+                     "order.{storeDiscountTotalPrice,promotionDiscountTotalPrice}")
+    total = money(items.amount + shipping.amount + tax.amount - discount.amount, currency,
+                  f"order.{{{','.join(TOTALS)}}} (items + shipping + tax - discounts)")
     return Totals(items=items, shipping=shipping, tax=tax, discount=discount, total=total)
 
 

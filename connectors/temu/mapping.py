@@ -9,7 +9,6 @@ in `regionName1`. A null amount (TEMU still calculating it) maps to no prices at
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -17,6 +16,7 @@ import orjson
 
 from connectors.fields import canonical_order, decode_bundle, identify_order
 from connectors.temu import wire
+from connectors.values import currency_of, epoch_time, line_error, minor_money, money, quantity_of
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
@@ -38,6 +38,9 @@ SHIPPED_CHILD = {4, 5}
 # shipped, so the line stays open rather than being under-shipped (the warehouse knows what it sent).
 PLATFORM_FULFILLED = "fulfillByCooperativeWarehouse"  # TEMU's partner warehouse ships (fully managed)
 MASK = "*"  # how a masked ship-to field shows (e.g. a phone "***-***-0142")
+# Where each OrderLine field comes from in a child order, for the path of a value the model refuses.
+LINE_FIELDS = {"line_ids": "orderSn", "quantity": "originalOrderQuantity",
+               "cancelled_quantity": "canceledQuantityBeforeShipment", "shipped_quantity": "quantity"}
 COUNTRIES = {"United States": "US", "United Kingdom": "GB", "Germany": "DE", "France": "FR", "Japan": "JP",
              "Mexico": "MX", "Spain": "ES", "Italy": "IT", "Canada": "CA", "Australia": "AU",
              "Netherlands": "NL", "Poland": "PL", "Belgium": "BE", "Austria": "AT", "Ireland": "IE"}
@@ -75,16 +78,19 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     if raw_status not in STATUS:
         raise MappingError("order.parentOrderMap.parentOrderStatus", f"unknown status {raw_status!r}")
     amount = bundle.amount
-    currency = amount.parentOrderMap.customerPaid.currency if amount else _unpriced_currency(parent, bundle.shipping)
+    if amount:
+        currency = currency_of(amount.parentOrderMap.customerPaid.currency, "amount.parentOrderMap.customerPaid.currency")
+    else:
+        currency = _unpriced_currency(parent, bundle.shipping)
     rows = _amount_rows(amount) if amount else {}
     return canonical_order(
         shop, str(parent.parentOrderSn),
         platform_status=STATUS_NAMES[raw_status],
         status=STATUS[raw_status],
         fulfilled_by=_fulfilled_by(children),
-        placed_at=datetime.fromtimestamp(parent.parentOrderTime, UTC),
-        updated_at=datetime.fromtimestamp(parent.updateTime, UTC),
-        ship_by=datetime.fromtimestamp(parent.expectShipLatestTime, UTC)
+        placed_at=epoch_time(parent.parentOrderTime, "order.parentOrderMap.parentOrderTime"),
+        updated_at=epoch_time(parent.updateTime, "order.parentOrderMap.updateTime"),
+        ship_by=epoch_time(parent.expectShipLatestTime, "order.parentOrderMap.expectShipLatestTime")
         if parent.expectShipLatestTime is not None else None,
         currency=currency,
         lines=tuple(_line(i, child, rows, currency) for i, child in enumerate(children)),
@@ -102,10 +108,7 @@ def _money(value: wire.Money, currency: str, path: str) -> Money:
     """TEMU Money `{currency, amount}`: amount is an integer of minor units (USD 1999 → 19.99, JPY 1980 → 1980)."""
     if value.currency != currency:
         raise MappingError(f"{path}.currency", f"differs from the order currency {currency}")
-    try:
-        return Money.from_minor(value.amount, currency)
-    except InvalidModel as exc:
-        raise MappingError(f"{path}.amount", exc.message) from None
+    return minor_money(value.amount, currency, f"{path}.amount")
 
 
 def _unpriced_currency(parent: wire.Parent, shipping: wire.Shipping | None) -> str:
@@ -146,22 +149,28 @@ def _platform_sku(i: int, child: wire.Child) -> str:
 
 
 def _line(i: int, child: wire.Child, rows: dict[str, tuple[int, wire.ChildAmount]], currency: str) -> OrderLine:
-    original = child.originalOrderQuantity
+    """A child with originalOrderQuantity 0 is held, not dropped: TEMU keeps a cancelled child's original
+    quantity (and counts it in canceledQuantityBeforeShipment), so 0 units ordered is not a known shape."""
+    original = quantity_of(child.originalOrderQuantity, "order.orderList", i, "originalOrderQuantity")
     cancelled = child.canceledQuantityBeforeShipment or 0
     if child.quantity != original - cancelled:
         raise MappingError(f"order.orderList[{i}].quantity",
                            "is not originalOrderQuantity - canceledQuantityBeforeShipment")
     sn = str(child.orderSn)
-    return OrderLine(
-        line_ids=(sn,),
-        platform_sku=_platform_sku(i, child),
-        seller_sku=child.productList[0].extCode or None if child.productList else None,
-        title=child.goodsName or "",
-        quantity=original,
-        cancelled_quantity=cancelled,
-        shipped_quantity=child.quantity if child.orderStatus in SHIPPED_CHILD else 0,
-        unit_price=_unit_price(rows, sn, currency),
-    )
+    unit_price = _unit_price(rows, sn, currency)
+    try:
+        return OrderLine(
+            line_ids=(sn,),
+            platform_sku=_platform_sku(i, child),
+            seller_sku=child.productList[0].extCode or None if child.productList else None,
+            title=child.goodsName or "",
+            quantity=original,
+            cancelled_quantity=cancelled,
+            shipped_quantity=child.quantity if child.orderStatus in SHIPPED_CHILD else 0,
+            unit_price=unit_price,
+        )
+    except InvalidModel as exc:
+        raise line_error(exc, "order.orderList", i, LINE_FIELDS) from None
 
 
 def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
@@ -169,8 +178,10 @@ def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
         value = getattr(parent, name)
         return Money.zero(currency) if value is None else _money(value, currency, f"amount.parentOrderMap.{name}")
 
+    discount = money(field("discountFromSeller").amount + field("discountFromTEMU").amount, currency,
+                     "amount.parentOrderMap.{discountFromSeller,discountFromTEMU}")
     return Totals(items=field("basePriceTotal"), shipping=field("shippingAmountTotal"), tax=field("taxTotal"),
-                  discount=field("discountFromSeller") + field("discountFromTEMU"), total=field("customerPaid"))
+                  discount=discount, total=field("customerPaid"))
 
 
 def _address(doc: wire.Shipping | None) -> Address | None:

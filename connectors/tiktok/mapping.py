@@ -9,14 +9,14 @@ FULFILLMENT_BY_TIKTOK orders are TikTok's to ship; names and phones arrive maske
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import orjson
 
-from connectors.fields import canonical_order, decimal_text, decode_bundle, identify_order, money
+from connectors.fields import canonical_order, decode_bundle, identify_order
 from connectors.tiktok import wire
+from connectors.values import currency_of, epoch_time, line_error, money, money_of
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
@@ -33,6 +33,8 @@ STATUS = {
     "CANCELLED": OrderStatus.CANCELLED,
 }
 SHIPPED_UNIT = {"FULFILLING", "COMPLETED"}  # package_status of a unit that has left the warehouse
+# Where each OrderLine field comes from in a unit row, for the path of a value the model refuses.
+LINE_FIELDS = {"line_ids": "id", "platform_sku": "seller_sku", "quantity": "sku_id"}
 
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
@@ -52,16 +54,16 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     order = decode_bundle(_DECODER, raw).order
     if order.status not in STATUS:
         raise MappingError("order.status", f"unknown status {order.status!r}")
-    currency = order.payment.currency
+    currency = currency_of(order.payment.currency, "order.payment.currency")
     return canonical_order(
         shop, str(order.id),
         platform_status=order.status,
         status=STATUS[order.status],
         fulfilled_by=FulfilledBy.PLATFORM if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
         else FulfilledBy.SELLER,
-        placed_at=datetime.fromtimestamp(order.create_time, UTC),
-        updated_at=datetime.fromtimestamp(order.update_time, UTC),
-        ship_by=datetime.fromtimestamp(order.rts_sla_time, UTC) if order.rts_sla_time is not None else None,
+        placed_at=epoch_time(order.create_time, "order.create_time"),
+        updated_at=epoch_time(order.update_time, "order.update_time"),
+        ship_by=epoch_time(order.rts_sla_time, "order.rts_sla_time") if order.rts_sla_time is not None else None,
         currency=currency,
         lines=_lines(order.line_items, currency),
         ship_to=_address(order.recipient_address),
@@ -82,17 +84,19 @@ def _lines(items: list[wire.LineItem], currency: str) -> tuple[OrderLine, ...]:
         shipped = sum(1 for r in rows if r.package_status in SHIPPED_UNIT)
         price = None
         if first.sale_price is not None:
-            path = f"order.line_items[{indexes[0]}].sale_price"
-            price = money(decimal_text(first.sale_price, path), currency, path)
-        lines.append(OrderLine(
-            line_ids=tuple(str(r.id) for r in rows),
-            platform_sku=first.seller_sku or sku_id,
-            title=first.product_name or "",
-            quantity=len(rows),
-            cancelled_quantity=cancelled,
-            shipped_quantity=shipped,
-            unit_price=price,
-        ))
+            price = money_of(first.sale_price, currency, f"order.line_items[{indexes[0]}].sale_price")
+        try:
+            lines.append(OrderLine(
+                line_ids=tuple(str(r.id) for r in rows),
+                platform_sku=first.seller_sku or sku_id,
+                title=first.product_name or "",
+                quantity=len(rows),
+                cancelled_quantity=cancelled,
+                shipped_quantity=shipped,
+                unit_price=price,
+            ))
+        except InvalidModel as exc:
+            raise line_error(exc, "order.line_items", indexes[0], LINE_FIELDS) from None
     return tuple(lines)
 
 
@@ -101,10 +105,10 @@ def _totals(payment: wire.Payment, currency: str) -> Totals:
         value = getattr(payment, name)
         if value is None:
             return Money.zero(currency)
-        path = f"order.payment.{name}"
-        return money(decimal_text(value, path), currency, path)
+        return money_of(value, currency, f"order.payment.{name}")
 
-    discount = field("seller_discount") + field("platform_discount")
+    discount = money(field("seller_discount").amount + field("platform_discount").amount, currency,
+                     "order.payment.{seller_discount,platform_discount}")
     return Totals(items=field("sub_total"), shipping=field("shipping_fee"), tax=field("tax"), discount=discount,
                   total=field("total_amount"))
 

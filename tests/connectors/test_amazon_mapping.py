@@ -87,3 +87,43 @@ def test_not_a_bundle_at_all():
     with pytest.raises(MappingError) as err:
         map_order({"orders": []}, shop("amazon"))
     assert err.value.path == "order"
+
+
+def test_published_sandbox_order_dated_1970_is_held_and_maps_once_dated_in_range():
+    """Amazon's canned sandbox order (ordersV0 getOrders TEST_CASE_200, tests/fixtures/amazon/as_sent.json)
+    carries PurchaseDate 1970-01-19: outside 2000 to 2100, so it is held at that field; the rest of the
+    published shape (ids, nulls, amounts) still maps once its dates are moved into range."""
+    published = bundle("amazon", "as_sent")
+    with pytest.raises(MappingError) as err:
+        map_order(published, shop("amazon"))
+    assert err.value.path == "order.PurchaseDate" and "2000-01-01" in err.value.message
+    for field in ("PurchaseDate", "LastUpdateDate", "EarliestShipDate", "LatestShipDate"):
+        if field in published["order"]:
+            published["order"][field] = published["order"][field].replace("1970-01-19", "2026-03-01")
+    order = map_order(published, shop("amazon"))
+    assert order.external_id == "902-1845936-5435065" and order.totals.total == Money(Decimal("11.01"), "USD")
+    assert order.placed_at == datetime(2026, 3, 1, 3, 58, 30, tzinfo=UTC)
+
+
+def test_zero_quantity_item_becomes_no_line_but_a_note():
+    doc = bundle("amazon", "mfn_unshipped_us")
+    doc["items"][1]["QuantityOrdered"] = 0
+    order = map_order(doc, shop("amazon"))
+    (mug,) = order.lines
+    assert mug.platform_sku == "ACME-MUG-01-FBM"
+    (note,) = order.notes
+    assert note.startswith("items[1] (OrderItemId 12345678905678, SKU ACME-TRAY-02) has QuantityOrdered 0")
+
+
+def test_cancelled_order_notes_every_zeroed_item():
+    assert amazon("cancelled").notes == (
+        "items[0] (OrderItemId 33334444555566, SKU ACME-MUG-01-FBM) has QuantityOrdered 0: no line for it",)
+
+
+def test_an_open_order_whose_every_item_is_zero_is_held_not_emptied():
+    doc = bundle("amazon", "mfn_unshipped_us")
+    for item in doc["items"]:
+        item["QuantityOrdered"] = 0
+    with pytest.raises(MappingError) as err:
+        map_order(doc, shop("amazon"))
+    assert err.value.path == "items"

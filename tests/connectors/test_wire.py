@@ -24,9 +24,12 @@ from tests.connectors.fixtures import FIXTURES, shop
 TIKTOK = msgspec.json.Decoder(tiktok_wire.Bundle)
 
 
+# Amazon's published sandbox order (as_sent) is dated 1970-01-19, outside the model's 2000 to 2100: it
+# is held at order.PurchaseDate (tests/connectors/test_amazon_mapping.py maps it with its dates moved).
+HELD_AS_PUBLISHED = {("amazon", "as_sent")}
 FIXTURE_BUNDLES = [pytest.param(platform, path, id=f"{platform}-{path.stem}")
                    for platform in sorted(PLATFORMS) for path in sorted((FIXTURES / platform).glob("*.json"))
-                   if not path.stem.startswith("broken_")]
+                   if not path.stem.startswith("broken_") and (platform, path.stem) not in HELD_AS_PUBLISHED]
 
 
 @pytest.mark.parametrize(("platform", "path"), FIXTURE_BUNDLES)

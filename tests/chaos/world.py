@@ -35,6 +35,7 @@ from sandbox.temu.emulator import TemuEmulator
 from tests.chaos.redis_server import free_port
 from tests.integration.conftest import PREFIX, SELLER
 from tests.integration.workers import WorkerProcess
+from tests.processes import stop_process
 
 PLATFORMS = ("amazon", "tiktok", "temu", "shein", "aliexpress")
 WAREHOUSES = ("fourpx", "shipbob")
@@ -221,12 +222,7 @@ class WebhookServer:
         return f"http://127.0.0.1:{self.port}/webhooks/acme/{shop_id}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
         self._log.close()
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sandbox.core.demo_accounts import DEMO_SECRETS_PATH
 from sandbox.tiktok.webhook import build_webhook, order_status_payload
+from tests.processes import stop_process
 
 SECRETS = DEMO_SECRETS_PATH.resolve()
 DEMO_TIKTOK = tomllib.loads(SECRETS.read_text())["tiktok-demo-us"]
@@ -136,13 +137,7 @@ class IngressProcess:
         return rss_mb(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

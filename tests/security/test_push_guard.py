@@ -320,3 +320,18 @@ def test_a_fetch_is_asked_again_once_the_coalescing_window_has_passed(hook, redi
     time.sleep(5.2)
     assert hook("seller-a", "a-temu", *temu_push(shop_ref, "PO-1", at_ms=now_s() * 1000 + 1))[0] == 200
     assert hook.enqueued == [("seller-a", "a-temu", "PO-1")] * 2
+
+
+def test_a_broken_seller_file_leaves_the_other_sellers_webhooks_working(hook, tmp_path):
+    """The review's one broken file made every seller's webhooks answer 500. Now the broken seller's push
+    raises SellerUnavailable naming its file (the ingress answers 503, the platform retries) while another
+    seller's push is taken as before."""
+    from config.tenancy import SellerUnavailable
+
+    broken = tmp_path / "seller-c.toml"
+    broken.write_text('seller = "seller-c"\n[[shops]]\nplatform = "tiktok"\nshop_id = "c:tiktok*"\n')
+    headers, body = push_for("tiktok", "seller-a", "ORDER0042")
+    assert hook("seller-a", "a-tiktok", headers, body)[0] == 200 and len(hook.enqueued) == 1
+    with pytest.raises(SellerUnavailable) as refused:
+        hook("seller-c", "c-tiktok", headers, body)
+    assert refused.value.file.endswith("seller-c.toml") and len(hook.enqueued) == 1

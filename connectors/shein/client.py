@@ -92,8 +92,7 @@ class SheinClient:
                                        "re-authorise the shop") from None
         register_secret(self._secret_key)
         self.base = (shop.base_url or API_HOST).rstrip("/")
-        self._warehouse = secrets.get("warehouse_code") or dict(getattr(shop, "options", {}) or {}).get(
-            "warehouse_code")
+        self._warehouse = secrets.get("warehouse_code") or shop.options.get("warehouse_code")
         self._carriers: dict[str, str] | None = None
         self.transport = Transport("shein", shop.shop_id, platform_account(shop, secrets, ACCOUNT_CREDENTIALS), limiter,
                                    DEFAULT_LIMITS | dict(shop.rate_limits))

@@ -14,6 +14,7 @@ import click
 
 from orderhub.cli.common import OrderhubGroup
 from orderhub.cli.config_cmds import config_group
+from orderhub.cli.db import db_group
 from orderhub.cli.demo_cmd import demo
 from orderhub.cli.holds import holds_group
 from orderhub.cli.metrics_cmds import metrics_group
@@ -36,6 +37,6 @@ def main() -> None:
 
 
 for _command in (config_group, order_group, status, sandbox_group, normalize, webhooks_group, sync_group,
-                 holds_group, stock_group, demo, metrics_group):
+                 holds_group, stock_group, demo, metrics_group, db_group):
     main.add_command(_command)
 del _command

@@ -1,0 +1,159 @@
+"""Writes into the archive: a batch of orders, or of stock snapshots, in one transaction each.
+
+Idempotent, so a retried or redelivered task can write the same batch again: an order is upserted on
+(seller, key) with INSERT ... ON CONFLICT DO UPDATE (PostgreSQL's or SQLite's own statement), then its
+lines, submissions, shipments and timeline are deleted and written anew from the record, so writing the
+same record twice leaves exactly the rows writing it once did, and a newer record replaces the older
+one whole. The last record of an order in a batch wins. A stock snapshot is upserted on (seller, day,
+warehouse, SKU) and is replaced only by one taken at the same time or later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import msgspec
+import structlog
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from pipeline.archive import schema
+from pipeline.archive.engine import writing
+from pipeline.archive.records import ArchivedOrder, StockSnapshot, compress_raw
+
+log = structlog.get_logger()
+
+CHUNK = 500
+"""Order ids per IN list: far below SQLite's and PostgreSQL's limits on bound parameters."""
+_JSON = msgspec.json.Encoder(decimal_format="string")
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def archive_orders(engine: Engine, records: Sequence[ArchivedOrder]) -> int:
+    """Write `records` (new or again) in one transaction; returns how many orders were written."""
+    batch = list({(record.seller, record.key): record for record in records}.values())
+    if not batch:
+        return 0
+    with writing(engine) as conn:
+        _upsert(conn, schema.orders, [_order_row(record) for record in batch], ("seller", "key"))
+        ids = _order_ids(conn, batch)
+        for table in schema.ORDER_CHILDREN:
+            for chunk in _chunks(list(ids.values())):
+                conn.execute(delete(table).where(table.c.order_id.in_(chunk)))
+        children: dict[Table, list[dict[str, Any]]] = {table: [] for table in schema.ORDER_CHILDREN}
+        for record in batch:
+            _child_rows(record, ids[(record.seller, record.key)], children)
+        for table in reversed(schema.ORDER_CHILDREN):  # parents before children
+            if children[table]:
+                conn.execute(insert(table), children[table])
+    log.info("archive.orders_written", orders=len(batch), sellers=len({record.seller for record in batch}))
+    return len(batch)
+
+
+def archive_stock(engine: Engine, snapshots: Sequence[StockSnapshot]) -> int:
+    """Upsert one row per (seller, day, warehouse, SKU); returns how many were offered after de-duplication
+    (a row older than the stored one is offered but left as it was)."""
+    latest: dict[tuple[Any, ...], StockSnapshot] = {}
+    for snap in snapshots:
+        key = (snap.seller, snap.day, snap.warehouse, snap.seller_sku)
+        if key not in latest or latest[key].taken_at <= snap.taken_at:
+            latest[key] = snap
+    if not latest:
+        return 0
+    table = schema.stock_snapshots
+    with writing(engine) as conn:
+        _upsert(conn, table, [msgspec.structs.asdict(snap) for snap in latest.values()],
+                ("seller", "day", "warehouse", "seller_sku"),
+                only_if=lambda excluded: excluded.taken_at >= table.c.taken_at)
+    log.info("archive.stock_written", rows=len(latest))
+    return len(latest)
+
+
+def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], conflict: Sequence[str],
+            only_if: Callable[[Any], ColumnElement[bool]] | None = None) -> None:
+    """INSERT ... ON CONFLICT (conflict) DO UPDATE every other column, in the connection's own dialect."""
+    make = _UPSERTS.get(conn.dialect.name)
+    if make is None:
+        raise NotImplementedError(f"the archive supports PostgreSQL and SQLite, not {conn.dialect.name}")
+    stmt = make(table)
+    updated = {column.name: stmt.excluded[column.name] for column in table.columns
+               if column.name not in conflict and not column.primary_key}
+    stmt = stmt.on_conflict_do_update(index_elements=list(conflict), set_=updated,
+                                      where=only_if(stmt.excluded) if only_if else None)
+    conn.execute(stmt, rows)
+
+
+def _order_ids(conn: Connection, batch: Sequence[ArchivedOrder]) -> dict[tuple[str, str], int]:
+    by_seller: dict[str, list[str]] = {}
+    for record in batch:
+        by_seller.setdefault(record.seller, []).append(record.key)
+    orders = schema.orders
+    ids: dict[tuple[str, str], int] = {}
+    for seller, order_keys in by_seller.items():
+        for chunk in _chunks(order_keys):
+            query = select(orders.c.key, orders.c.id).where(orders.c.seller == seller, orders.c.key.in_(chunk))
+            ids.update({(seller, key): order_id for key, order_id in conn.execute(query)})
+    return ids
+
+
+def _order_row(record: ArchivedOrder) -> dict[str, Any]:
+    raw, codec = compress_raw(record.raw)
+    totals = record.totals
+    return {
+        "seller": record.seller, "key": record.key, "platform": record.platform, "shop_id": record.shop_id,
+        "external_id": record.external_id, "platform_status": record.platform_status,
+        "status": record.status.value, "fulfilled_by": record.fulfilled_by.value, "stage": record.stage,
+        "hold_reason": record.hold.reason.value if record.hold else None,
+        "hold_detail": record.hold.detail if record.hold else None,
+        "placed_at": record.placed_at, "updated_at": record.updated_at, "ship_by": record.ship_by,
+        "closed_at": record.closed_at, "destination_country": record.destination_country,
+        "ship_to": _json(record.ship_to) if record.ship_to is not None else None, "currency": record.currency,
+        "items_total": totals.items.amount if totals else None,
+        "shipping_total": totals.shipping.amount if totals else None,
+        "tax_total": totals.tax.amount if totals else None,
+        "discount_total": totals.discount.amount if totals else None,
+        "total": totals.total.amount if totals else None,
+        "units": record.units, "notes": _json(list(record.notes)), "payload_hash": record.payload_hash,
+        "raw": raw, "raw_codec": codec,
+    }
+
+
+def _child_rows(record: ArchivedOrder, order_id: int, rows: dict[Table, list[dict[str, Any]]]) -> None:
+    placed_day = record.placed_at.date()  # placed_at is UTC (ArchivedOrder checks it)
+    rows[schema.order_lines].extend(
+        {"order_id": order_id, "line_no": line.line_no, "seller": record.seller, "placed_day": placed_day,
+         "warehouse": line.warehouse, "line_ids": _json(list(line.line_ids)), "platform_sku": line.platform_sku,
+         "seller_sku": line.seller_sku, "title": line.title, "quantity": line.quantity,
+         "cancelled_quantity": line.cancelled_quantity, "shipped_quantity": line.shipped_quantity,
+         "currency": record.currency, "unit_price": line.unit_price.amount if line.unit_price else None}
+        for line in record.lines)
+    rows[schema.order_submissions].extend(
+        {"order_id": order_id, "warehouse": sub.warehouse, "reference": sub.reference, "remote_id": sub.remote_id,
+         "state": sub.state, "submitted_at": sub.submitted_at, "cancelled_at": sub.cancelled_at}
+        for sub in record.submissions)
+    for shipment in record.shipments:
+        rows[schema.order_shipments].append(
+            {"order_id": order_id, "warehouse": shipment.warehouse, "carrier": shipment.carrier,
+             "tracking_number": shipment.tracking_number, "shipped_at": shipment.shipped_at,
+             "tracking": shipment.tracking.value, "tracking_pushed_at": shipment.tracking_pushed_at,
+             "tracking_refusal": shipment.tracking_refusal})
+        rows[schema.order_shipment_lines].extend(
+            {"order_id": order_id, "warehouse": shipment.warehouse, "line_no": i, "seller_sku": line.seller_sku,
+             "quantity": line.quantity}
+            for i, line in enumerate(shipment.lines))
+    rows[schema.order_events].extend(
+        {"order_id": order_id, "seq": seq, "at": event.at, "kind": event.kind.value, "detail": event.detail,
+         "addresses": _json(event.addresses) if event.addresses else None}
+        for seq, event in enumerate(record.timeline))
+
+
+def _json(value: object) -> str:
+    return _JSON.encode(value).decode()
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+

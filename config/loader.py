@@ -20,7 +20,7 @@ from config.credentials import Secrets as Secrets
 from config.credentials import credentials_for as credentials_for
 from config.credentials import resolve_credentials as resolve_credentials
 from config.credentials import resolve_reference as resolve_reference
-from config.rules import Findings, check_shop, check_stock, check_warehouse, id_problem
+from config.rules import Findings, check_retention, check_shop, check_stock, check_warehouse, id_problem
 from config.schema import SellerConfig
 from config.structure import fields_of, salvage, unknown_keys
 from config.tenancy import ConfigState, FileReport, combine
@@ -85,6 +85,10 @@ def _check_seller(raw: dict[str, Any], found: Findings) -> None:
             shop_ids = {s["shop_id"] for s in shops if isinstance(s, dict) and isinstance(s.get("shop_id"), str)} \
                 if isinstance(shops, list) else set()
             check_stock(stock, shop_ids, problems)
+    if "retention" in raw:
+        retention, _ = salvage(raw["retention"], fields["retention"].type, "retention", problems)
+        if retention is not None:
+            check_retention(retention, problems)
 
 
 def _read(path: Path) -> tuple[dict[str, Any] | None, str]:

@@ -146,3 +146,14 @@ def check_stock(stock: Any, shop_ids: set[str], problems: list[str]) -> None:
             problems.append(f"{where}.share: must be between 0 and 1")
         if channel.min_shown < 0 or (channel.max_shown is not None and channel.max_shown < channel.min_shown):
             problems.append(f"{where}: need 0 <= min_shown <= max_shown")
+
+
+def check_retention(retention: Any, problems: list[str]) -> None:
+    """Orders must stay hot for a day at least, and a tombstone outlive the move it marks."""
+    if retention.hot_days < 1:
+        problems.append("retention.hot_days: must be at least 1")
+    if retention.tombstone_days < retention.hot_days:
+        problems.append("retention.tombstone_days: must be at least retention.hot_days")
+    if retention.archive_days < retention.tombstone_days:
+        problems.append("retention.archive_days: must be at least retention.tombstone_days (an order listed "
+                        "again is looked up in the archive once its tombstone is gone)")

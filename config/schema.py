@@ -120,6 +120,16 @@ class StockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
         return self.platforms.get(shop_id) or self.platforms.get(platform, ChannelStockConfig())
 
 
+class RetentionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How long an order stays where (pipeline/archive/move.py): closed orders leave Redis for the archive
+    after `hot_days`, their tombstones (which recognise one listed again) last `tombstone_days`, and
+    `orderhub archive prune` drops archived orders closed `archive_days` ago."""
+
+    hot_days: int = 7
+    tombstone_days: int = 90
+    archive_days: int = 730
+
+
 class SellerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     seller: str
     name: str = ""
@@ -128,6 +138,7 @@ class SellerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     warehouses: list[WarehouseConfig] = []
     routing: RoutingConfig = RoutingConfig()
     stock: StockConfig = StockConfig()
+    retention: RetentionConfig = RetentionConfig()
     source: str = ""  # the file it was loaded from, set by the loader
 
     def shop(self, shop_id: str) -> ShopConfig:

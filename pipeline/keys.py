@@ -9,13 +9,14 @@ other module. Changing a string here is a data migration, not a refactor.
 Layout. Everything is under the key prefix (`orderhub`, or a test run's or a demo's own). What
 belongs to one seller is under `{prefix}:{seller}:`, so sellers never collide; a few families are
 under the prefix alone: the set of sellers, the stats hashes, the API rate buckets, the sandbox
-endpoints, the shops with refused stock pushes, the stock push requests and the sync, stock and
-tracking leases (these four name the seller after their family; they predate the per-seller layout
+endpoints, the shops with refused stock pushes, the stock push requests and the sync, stock,
+tracking and archive leases (these four name the seller after their family; they predate the per-seller layout
 and keep their strings for the data and leases already out there).
 
 Lua builds some keys itself, from a base passed in ARGV (a script cannot call Python), and those
 scripts are left as they are; their families must keep the templates below:
-    pipeline/store_scripts.py `_UPSERT`  order, timeline, status_index, holds, event_counts, sellers
+    pipeline/store_scripts.py `_UPSERT`  order, timeline, status_index, holds, event_counts, sellers,
+        tombstone (read only: an archived order listed again is not stored)
     pipeline/store_scripts.py `_HOLD`, `_RELEASE`  holds, event_counts (order and timeline come in KEYS)
     pipeline/stock.py scripts  from stock_base: stock_count (onhand, shipped, doubt, reserved),
         allocation, allocations, consumed, `shiplog:{warehouse}`, and the `asof`, `until` and `skew`
@@ -117,6 +118,11 @@ def tracking_lock(prefix: str, seller: str, order_key: str, warehouse: str) -> s
     return f"{prefix}:lock:tracking:{seller}:{order_key}:{warehouse}"
 
 
+def archive_lock(prefix: str, seller: str) -> str:
+    """Lease: one move of a seller's closed orders to the archive at a time (workers/archive.py)."""
+    return f"{prefix}:lock:archive:{seller}"
+
+
 def resume_resting(prefix: str, seller: str) -> str:
     """Set while a seller's stalled-order sweep rests (workers/ingest.py `resume_stalled`)."""
     return f"{prefix}:resume:resting:{seller}"
@@ -167,6 +173,7 @@ acknowledged = PerOrder("acknowledged", "set once the platform took the acknowle
 route_lock = PerOrder("lock:route", "lease: one router of the order at a time")
 allocation = PerOrder("stock:alloc", "the order's reservation, JSON [[warehouse, sku, qty], ...] (Lua)")
 consumed = PerOrder("stock:consumed", "set of the shipment ids counted out of the ledger (Lua)")
+tombstone = PerOrder("tomb", "an archived order's `{hash head}:{archived at}`, expiring (archive/move.py)")
 
 
 def status_index(prefix: str, seller: str, platform: str, status: str) -> str:

@@ -34,6 +34,8 @@ class UpsertResult(enum.StrEnum):
     UPDATED = "UPDATED"
     UNCHANGED = "UNCHANGED"  # identical payload hash: nothing written
     STALE = "STALE"  # the platform's update time is older than the stored one: nothing written
+    ARCHIVED = "ARCHIVED"  # moved to the archive and listed again unchanged: nothing written
+    RELISTED = "RELISTED"  # moved to the archive and listed again changed: nothing written here (see sync)
 
 
 _WRITTEN = (UpsertResult.NEW, UpsertResult.UPDATED)

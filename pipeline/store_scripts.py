@@ -12,10 +12,17 @@ import redis
 
 # ARGV: prefix, seller, event timestamp, then 9 values per item (see OrderStore._item_args). The keys it
 # builds are pipeline/keys.py's order, timeline, status_index, holds, event_counts and sellers; the stage
-# it writes for a new order is Stage.RECEIVED. KEYS are not declared per item because the status and hold
-# index keys depend on what is stored; Orderhub runs on a single Redis (Celery cannot use Redis Cluster as
-# a broker anyway), where this is safe.
+# it writes for a new order is Stage.RECEIVED. An order not stored whose tombstone is there (moved to the
+# archive, pipeline/archive/move.py) is not stored again: ARCHIVED when its payload hash starts as the
+# tombstone does, RELISTED when it changed. Read in the same script as the write, so a move and a sync
+# never interleave between the check and the store. KEYS are not declared per item because the status
+# and hold index keys depend on what is stored; Orderhub runs on a single Redis (Celery cannot use Redis
+# Cluster as a broker anyway), where this is safe.
+HASH_HEAD = 32
+"""How many leading characters of a payload hash a tombstone keeps (pipeline/archive/move.py)."""
+
 _UPSERT = """
+local HASH_HEAD = """ + str(HASH_HEAD) + """
 local base = ARGV[1] .. ':' .. ARGV[2] .. ':'
 local at = ARGV[3]
 local results = {}
@@ -28,7 +35,10 @@ while i <= #ARGV do
   local tlkey = base .. 'tl:' .. key
   local old = redis.call('HMGET', okey, 'hash', 'upd', 'status', 'platform', 'hold')
   local result
-  if old[1] and old[1] == hash then
+  local tomb = (not old[1]) and redis.call('GET', base .. 'tomb:' .. key)
+  if tomb then
+    result = (string.sub(tomb, 1, HASH_HEAD) == string.sub(hash, 1, HASH_HEAD)) and 'ARCHIVED' or 'RELISTED'
+  elseif old[1] and old[1] == hash then
     result = 'UNCHANGED'
   elseif old[1] and upd > 0 and (tonumber(old[2]) or 0) > upd then
     result = 'STALE'

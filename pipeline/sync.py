@@ -17,6 +17,8 @@ import msgspec
 import orjson
 import structlog
 
+from pipeline.archive import relisted
+from pipeline.archive.relisted import ArchiveLink
 from pipeline.errors import HoldError
 from pipeline.identity import order_key, row_digest
 from pipeline.model import utc_now
@@ -76,12 +78,17 @@ def _held(connector: PlatformConnector, shop: ShopRef, bundle: RawBundle, raw: b
                     error=error)
 
 
-def store_bundles(store: OrderStore, connector: PlatformConnector, shop: ShopRef,
-                  bundles: list[RawBundle]) -> list[tuple[Received, UpsertResult]]:
-    """Map and store one page in one round trip."""
+def store_bundles(store: OrderStore, connector: PlatformConnector, shop: ShopRef, bundles: list[RawBundle],
+                  archive: ArchiveLink | None = None) -> list[tuple[Received, UpsertResult]]:
+    """Map and store one page in one round trip. An order moved to the archive is not stored again
+    (ARCHIVED, or RELISTED with its change written to the archive: pipeline/archive/relisted.py)."""
+    link = archive or ArchiveLink()
     items = [receive(connector, shop, bundle) for bundle in bundles]
-    results = store.upsert(shop.seller, items)
-    return list(zip(items, results, strict=True))
+    known = relisted.screen(store, shop.seller, items, link)
+    upserted = iter(store.upsert(shop.seller, [item for i, item in enumerate(items) if i not in known]))
+    stored = [(item, known[i] if i in known else next(upserted)) for i, item in enumerate(items)]
+    relisted.record(store, shop.seller, stored, link)
+    return stored
 
 
 def sync_orders(
@@ -98,6 +105,7 @@ def sync_orders(
     reuse_rows: bool = True,
     slice_length: timedelta | None = None,
     on_slice: Callable[[list[str]], None] | None = None,
+    archive: ArchiveLink | None = None,
 ) -> SyncReport:
     """Fetch every order changed since the cursor (minus the connector's overlap) and store it.
 
@@ -109,6 +117,7 @@ def sync_orders(
     `on_slice(keys)` gets each slice's keys to route before the cursor moves past them: the NEW and
     UPDATED ones, and the re-read ones still unsettled (see `OrderStore.unsettled`), whose routing an
     earlier, interrupted run may have stored but never started.
+    `archive` is how archived orders listed again are recognised (pipeline/archive/relisted.py).
     With `reuse_rows` the client skips the per-order calls for list rows the store already holds
     whole (StoredRows); a reconciliation sweep turns it off to read every order afresh.
     """
@@ -127,7 +136,7 @@ def sync_orders(
         unsettled: list[str] = []  # re-read, unchanged, yet never routed to the end
         listed = StoredRows(store, shop) if reuse_rows else None
         for page in client.changed_orders(lower, upper, listed):
-            stored = store_bundles(store, connector, shop, page)
+            stored = store_bundles(store, connector, shop, page, archive)
             report.pages += 1
             report.seen += len(page)
             rereads = []
@@ -192,9 +201,9 @@ class StoredRows:
 
 
 def fetch_and_store(store: OrderStore, connector: PlatformConnector, client: PlatformClient, shop: ShopRef,
-                    external_id: str) -> UpsertResult:
+                    external_id: str, archive: ArchiveLink | None = None) -> UpsertResult:
     """Fetch one order by id and store it (webhook-triggered fetch, replay of a single order)."""
-    ((_, result),) = store_bundles(store, connector, shop, [client.fetch_order(external_id)])
+    ((_, result),) = store_bundles(store, connector, shop, [client.fetch_order(external_id)], archive)
     return result
 
 

@@ -41,6 +41,7 @@ RENDERED = [
     (keys.stock_lock(P, S, "shop-1"), "pfx:lock:stock:acme:shop-1"),
     (keys.tracking_lock(P, S, K, "east"), "pfx:lock:tracking:acme:amazon:shop-1:111-2222:east"),
     (keys.resume_resting(P, S), "pfx:resume:resting:acme"),
+    (keys.archive_lock(P, S), "pfx:lock:archive:acme"),
     # under the seller
     (keys.seller_base(P, S), "pfx:acme:"),
     (keys.order(P, S, K), "pfx:acme:o:amazon:shop-1:111-2222"),
@@ -53,6 +54,7 @@ RENDERED = [
     (keys.route_lock(P, S, K), "pfx:acme:lock:route:amazon:shop-1:111-2222"),
     (keys.allocation(P, S, K), "pfx:acme:stock:alloc:amazon:shop-1:111-2222"),
     (keys.consumed(P, S, K), "pfx:acme:stock:consumed:amazon:shop-1:111-2222"),
+    (keys.tombstone(P, S, K), "pfx:acme:tomb:amazon:shop-1:111-2222"),
     (keys.order.pattern(P, S), "pfx:acme:o:*"),
     (keys.status_index(P, S, "amazon", "READY"), "pfx:acme:idx:amazon:READY"),
     (keys.status_index_pattern(P, S), "pfx:acme:idx:*"),
@@ -114,6 +116,11 @@ def test_the_keys_the_store_scripts_build_are_the_ones_named_here(store, redis_c
     assert redis_client.hget(keys.order(prefix, "acme", order.key), "stage") == b"received"
     assert store.keys("acme") == sorted([order.key, unmapped.key])
     assert store.status_counts("acme") == {("amazon", "READY"): 1, ("amazon", "UNMAPPED"): 1}
+    # the upsert reads the tombstone of an order moved to the archive, and stores nothing for it
+    moved = make_order(2)
+    redis_client.set(keys.tombstone(prefix, "acme", moved.key), received(moved).payload_hash[:32] + ":1700000000")
+    assert store.upsert("acme", [received(moved), received(make_order(2, version=1))]) == ["ARCHIVED", "RELISTED"]
+    assert store.get("acme", moved.key) is None
 
 
 def test_the_keys_the_ledger_scripts_build_are_the_ones_named_here(redis_client, prefix):

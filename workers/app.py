@@ -38,8 +38,10 @@ class Timings:
 app = Celery("orderhub", include=["workers.tasks"])
 
 
-def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str, Any]:
-    """The settings, each with the reason it has this value (sources in docs/celery.md)."""
+def celery_settings(broker_url: str, timings: Timings | None = None,
+                    transport_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings, each with the reason it has this value (sources in docs/celery.md).
+    `transport_options` are the broker's own (redisconn.broker_transport_options: a Sentinel master's name)."""
     t = timings or Timings()
     return {
         "broker_url": broker_url,
@@ -67,6 +69,8 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
             "socket_connect_timeout": 5,
             "health_check_interval": 25,
             "retry_on_timeout": True,
+            # A Sentinel-managed Redis: the master to follow and how to ask the sentinels (none for one server).
+            **(transport_options or {}),
         },
         "visibility_timeout": t.visibility_timeout,
         # JSON only: tasks take ids and windows, never pickled objects.
@@ -101,6 +105,7 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
             "workers.tasks.pull_inventory": {"queue": "stock"},
             "workers.tasks.sync_stock": {"queue": "stock"},
             "workers.tasks.check_stock_drift": {"queue": "stock"},
+            "workers.tasks.archive_closed": {"queue": "route"},
         },
         # Leak guard: recycle a pool process after many tasks.
         "worker_max_tasks_per_child": 2000,
@@ -110,6 +115,7 @@ def celery_settings(broker_url: str, timings: Timings | None = None) -> dict[str
 RECONCILE_EVERY = 24 * 3600
 RESUME_EVERY = 300  # and how long an unfinished routing must sit still before it is taken up again
 REFETCH_EVERY = 300  # how often held-for-address orders are looked at; each has its own backoff on top
+ARCHIVE_EVERY = 3600  # closed orders leave Redis after days: an hour late is nothing
 DRIFT_EVERY = 6 * 3600  # platforms' own numbers drift slowly (manual edits in seller centre, their bugs)
 
 
@@ -165,6 +171,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         schedule[f"resume:{cfg.seller}"] = {
             "task": "workers.tasks.resume_stalled", "schedule": resume, "args": (cfg.seller, resume),
             "options": {"expires": resume, "queue": "route"}}
+        schedule[f"archive:{cfg.seller}"] = {
+            "task": "workers.tasks.archive_closed", "schedule": float(ARCHIVE_EVERY), "args": (cfg.seller,),
+            "options": {"expires": float(ARCHIVE_EVERY), "queue": "route"}}
         refetch = _seconds("ORDERHUB_REFETCH_SECONDS", REFETCH_EVERY)
         schedule[f"refetch:{cfg.seller}"] = {
             "task": "workers.tasks.refetch_withheld", "schedule": refetch, "args": (cfg.seller,),
@@ -185,8 +194,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
 @app.on_configure.connect
 def _configure(sender: Celery, **_: Any) -> None:
     from orderhub.runtime.logs import ensure_logging
-    from orderhub.runtime.redisconn import celery_url, redis_url
+    from orderhub.runtime.redisconn import broker_transport_options, celery_url, redis_url
 
     ensure_logging()
-    sender.conf.update(celery_settings(celery_url(redis_url())))
+    url = redis_url()
+    sender.conf.update(celery_settings(celery_url(url), transport_options=broker_transport_options(url)))
     sender.conf.beat_schedule = beat_schedule()

@@ -15,9 +15,12 @@ from typing import Any
 import structlog
 from celery import Task
 
+from config.schema import SellerConfig
 from orderhub.runtime.redisconn import get_redis
 from orderhub.runtime.settings import key_prefix
 from pipeline import keys, shop_health, withheld
+from pipeline.archive import get_engine
+from pipeline.archive.relisted import ArchiveLink
 from pipeline.errors import AuthenticationFailed
 from pipeline.identity import order_key
 from pipeline.locks import live_lease
@@ -55,7 +58,7 @@ def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict
         try:
             connector, client, ref = platform_client(cfg, shop, client_redis, key_prefix())
             report = sync_orders(_store(), connector, client, ref, slice_length=SYNC_SLICE, on_slice=route,
-                                 **sync_kwargs)
+                                 archive=_archive(cfg), **sync_kwargs)
         except AuthenticationFailed as exc:
             shop_health.mark_auth_failed(client_redis, key_prefix(), seller, shop_id, exc.detail)
             log.error("shop.auth_failed", error=str(exc))
@@ -63,6 +66,11 @@ def _run_sync(task: Task, seller: str, shop_id: str, **sync_kwargs: Any) -> dict
         except RETRYABLE as exc:
             raise task.retry(exc=exc, countdown=backoff(task.request.retries, _hint(exc))) from exc
     return {"seen": report.seen, "results": report.results, "until": report.until.isoformat()}
+
+
+def _archive(cfg: SellerConfig) -> ArchiveLink:
+    """The archive, for recognising archived orders listed again, within the seller's tombstone window."""
+    return ArchiveLink(get_engine(), cfg.retention.tombstone_days)
 
 
 @app.task(name="workers.tasks.sync_shop", bind=True, max_retries=MAX_RETRIES, acks_late=True)
@@ -104,7 +112,7 @@ def fetch_order(self: Task, seller: str, shop_id: str, external_id: str) -> str:
     cfg = seller_config(seller)
     try:
         connector, client, ref = platform_client(cfg, cfg.shop(shop_id), get_redis(), key_prefix())
-        result = fetch_and_store(_store(), connector, client, ref, external_id)
+        result = fetch_and_store(_store(), connector, client, ref, external_id, _archive(cfg))
         route_orders.apply_async((seller, [order_key(ref.platform, ref.shop_id, external_id)]), queue="route")
         return result.value
     except RETRYABLE as exc:

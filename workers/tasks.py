@@ -8,6 +8,7 @@ explicitly, so queued messages, the beat schedule and `task_routes` keep their n
 
 from __future__ import annotations
 
+from workers.archive import archive_closed
 from workers.dispatch import acknowledge_orders, cancel_orders, submit_orders
 from workers.ingest import fetch_order, reconcile_shop, refetch_withheld, resume_stalled, sync_shop
 from workers.route import route_orders
@@ -16,6 +17,7 @@ from workers.tracking import poll_shipments, push_tracking
 
 __all__ = [
     "acknowledge_orders",
+    "archive_closed",
     "cancel_orders",
     "check_stock_drift",
     "fetch_order",

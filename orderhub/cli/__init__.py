@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import click
 
+from orderhub.cli.archive_cmds import archive_group
 from orderhub.cli.common import OrderhubGroup
 from orderhub.cli.config_cmds import config_group
 from orderhub.cli.db import db_group
@@ -37,6 +38,6 @@ def main() -> None:
 
 
 for _command in (config_group, order_group, status, sandbox_group, normalize, webhooks_group, sync_group,
-                 holds_group, stock_group, demo, metrics_group, db_group):
+                 holds_group, stock_group, demo, metrics_group, db_group, archive_group):
     main.add_command(_command)
 del _command

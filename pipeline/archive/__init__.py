@@ -5,7 +5,8 @@ Redis holds what Orderhub is working on; the archive keeps what it did, laid out
 that is unset, a SQLite file in the Orderhub home (engine.py), with Alembic migrations applied in code
 (migrate.py, `orderhub db upgrade`). An order goes in as an `ArchivedOrder` (records.py) built from
 the Redis store (build.py) and is written idempotently in batches (writer.py); reader.py reads it
-back. Moving orders out of Redis (closing them, tombstones, reads across both) builds on this API.
+back. Closed orders leave Redis for it (closing.py says which, move.py moves them, crash-safe, leaving
+a tombstone), and an archived order listed again is recognised and its change recorded (relisted.py).
 """
 
 from __future__ import annotations

@@ -11,11 +11,12 @@ warehouse, SKU) and is replaced only by one taken at the same time or later.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import Connection, Engine, Table, delete, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -157,3 +158,17 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
+
+
+def prune_orders(engine: Engine, closed_before: datetime, seller: str | None = None) -> int:
+    """Delete the orders (their children go with them, ON DELETE CASCADE) closed before `closed_before`,
+    or, never marked closed, last updated before it; returns how many. Stock snapshots are kept."""
+    orders = schema.orders
+    when = func.coalesce(orders.c.closed_at, orders.c.updated_at)
+    query = delete(orders).where(when < closed_before)
+    if seller is not None:
+        query = query.where(orders.c.seller == seller)
+    with writing(engine) as conn:
+        pruned = conn.execute(query).rowcount
+    log.info("archive.pruned", orders=pruned, closed_before=closed_before.isoformat(), seller=seller)
+    return pruned

@@ -1,0 +1,129 @@
+"""An archived order listed again (sync overlap, reconciliation, a late update): recognised, never
+stored, routed or submitted again; a real change to it goes to the archive's timeline.
+
+Within the tombstone window the upsert script itself recognises it (pipeline/store_scripts.py: ARCHIVED,
+or RELISTED when its payload hash changed), atomically with the store, so no move can slip in between.
+Past the window only the archive knows the order; `screen` asks it, before the upsert, about the few
+orders of a page that could be that old (placed before the window began and not in Redis), and leaves a
+fresh tombstone for each one it finds, so the next listing is answered by Redis again. `record` writes a
+RELISTED order's change: an `updated` event on its archived timeline and, when the copy is newer, the
+platform status, payload and its hash on the archived row (its lines and totals stay as archived), then
+moves the tombstone to the new hash so the same payload is not recorded twice. A crash between the two
+records the change again on the next listing: at least once, never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import Engine, func, insert, select, update
+
+from pipeline import keys
+from pipeline.archive import schema
+from pipeline.archive.engine import get_engine, writing
+from pipeline.archive.migrate import current
+from pipeline.archive.move import tombstone_value
+from pipeline.archive.records import compress_raw
+from pipeline.model import EventKind, utc_now
+from pipeline.store import OrderStore, Received, UpsertResult
+
+log = structlog.get_logger()
+
+DEFAULT_TOMBSTONE_DAYS = 90
+
+
+class ArchiveLink:
+    """How a sync reaches the archive. With no engine, `get_engine()` is made on first use (only a
+    RELISTED order needs it); `screen` asks the archive only when the link was given an engine."""
+
+    def __init__(self, engine: Engine | None = None, tombstone_days: int = DEFAULT_TOMBSTONE_DAYS) -> None:
+        self._engine = engine
+        self.asks_archive = engine is not None
+        self.window = timedelta(days=tombstone_days)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = get_engine()
+        return self._engine
+
+
+def screen(store: OrderStore, seller: str, items: Sequence[Received], link: ArchiveLink,
+           now: datetime | None = None) -> dict[int, UpsertResult]:
+    """Of `items`, those only the archive holds (tombstone expired), by index, as the upsert would have
+    answered (ARCHIVED or RELISTED); they are not to be upserted."""
+    if not link.asks_archive or not items:
+        return {}
+    horizon = (now or utc_now()) - link.window
+    old = [i for i, item in enumerate(items) if item.order is not None and item.order.placed_at < horizon]
+    if not old:
+        return {}
+    pipe = store.redis.pipeline(transaction=False)
+    for i in old:
+        key = items[i].key
+        pipe.exists(keys.order(store.prefix, seller, key), keys.tombstone(store.prefix, seller, key))
+    unknown = [i for i, found in zip(old, pipe.execute(), strict=True) if not found]
+    archived = _archived_hashes(link.engine, seller, [items[i].key for i in unknown]) if unknown else {}
+    found: dict[int, UpsertResult] = {}
+    for i in unknown:
+        archived_hash = archived.get(items[i].key)
+        if archived_hash is not None:
+            same = archived_hash == items[i].payload_hash
+            found[i] = UpsertResult.ARCHIVED if same else UpsertResult.RELISTED
+            pipe.set(keys.tombstone(store.prefix, seller, items[i].key), tombstone_value(archived_hash, utc_now()),
+                     ex=link.window, nx=True)
+    if found:
+        pipe.execute()
+    return found
+
+
+def record(store: OrderStore, seller: str, stored: Sequence[tuple[Received, UpsertResult]],
+           link: ArchiveLink) -> int:
+    """Write the change of every RELISTED order to the archive; returns how many were recorded."""
+    recorded = 0
+    for item, result in stored:
+        if result is UpsertResult.RELISTED and record_change(link.engine, seller, item):
+            recorded += 1
+            store.redis.set(keys.tombstone(store.prefix, seller, item.key),
+                            tombstone_value(item.payload_hash, utc_now()), keepttl=True, xx=True)
+    if recorded:
+        log.info("archive.relisted", seller=seller, orders=recorded)
+    return recorded
+
+
+def record_change(engine: Engine, seller: str, item: Received) -> bool:
+    """Append an `updated` event to the archived order's timeline and, if the copy is newer, refresh its
+    row; False when the order is not archived (pruned meanwhile)."""
+    orders, events = schema.orders, schema.order_events
+    order = item.order
+    with writing(engine) as conn:
+        row = conn.execute(select(orders.c.id, orders.c.updated_at)
+                           .where(orders.c.seller == seller, orders.c.key == item.key)).first()
+        if row is None:
+            return False
+        seq = conn.execute(select(func.coalesce(func.max(events.c.seq), -1))
+                           .where(events.c.order_id == row.id)).scalar_one() + 1
+        detail = order.status.value if order is not None else "payload did not map"
+        conn.execute(insert(events), [{"order_id": row.id, "seq": seq, "at": utc_now(),
+                                       "kind": EventKind.UPDATED.value, "addresses": None,
+                                       "detail": f"listed again after archiving: {detail}"}])
+        if order is not None and order.updated_at >= row.updated_at:
+            raw, codec = compress_raw(item.raw)
+            conn.execute(update(orders).where(orders.c.id == row.id).values(
+                platform_status=order.platform_status, status=order.status.value, updated_at=order.updated_at,
+                payload_hash=item.payload_hash, raw=raw, raw_codec=codec))
+    return True
+
+
+def _archived_hashes(engine: Engine, seller: str, order_keys: Sequence[str]) -> dict[str, str]:
+    """Payload hash of each of `order_keys` the archive holds; nothing from a database never migrated
+    (nothing was ever archived there)."""
+    if current(engine) is None:
+        return {}
+    orders = schema.orders
+    with engine.connect() as conn:
+        rows = conn.execute(select(orders.c.key, orders.c.payload_hash)
+                            .where(orders.c.seller == seller, orders.c.key.in_(list(order_keys))))
+        return {key: payload_hash for key, payload_hash in rows}

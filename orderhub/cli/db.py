@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from orderhub.runtime.logs import MASK, scrub_text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @click.group("db")
@@ -62,7 +67,6 @@ def db_current() -> None:
 def _database_trouble(url: str) -> Iterator[None]:
     """A database that cannot be reached (or, for SQLite, whose file cannot be made) ends the command
     with one line and exit 2."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import InterfaceError, OperationalError
 
     from pipeline.archive import describe
@@ -70,11 +74,43 @@ def _database_trouble(url: str) -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError, OSError) as exc:
-        cause = exc.orig if isinstance(exc, OperationalError | InterfaceError) else exc
-        text = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
-        password = make_url(url).password
-        if password:
-            text = text.replace(str(password), MASK)
-        click.echo(f"orderhub: database at {describe(url)} is unreachable ({scrub_text(text)}); check that it runs "
-                   "and that ORDERHUB_DATABASE_URL names it", err=True)
+        click.echo(f"orderhub: database at {describe(url)} is unreachable ({database_reason(url, exc)}); check that "
+                   "it runs and that ORDERHUB_DATABASE_URL names it", err=True)
         raise click.exceptions.Exit(2) from exc
+
+
+def database_reason(url: str, exc: BaseException) -> str:
+    """The database error's own first line, short, with the URL's password and every registered secret cut out."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+    password = make_url(url).password
+    if password:
+        text = text.replace(str(password), MASK)
+    return scrub_text(text) or type(cause).__name__
+
+
+def open_archive(url: str) -> Engine | None:
+    """An engine on the archive for a read-only command (the caller disposes of it), or None when there is
+    no archive yet: a SQLite file never made (opening it would make it), or a database never migrated."""
+    from sqlalchemy import inspect
+
+    from pipeline.archive import create_archive_engine, schema
+    from pipeline.archive.engine import normalized
+
+    target = normalized(url)
+    database = target.database or ""
+    if target.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
+            and not database.startswith("file:") and not Path(database).exists():
+        return None
+    engine = create_archive_engine(target)
+    try:
+        if inspect(engine).has_table(schema.orders.name):
+            return engine
+    except BaseException:
+        engine.dispose()
+        raise
+    engine.dispose()
+    return None

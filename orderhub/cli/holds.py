@@ -27,7 +27,7 @@ def _reason(value: str | None) -> HoldReason | None:
 @click.option("--reason", help="Only this hold reason, e.g. UNKNOWN_SKU.")
 @click.option("--seller", help="Only this seller.")
 def holds_list(reason: str | None, seller: str | None) -> None:
-    """Every held order with its reason and detail."""
+    """Every held order with its reason and detail (archived orders are closed, never held)."""
     store = open_store()
     wanted = _reason(reason)
     sellers = [seller] if seller else store.sellers()

@@ -3,17 +3,25 @@ about it, with buyer PII masked unless they ask for it."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 import msgspec
 import orjson
 
 from orderhub.cli.common import open_store
+from orderhub.cli.db import _database_trouble, open_archive
 from orderhub.runtime.logs import redact_address, redact_order
 from orderhub.runtime.raw_view import mask_unlisted
-from pipeline.model import encode
+from pipeline.model import Hold, Order, TimelineEvent, encode
 from pipeline.store import OrderStore
+
+if TYPE_CHECKING:
+    from pipeline.archive import ArchivedOrder
 
 
 @click.group("order")
@@ -46,31 +54,80 @@ def _raw_safe_fields(key: str) -> frozenset[str]:
 @click.option("--pii", is_flag=True, help="Show buyer name, phone, email and street lines unmasked.")
 @click.option("--raw", "show_raw", is_flag=True, help="Also print the raw platform bundle.")
 def order_show(key: str, seller: str | None, pii: bool, show_raw: bool) -> None:
-    """An order, its hold and its timeline (KEY is platform:shop:external_id)."""
+    """An order, its hold and its timeline (KEY is platform:shop:external_id); an order no longer in Redis
+    is read from the archive, shown the same way."""
     store = open_store()
     found = _find_seller(store, key, seller)
     if found is None:
-        click.echo(f"no order {key}" + (f" for seller {seller}" if seller else ""), err=True)
-        sys.exit(1)
+        archived = _find_archived(key, seller)
+        if archived is None:
+            click.echo(f"no order {key}" + (f" for seller {seller}" if seller else ""), err=True)
+            sys.exit(1)
+        click.echo(f"order {key}  seller {archived.seller}  stage {archived.stage or '-'}  "
+                   f"{_archived_when(store, archived)}")
+        _show(key, archived.hold, archived.to_order(), archived.raw, archived.timeline, pii, show_raw)
+        return
     stored = store.get(found, key)
     assert stored is not None
     click.echo(f"order {key}  seller {found}  stage {stored.stage or '-'}")
-    if stored.hold:
-        click.echo(f"HELD {stored.hold.reason.value}: {stored.hold.detail}")
-    if stored.order is not None:
-        doc = orjson.loads(encode(stored.order))
+    _show(key, stored.hold, stored.order, stored.raw, store.timeline(found, key), pii, show_raw)
+
+
+def _show(key: str, hold: Hold | None, order: Order | None, raw: bytes | None, timeline: Iterable[TimelineEvent],
+          pii: bool, show_raw: bool) -> None:
+    """Hold, canonical order, raw bundle (if asked) and timeline, buyer PII masked unless `pii`: the same
+    for an order in Redis and one in the archive."""
+    if hold:
+        click.echo(f"HELD {hold.reason.value}: {hold.detail}")
+    if order is not None:
+        doc = orjson.loads(encode(order))
         click.echo(orjson.dumps(doc if pii else redact_order(doc), option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo("(payload never mapped: no canonical order)")
     if show_raw:
-        raw = orjson.loads(stored.raw) if stored.raw else None
+        bundle = orjson.loads(raw) if raw else None
         click.echo("raw bundle:" if pii else "raw bundle (only fields its connector declares safe; --pii shows all):")
-        click.echo(orjson.dumps(raw if pii else mask_unlisted(raw, _raw_safe_fields(key)),
+        click.echo(orjson.dumps(bundle if pii else mask_unlisted(bundle, _raw_safe_fields(key)),
                                 option=orjson.OPT_INDENT_2).decode())
     click.echo("timeline:")
-    for event in store.timeline(found, key):
+    for event in timeline:
         click.echo(f"  {event.at.isoformat(timespec='seconds')}  {event.kind.value:<16} {event.detail}")
         for name, address in event.addresses.items():
             doc = msgspec.to_builtins(address)
             shown = doc if pii else redact_address(doc)
             click.echo(f"      {name}: " + ", ".join(f"{k}={v}" for k, v in shown.items() if v not in (None, "", False)))
+
+
+def _find_archived(key: str, seller: str | None) -> ArchivedOrder | None:
+    """The order from the archive (its raw payload decompressed), or None: not there, or no archive yet.
+    A database that cannot be reached ends the command with one line and exit 2."""
+    from pipeline import archive
+    from pipeline.archive.reader import sellers_of
+
+    url = archive.database_url()
+    with _database_trouble(url):
+        engine = open_archive(url)
+        if engine is None:
+            return None
+        try:
+            for candidate in [seller] if seller else sellers_of(engine, key):
+                record = archive.get_order(engine, candidate, key)
+                if record is not None:
+                    return record
+            return None
+        finally:
+            engine.dispose()
+
+
+def _archived_when(store: OrderStore, record: ArchivedOrder) -> str:
+    """"archived at <time>" from the order's tombstone in Redis; past the tombstone window that time is no
+    longer kept, and when it closed is said instead."""
+    from pipeline import keys
+
+    tombstone = store.redis.get(keys.tombstone(store.prefix, record.seller, record.key))
+    if tombstone:
+        with contextlib.suppress(ValueError, IndexError):
+            at = datetime.fromtimestamp(int(tombstone.decode().rsplit(":", 1)[1]), UTC)
+            return f"archived at {at:%Y-%m-%d %H:%M:%S}Z"
+    closed = f", closed {record.closed_at:%Y-%m-%d %H:%M:%S}Z" if record.closed_at else ""
+    return f"archived (when is no longer kept{closed})"

@@ -1,4 +1,5 @@
-"""Reads from the archive: one order whole, a seller's orders by time, a SKU's lines by day, stock by day.
+"""Reads from the archive: one order whole (and whose it is), a seller's orders by time and their count, a SKU's
+lines by day, stock by day.
 
 Each query is served by an index of pipeline/archive/schema.py (noted at each function). One order is
 read in one transaction, on PostgreSQL at REPEATABLE READ, so an order archived again meanwhile is
@@ -56,6 +57,20 @@ def get_order(engine: Engine, seller: str, key: str) -> ArchivedOrder | None:
         if row is None:
             return None
         return _order(conn, row)
+
+
+def sellers_of(engine: Engine, key: str) -> list[str]:
+    """The sellers with an archived order `key`, sorted (one, but for a key two sellers share). Index: ix_orders_key."""
+    orders = schema.orders
+    with engine.connect() as conn:
+        return list(conn.scalars(select(orders.c.seller).where(orders.c.key == key).order_by(orders.c.seller)))
+
+
+def count_orders(engine: Engine, seller: str) -> int:
+    """How many orders of the seller the archive holds. Index: ix_orders_seller_placed (its leading column)."""
+    orders = schema.orders
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(orders).where(orders.c.seller == seller)) or 0)
 
 
 def orders_of_seller(engine: Engine, seller: str, since: datetime, until: datetime,

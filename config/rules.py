@@ -150,8 +150,8 @@ def check_stock(stock: Any, shop_ids: set[str], problems: list[str]) -> None:
 
 def check_retention(retention: Any, problems: list[str]) -> None:
     """Orders must stay hot for a day at least, and a tombstone outlive the move it marks."""
-    if retention.hot_days < 1:
-        problems.append("retention.hot_days: must be at least 1")
+    if retention.hot_days < 0:  # 0: a closed order moves at the next archive run
+        problems.append("retention.hot_days: must be 0 or more")
     if retention.tombstone_days < retention.hot_days:
         problems.append("retention.tombstone_days: must be at least retention.hot_days")
     if retention.archive_days < retention.tombstone_days:

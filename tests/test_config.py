@@ -130,10 +130,10 @@ def test_shipped_example_sellers_pass_config_check():
 def test_retention_defaults_and_its_windows_are_checked(secrets_dir):
     (cfg,) = load_sellers(write(secrets_dir, "acme.toml", GOOD))
     assert (cfg.retention.hot_days, cfg.retention.tombstone_days, cfg.retention.archive_days) == (7, 90, 730)
-    path = write(secrets_dir, "acme.toml", GOOD + "[retention]\nhot_days = 0\ntombstone_days = 30\narchive_days = 20\n")
+    path = write(secrets_dir, "acme.toml", GOOD + "[retention]\nhot_days = -1\ntombstone_days = 30\narchive_days = 20\n")
     result = CliRunner().invoke(main, ["config", "check", str(path)])
     assert result.exit_code == 1
-    assert f"{path}: retention.hot_days: must be at least 1" in result.output
+    assert f"{path}: retention.hot_days: must be 0 or more" in result.output
     assert f"{path}: retention.archive_days: must be at least retention.tombstone_days" in result.output
     (cfg,) = load_sellers(write(secrets_dir, "acme.toml", GOOD + "[retention]\nhot_days = 3\n"))
     assert cfg.retention.hot_days == 3

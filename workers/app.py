@@ -171,9 +171,10 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         schedule[f"resume:{cfg.seller}"] = {
             "task": "workers.tasks.resume_stalled", "schedule": resume, "args": (cfg.seller, resume),
             "options": {"expires": resume, "queue": "route"}}
+        archive = _seconds("ORDERHUB_ARCHIVE_SECONDS", ARCHIVE_EVERY)
         schedule[f"archive:{cfg.seller}"] = {
-            "task": "workers.tasks.archive_closed", "schedule": float(ARCHIVE_EVERY), "args": (cfg.seller,),
-            "options": {"expires": float(ARCHIVE_EVERY), "queue": "route"}}
+            "task": "workers.tasks.archive_closed", "schedule": archive, "args": (cfg.seller,),
+            "options": {"expires": archive, "queue": "route"}}
         refetch = _seconds("ORDERHUB_REFETCH_SECONDS", REFETCH_EVERY)
         schedule[f"refetch:{cfg.seller}"] = {
             "task": "workers.tasks.refetch_withheld", "schedule": refetch, "args": (cfg.seller,),

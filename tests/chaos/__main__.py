@@ -17,11 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-every", type=float, default=5.0, help="mean seconds between worker SIGKILLs")
     parser.add_argument("--workers", type=int, default=Options.workers, help="worker processes (2 pool processes each)")
     parser.add_argument("--visibility-timeout", type=int, default=Options.visibility_timeout)
+    parser.add_argument("--hot-days", type=int, default=None, metavar="N",
+                        help="retention.hot_days of the run's seller (0: every closed order moves to the run's "
+                             "archive within seconds); the ledger then counts both tiers")
     parser.add_argument("--keep", action="store_true", help="keep the run directory even when all is well")
     parser.add_argument("--json", action="store_true", help="one JSON object as the last line")
     args = parser.parse_args(argv)
     opts = Options(orders=args.orders, seed=args.seed, kill_every=args.kill_every, workers=args.workers,
-                   visibility_timeout=args.visibility_timeout, keep=args.keep)
+                   visibility_timeout=args.visibility_timeout, keep=args.keep, hot_days=args.hot_days)
     # SIGTERM (timeout, CI cancel) unwinds like Ctrl-C, so workers, emulators and Redis are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     outcome = run(opts)

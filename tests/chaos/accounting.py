@@ -17,6 +17,11 @@ Every figure, precisely (one "order" is one order of the generated book, all of 
 - lost: seen orders that are none of the above: never stored, stored unmapped without a hold, or
   stored READY/PARTIALLY_SHIPPED yet neither at a warehouse nor held; also an order whose stored copy
   is older than the platform's by more than ``STALE_GRACE`` (an update the sync never picked up).
+- both tiers (a run with ``--hot-days``): an order Redis no longer holds is judged by its archived copy
+  (``pipeline.archive.reader.get_order``) with the same categories and the same staleness test; one in
+  neither tier is "lost:in neither tier". "archived" counts seen orders found only in the archive, "in
+  both tiers" those in both (a move cut short between its archive commit and its Redis delete, judged by
+  the Redis copy; the next move finishes it). Submitted once / >1 still come from the warehouses.
 - orphan outbounds: at a warehouse while the store records no submission for it (printed, not a loss).
 - units oversold: per warehouse and SKU, units in outbound orders not cancelled beyond the stock the
   warehouse started with, plus per ledger row, reserved + shipped beyond on_hand.
@@ -43,15 +48,21 @@ from __future__ import annotations
 import subprocess
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import redis
+from sqlalchemy import Engine, select
 
 import connectors.registry  # noqa: F401  (fills pipeline.model.PLATFORMS: the ledger decodes stored orders)
+from pipeline import keys as store_keys
+from pipeline.archive import schema
+from pipeline.archive.reader import get_order
+from pipeline.archive.records import ArchivedOrder
 from pipeline.identity import order_key, outbound_reference
-from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
+from pipeline.model import Address, EventKind, FulfilledBy, Hold, HoldReason, OrderStatus
 from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
 from pipeline.submissions import submissions
@@ -84,6 +95,9 @@ class Figures:
     forged_sent: int = 0
     forged_accepted: int = 0
     leaked: int = 0
+    tiers: int = 1  # 2: the run had an archive, and both were read
+    archived: int = 0
+    in_both_tiers: int = 0
     categories: Counter = field(default_factory=Counter)
     lost_examples: list[str] = field(default_factory=list)
     leaks_by_file: dict[str, int] = field(default_factory=dict)
@@ -109,38 +123,69 @@ def _outbounds_by_key(emulators: dict, keys: list[str]) -> dict[str, int]:
     return found
 
 
-def classify(store: OrderStore, key: str, row: dict, outbounds: int) -> str:
-    """One seen order's category (see the module docstring); "lost:..." names how it was lost."""
+def archived_keys(archive: Engine | None) -> frozenset[str]:
+    """The keys of every order of the seller the archive holds (none without an archive)."""
+    if archive is None:
+        return frozenset()
+    with archive.connect() as conn:
+        return frozenset(conn.execute(select(schema.orders.c.key).where(schema.orders.c.seller == SELLER)).scalars())
+
+
+def classify(store: OrderStore, key: str, row: dict, outbounds: int, archive: Engine | None = None) -> str:
+    """One seen order's category (see the module docstring); "lost:..." names how it was lost. With an
+    archive, an order Redis does not hold is judged by its archived copy."""
     stored = store.get(SELLER, key)
     if stored is None:
-        return "lost:never stored"
+        if archive is None:
+            return "lost:never stored"
+        archived = get_order(archive, SELLER, key)
+        return "lost:in neither tier" if archived is None else classify_archived(archived, row, outbounds)
     if outbounds:
         return "submitted" if submissions(store, SELLER, key) else "submitted (orphan outbound)"
     if stored.order is None:
         return "held:INVALID_PAYLOAD" if stored.hold else "lost:unmapped without hold"
     order = stored.order
-    if order.fulfilled_by is FulfilledBy.PLATFORM:
+    return _judge(row, platform=order.platform, status=order.status, fulfilled_by=order.fulfilled_by,
+                  ship_to=order.ship_to, hold=stored.hold, stage=stored.stage, updated_at=order.updated_at,
+                  routed=lambda: any(e.kind is EventKind.ROUTED for e in store.timeline(SELLER, key)))
+
+
+def classify_archived(archived: ArchivedOrder, row: dict, outbounds: int) -> str:
+    """An order only the archive holds, in classify's categories (its submissions, stage and timeline
+    were archived with it)."""
+    if outbounds:
+        return "submitted" if archived.submissions else "submitted (orphan outbound)"
+    return _judge(row, platform=archived.platform, status=archived.status, fulfilled_by=archived.fulfilled_by,
+                  ship_to=archived.ship_to, hold=archived.hold, stage=archived.stage,
+                  updated_at=archived.updated_at,
+                  routed=lambda: any(e.kind is EventKind.ROUTED for e in archived.timeline))
+
+
+def _judge(row: dict, *, platform: str, status: OrderStatus, fulfilled_by: FulfilledBy, ship_to: Address | None,
+           hold: Hold | None, stage: str | None, updated_at: datetime | None, routed: Callable[[], bool]) -> str:
+    """The category of a mapped order not at any warehouse, from either tier's copy."""
+    if fulfilled_by is FulfilledBy.PLATFORM:
         return "platform-fulfilled"
-    if stored.hold is not None and stored.hold.reason is HoldReason.ADDRESS_INCOMPLETE:
+    if hold is not None and hold.reason is HoldReason.ADDRESS_INCOMPLETE:
         # Held for an address is right only when the platform really withholds the name or the street.
-        to = order.ship_to
+        to = ship_to
         why = "name or street withheld" if to is None or not (to.name and to.line1) else "name and street present"
-        return f"held:ADDRESS_INCOMPLETE:{order.platform} ({why})"
-    if stored.hold is not None:
-        return f"held:{stored.hold.reason.value}"
+        return f"held:ADDRESS_INCOMPLETE:{platform} ({why})"
+    if hold is not None:
+        return f"held:{hold.reason.value}"
     truth = _parse(row["updated_at"])
-    if order.updated_at and truth - order.updated_at > STALE_GRACE:
+    if updated_at and truth - updated_at > STALE_GRACE:
         return "lost:update never synced"
-    routed = any(e.kind is EventKind.ROUTED for e in store.timeline(SELLER, key))
-    if order.status is OrderStatus.CANCELLED:
-        return "cancelled after routing" if routed else "ended:cancelled"
-    if order.status is OrderStatus.PENDING:
+    was_routed = routed()
+    if status is OrderStatus.CANCELLED:
+        return "cancelled after routing" if was_routed else "ended:cancelled"
+    if status is OrderStatus.PENDING:
         return "ended:unpaid"
-    if order.status is OrderStatus.SHIPPED and not routed:
+    if status is OrderStatus.SHIPPED and not was_routed:
         return "ended:shipped by platform"
-    if order.status is OrderStatus.SHIPPED and stored.stage == "ignored":
+    if status is OrderStatus.SHIPPED and stage == "ignored":
         return "ended:shipped by platform after routing, before submission (stock freed)"
-    return f"lost:{order.status.value} stage={stored.stage or '-'}"
+    return f"lost:{status.value} stage={stage or '-'}"
 
 
 def _oversold(emulators: dict, stock: int, ledger: StockLedger) -> tuple[int, list[str]]:
@@ -164,7 +209,17 @@ def _norm(text: object) -> str:
     return " ".join(str(text or "").split()).casefold()
 
 
-def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[int, int, int, int]:
+def _copy(store: OrderStore, archive: Engine | None, key: str) -> tuple[Hold | None, Address | None] | None:
+    """The hold and ship-to of the order's copy in Redis, else in the archive; None: in neither."""
+    stored = store.get(SELLER, key)
+    if stored is not None:
+        return stored.hold, stored.order.ship_to if stored.order is not None else None
+    archived = get_order(archive, SELLER, key) if archive is not None else None
+    return (archived.hold, archived.ship_to) if archived is not None else None
+
+
+def _stale_addresses(store: OrderStore, emulators: dict, rows: dict,
+                     archive: Engine | None = None) -> tuple[int, int, int, int]:
     """(shipped to a stale address, of them not held though Orderhub read the new address, of them never
     shown to Orderhub, address updates a warehouse took).
 
@@ -189,10 +244,8 @@ def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[in
                     and _norm(state.address.postal_code) == _norm(left_for["postal_code"])):
                 continue
             stale += 1
-            stored = store.get(SELLER, key)
-            held = stored is not None and stored.hold is not None and (
-                stored.hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT)
-            to = stored.order.ship_to if stored is not None and stored.order is not None else None
+            hold, to = _copy(store, archive, key) or (None, None)
+            held = hold is not None and hold.reason is HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT
             if not held and to is not None and to.name and to.line1:
                 unflagged += 1  # Orderhub held the changed address and did nothing with it
             elif not held:
@@ -200,14 +253,21 @@ def _stale_addresses(store: OrderStore, emulators: dict, rows: dict) -> tuple[in
     return stale, unflagged, unseen, applied
 
 
-def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
-    """Everything but the webhook and leak figures (see `leaks`)."""
+def account(client: redis.Redis, emulators: dict, stock: int, archive: Engine | None = None) -> Figures:
+    """Everything but the webhook and leak figures (see `leaks`); with `archive`, over both tiers."""
     store, figures = OrderStore(client, PREFIX), Figures()
     rows = {order_key(p, SHOPS[p], row["id"]): (p, row) for p in PLATFORMS for row in emulators[p].ground_truth()}
     outbounds = _outbounds_by_key(emulators, list(rows))
     figures.seen = len(rows)
+    in_archive = archived_keys(archive)
+    figures.tiers = 2 if archive is not None else 1
     for key, (platform, row) in rows.items():
-        category = classify(store, key, row, outbounds.get(key, 0))
+        if key in in_archive:
+            if client.exists(store_keys.order(PREFIX, SELLER, key)):
+                figures.in_both_tiers += 1
+            else:
+                figures.archived += 1
+        category = classify(store, key, row, outbounds.get(key, 0), archive)
         figures.categories[category] += 1
         if category.startswith("lost"):
             figures.lost += 1
@@ -223,7 +283,7 @@ def account(client: redis.Redis, emulators: dict, stock: int) -> Figures:
                                                and stored.raw)
     figures.oversold_units, figures.oversold_detail = _oversold(emulators, stock, StockLedger(client, PREFIX))
     (figures.stale_shipped, figures.stale_unflagged, figures.stale_unseen,
-     figures.address_updates_applied) = _stale_addresses(store, emulators, rows)
+     figures.address_updates_applied) = _stale_addresses(store, emulators, rows, archive)
     return figures
 
 

@@ -1,11 +1,12 @@
 """The chaos run (issue 8): orders from five faulty marketplaces through workers that keep being
 SIGKILLed, a Redis that crashes once, forged webhooks; then quiet, then the ledger.
 
-    .venv/bin/python -m tests.chaos [--orders 100000] [--seed N] [--kill-every S] [--json]
+    .venv/bin/python -m tests.chaos [--orders 100000] [--seed N] [--kill-every S] [--hot-days N] [--json]
 
 Exits non-zero unless lost, submitted >1, oversold, shipped to a stale address unflagged, forged accepted
-and leaked are all 0. The figures are defined in tests/chaos/accounting.py; `pytest tests/chaos` runs a
-reduced version.
+and leaked are all 0. With `--hot-days N` the seller's closed orders move to the run's own archive
+(every 5 s, after N days closed) and the ledger reads both tiers. The figures are defined in
+tests/chaos/accounting.py; `pytest tests/chaos` runs a reduced version.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from datetime import datetime
 from pathlib import Path
 
 import redis
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from config.loader import load_sellers
+from pipeline.archive import create_archive_engine, schema, upgrade
 from pipeline.store import OrderStore
 from tests.chaos import accounting
 from tests.chaos.accounting import Figures
@@ -33,6 +38,7 @@ from tests.chaos.world import (
     Faults,
     WebhookServer,
     WebhookTally,
+    archive_url,
     change_addresses,
     publish_endpoints,
     send_webhooks,
@@ -60,6 +66,9 @@ class Options:
     quiet_seconds: float = 20.0
     deadline_seconds: float = 4 * 3600
     keep: bool = False  # keep the run directory (logs, AOF) even when every figure is 0
+    # The seller's retention.hot_days (0: every closed order moves to the archive at the next move, every
+    # 5 s); None leaves retention at its default (a week: nothing moves during a run) and the archive unread.
+    hot_days: int | None = None
 
     @property
     def stock(self) -> int:
@@ -109,6 +118,15 @@ def _open(emulators: dict) -> int:
         sum(o.status == "Processing" for o in list(shipbob.sb_orders.values()))
 
 
+def _archived(archive: Engine | None) -> int:
+    """Orders in the run's archive (0 without one)."""
+    if archive is None:
+        return 0
+    with archive.connect() as conn:
+        return conn.execute(select(func.count()).select_from(schema.orders)
+                            .where(schema.orders.c.seller == accounting.SELLER)).scalar_one()
+
+
 def _busy(client: redis.Redis, emulators: dict) -> bool:
     open_outbound = _open(emulators) > 0
     return open_outbound or any(client.llen(q) for q in QUEUES) or _orders_in_flight(client)
@@ -116,7 +134,7 @@ def _busy(client: redis.Redis, emulators: dict) -> bool:
 
 PERIODIC = {"workers.tasks.sync_shop", "workers.tasks.sync_stock", "workers.tasks.poll_shipments",
             "workers.tasks.pull_inventory", "workers.tasks.check_stock_drift", "workers.tasks.reconcile_shop",
-            "workers.tasks.resume_stalled"}
+            "workers.tasks.resume_stalled", "workers.tasks.archive_closed"}
 
 
 def _orders_in_flight(client: redis.Redis) -> bool:
@@ -133,12 +151,15 @@ def _orders_in_flight(client: redis.Redis) -> bool:
     return False
 
 
-def _fingerprint(client: redis.Redis, emulators: dict) -> tuple:
+def _fingerprint(client: redis.Redis, emulators: dict, archive: Engine | None = None) -> tuple:
+    """What must hold still for the quiet period. Orders leaving Redis for the archive change no event
+    count (counters, never taken back), and the archive's own count is part of it: a move still under
+    way is not quiet."""
     events = tuple(sorted(OrderStore(client, PREFIX).event_counts(accounting.SELLER).items()))
     creates = sum(emulators["fourpx"].count_by_reference().values()) + \
         sum(emulators["shipbob"].count_by_reference().values())
     pushes = sum(len(emulators[p].pushed("tracking")) for p in PLATFORMS)  # not stock: beat pushes it on
-    return events, creates, pushes
+    return events, creates, pushes, _archived(archive)
 
 
 def _behind(client: redis.Redis, cut: datetime) -> list[str]:
@@ -149,16 +170,17 @@ def _behind(client: redis.Redis, cut: datetime) -> list[str]:
 
 
 def wait_for_quiet(client: redis.Redis, emulators: dict, quiet: float, deadline: float, log: Log,
-                   cut: datetime) -> bool:
+                   cut: datetime, archive: Engine | None = None) -> bool:
     """Every shop synced past the cut, queues and `unacked` empty, no open outbound, and nothing
-    changing for `quiet` seconds."""
+    changing for `quiet` seconds (with an archive, its order count included). Nothing here counts
+    orders in Redis, so one that moved to the archive is never taken for one missing."""
     last, since = None, time.monotonic()
     while time.monotonic() < deadline:
         try:
-            now = _fingerprint(client, emulators)
+            now = _fingerprint(client, emulators, archive)
             behind = _behind(client, cut)
             busy = _busy(client, emulators) or bool(behind)
-        except redis.RedisError:
+        except (redis.RedisError, SQLAlchemyError):
             time.sleep(1)
             continue
         if now != last or busy:
@@ -200,8 +222,15 @@ def _run_world(opts: Options, run_dir: Path, log: Log, rng: random.Random, serve
                timings: dict[str, float], started: float) -> Outcome:
     client = redis.Redis.from_url(server.url)
     publish_endpoints(client, emulators)
-    write_seller(run_dir)
-    env = worker_env(server.url, run_dir, opts.visibility_timeout)
+    # Loaded here first: a file the workers would reject (retention.hot_days below config/rules.py's minimum)
+    # would leave the seller out of beat's schedule and the run would only time out.
+    load_sellers(write_seller(run_dir, opts.hot_days))
+    archive = None
+    if opts.hot_days is not None:  # the run's own archive, migrated before any worker moves an order to it
+        archive = create_archive_engine(archive_url(run_dir))
+        upgrade(archive)
+        log(f"retention.hot_days = {opts.hot_days}: closed orders move to {archive_url(run_dir)}")
+    env = worker_env(server.url, run_dir, opts.visibility_timeout, archive=archive is not None)
     crew = Crew(env, run_dir, rng, size=opts.workers)
     hooks = WebhookServer(env, run_dir)
     tally, stop_hooks, stop_kills = WebhookTally(), threading.Event(), threading.Event()
@@ -234,11 +263,11 @@ def _run_world(opts: Options, run_dir: Path, log: Log, rng: random.Random, serve
         moved = change_addresses({p: emulators[p] for p in PLATFORMS}, rng, max(10, opts.orders // 100), cut)
         log(f"all {seen} orders stored after {timings['ingested_s']}s; kills {crew.kills}; platforms' own "
             f"changes stopped at {cut.isoformat()}; {moved} buyers changed their ship-to; waiting for quiet")
-        quiet = wait_for_quiet(client, emulators, opts.quiet_seconds, deadline, log, cut)
+        quiet = wait_for_quiet(client, emulators, opts.quiet_seconds, deadline, log, cut, archive)
         timings["quiet_s"] = round(time.monotonic() - started, 1)
         log(f"quiet={quiet} after {timings['quiet_s']}s")
         stop_hooks.set()
-        figures = accounting.account(client, emulators, opts.stock)
+        figures = accounting.account(client, emulators, opts.stock, archive)
         if not quiet:
             figures.categories["run ended before quiet"] += 1
     finally:
@@ -246,6 +275,8 @@ def _run_world(opts: Options, run_dir: Path, log: Log, rng: random.Random, serve
         stop_hooks.set()
         crew.stop()
         hooks.stop()
+        if archive is not None:
+            archive.dispose()
     figures = figures or Figures()
     figures.forged_sent = tally.forged_sent
     # Pushes the receiver answered 200, from its access log (handle_push's "webhook.accepted" also counts a
@@ -272,6 +303,9 @@ def report(outcome: Outcome, as_json: bool = False) -> str:
             ("submitted once", f.submitted_once, "> 0", f.submitted_once > 0),
             ("submitted more than once", f.submitted_more, "0", f.submitted_more == 0),
             ("lost", f.lost, "0", f.lost == 0),
+            *([("archived (only in the archive)", f.archived, "", True),
+               ("in both tiers (a move cut short: the next one finishes it)", f.in_both_tiers, "", True)]
+              if f.tiers == 2 else []),
             ("units oversold", f.oversold_units, "0", f.oversold_units == 0),
             (f"shipped to a stale address, nobody told (of {f.stale_shipped} stale, {f.stale_unseen} never shown; "
              f"{f.address_updates_applied} followed)", f.stale_unflagged, "0", f.stale_unflagged == 0),

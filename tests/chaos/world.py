@@ -149,12 +149,15 @@ def change_addresses(platforms: dict, rng: random.Random, count: int, at: dateti
     return changed
 
 
-def write_seller(run_dir: Path) -> Path:
+def write_seller(run_dir: Path, hot_days: int | None = None) -> Path:
     """The worker tests' seller file with every platform operation's and warehouse's client-side
     budget opened (the production defaults, e.g. Amazon getOrderItems at 0.5 a second, ShipBob's 150
     requests a minute, would make ingestion and submission, not the chaos, the subject; the emulators
     are generous too and still inject their 2% throttling). The 100,000-order run of 2026-12-03
-    submitted 2 orders a second with the warehouse defaults, 28 once they were opened."""
+    submitted 2 orders a second with the warehouse defaults, 28 once they were opened.
+
+    With `hot_days` the file also says `retention = { hot_days = N }` (0: every closed order leaves
+    Redis for the archive at the next move)."""
     from connectors.aliexpress.client import DEFAULT_LIMITS as ALIEXPRESS
     from connectors.amazon.client import DEFAULT_LIMITS as AMAZON
     from connectors.shein.client import DEFAULT_LIMITS as SHEIN
@@ -176,12 +179,30 @@ def write_seller(run_dir: Path) -> Path:
     assert text.count(fourpx) == 1 and text.count(shipbob) == 1
     text = text.replace(fourpx, fourpx[:-1] + f", {WAREHOUSE_PACE} }}").replace(
         shipbob, f"priority = 2\noptions = {{ {WAREHOUSE_PACE} }}\n[warehouses.credentials]")
+    if hot_days is not None:
+        head, first_table, rest = text.partition("[[shops]]")  # a top-level key goes before every table
+        text = f"{head}retention = {{ hot_days = {hot_days} }}\n{first_table}{rest}"
     (config / "acme.toml").write_text(text)
     return config
 
 
-def worker_env(redis_url: str, run_dir: Path, visibility_timeout: int) -> dict[str, str]:
+ARCHIVE_SECONDS = 5
+"""How often the archive move runs in a run with `--hot-days` (ORDERHUB_ARCHIVE_SECONDS; hourly in production)."""
+
+
+def archive_url(run_dir: Path) -> str:
+    """The run's own archive database: a SQLite file in the run directory."""
+    return f"sqlite+pysqlite:///{run_dir / 'archive.sqlite3'}"
+
+
+def worker_env(redis_url: str, run_dir: Path, visibility_timeout: int, archive: bool = False) -> dict[str, str]:
+    """The environment of every worker, beat and the webhook receiver; with `archive`, the move of
+    closed orders runs every ARCHIVE_SECONDS into the run's own archive (archive_url)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    # Never the caller's archive: the run's own (archive) or the default file in the run's home.
+    env.pop("ORDERHUB_DATABASE_URL", None)
+    if archive:
+        env.update(ORDERHUB_ARCHIVE_SECONDS=str(ARCHIVE_SECONDS), ORDERHUB_DATABASE_URL=archive_url(run_dir))
     env.update(REDIS_URL=redis_url, ORDERHUB_PREFIX=PREFIX, ORDERHUB_CONFIG=str(run_dir / "sellers"),
                LOG_FORMAT="json", ORDERHUB_SHIPMENT_POLL_SECONDS="3", ORDERHUB_INVENTORY_SECONDS="4",
                ORDERHUB_RESUME_SECONDS="5",

@@ -3,10 +3,8 @@ about it, with buyer PII masked unless they ask for it."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -123,11 +121,11 @@ def _archived_when(store: OrderStore, record: ArchivedOrder) -> str:
     """"archived at <time>" from the order's tombstone in Redis; past the tombstone window that time is no
     longer kept, and when it closed is said instead."""
     from pipeline import keys
+    from pipeline.archive.move import tombstone_time
 
     tombstone = store.redis.get(keys.tombstone(store.prefix, record.seller, record.key))
-    if tombstone:
-        with contextlib.suppress(ValueError, IndexError):
-            at = datetime.fromtimestamp(int(tombstone.decode().rsplit(":", 1)[1]), UTC)
-            return f"archived at {at:%Y-%m-%d %H:%M:%S}Z"
+    at = tombstone_time(tombstone) if tombstone else None
+    if at is not None:
+        return f"archived at {at:%Y-%m-%d %H:%M:%S}Z"
     closed = f", closed {record.closed_at:%Y-%m-%d %H:%M:%S}Z" if record.closed_at else ""
     return f"archived (when is no longer kept{closed})"

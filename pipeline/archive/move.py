@@ -16,7 +16,7 @@ records a real change in the archive's timeline.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import redis
@@ -54,6 +54,14 @@ class MoveReport(msgspec.Struct, kw_only=True):
 def tombstone_value(payload_hash: str, archived_at: datetime) -> str:
     """What a tombstone holds: the head of the archived payload hash and when it was archived."""
     return f"{payload_hash[:HASH_HEAD]}:{int(archived_at.timestamp())}"
+
+
+def tombstone_time(value: bytes | str) -> datetime | None:
+    """When the order of a tombstone was archived (the inverse of `tombstone_value`), or None when the
+    value cannot be read."""
+    text = value.decode() if isinstance(value, bytes) else value
+    seconds = text[HASH_HEAD + 1:]  # after the fixed-length hash head and its separator
+    return datetime.fromtimestamp(int(seconds), UTC) if seconds.isdigit() else None
 
 
 def archive_seller(store: OrderStore, engine: Engine, seller: SellerConfig, *, now: datetime | None = None,

@@ -61,13 +61,16 @@ def describe(url: str | URL) -> str:
 def create_archive_engine(url: str | URL | None = None, **options: Any) -> Engine:
     """An engine on `url` (default: `database_url()`); extra keyword arguments go to create_engine."""
     target = normalized(url or database_url())
-    if target.get_backend_name() == "sqlite":
+    backend = target.get_backend_name()
+    if backend == "sqlite":
         return _sqlite_engine(target, **options)
+    if backend != "postgresql":  # the writer's upserts and the migrations exist for these two only
+        raise ValueError(f"ORDERHUB_DATABASE_URL names a {backend} database; the archive runs on PostgreSQL "
+                         "(postgresql+psycopg://...) or SQLite")
     options.setdefault("pool_pre_ping", True)
-    if target.get_backend_name() == "postgresql":
-        connect_args = options.setdefault("connect_args", {})
-        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
-        connect_args.setdefault("application_name", "orderhub")
+    connect_args = options.setdefault("connect_args", {})
+    connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    connect_args.setdefault("application_name", "orderhub")
     return create_engine(target, **options)
 
 

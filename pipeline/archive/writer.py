@@ -75,10 +75,7 @@ def archive_stock(engine: Engine, snapshots: Sequence[StockSnapshot]) -> int:
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], conflict: Sequence[str],
             only_if: Callable[[Any], ColumnElement[bool]] | None = None) -> None:
     """INSERT ... ON CONFLICT (conflict) DO UPDATE every other column, in the connection's own dialect."""
-    make = _UPSERTS.get(conn.dialect.name)
-    if make is None:
-        raise NotImplementedError(f"the archive supports PostgreSQL and SQLite, not {conn.dialect.name}")
-    stmt = make(table)
+    stmt = _UPSERTS[conn.dialect.name](table)  # create_archive_engine admits only PostgreSQL and SQLite
     updated = {column.name: stmt.excluded[column.name] for column in table.columns
                if column.name not in conflict and not column.primary_key}
     stmt = stmt.on_conflict_do_update(index_elements=list(conflict), set_=updated,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
@@ -95,3 +96,12 @@ def test_the_archive_url_comes_from_the_environment_else_sqlite_in_the_home(empt
     engine = get_engine()
     assert get_engine(empty_url) is engine  # one per URL and process
     assert upgrade(engine) == head()
+
+
+def test_a_database_other_than_postgresql_or_sqlite_is_refused_when_the_engine_is_made():
+    """The writer's upserts and the migrations exist for PostgreSQL and SQLite only: another backend is a
+    configuration error said at once, not a failure at the first archived order."""
+    from pipeline.archive.engine import create_archive_engine
+
+    with pytest.raises(ValueError, match="names a mysql database"):
+        create_archive_engine("mysql://orderhub@127.0.0.1/archive")

@@ -23,9 +23,8 @@ def noop() -> None:
 
 @app.on_configure.connect
 def _configure(sender: Celery, **_: Any) -> None:
-    from orderhub.runtime.redisconn import celery_url, redis_url
-    from workers.app import celery_settings
+    from workers.app import broker_settings
 
-    settings = celery_settings(celery_url(redis_url()))
+    settings = broker_settings()
     settings.update(task_default_queue=QUEUE, task_queues=[Queue(QUEUE)], task_routes={})
     sender.conf.update(settings)

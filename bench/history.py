@@ -5,15 +5,19 @@
 No emulators, no Celery: canonical orders are generated in rounds, upserted (OrderStore.upsert, 500 a
 call), closed the cheapest way closing.py allows (platform-fulfilled orders set to stage IGNORED, one
 HSET each, what routing does to them) and moved by move_closed with hot_days=0 (the cutoff is now), so
-at steady state Redis holds about one round of open orders plus the tombstones of all moved ones.
+at steady state Redis holds about one round of open orders plus the tombstones of all moved ones. The
+orders are one shop's, placed `--per-day` a day over the days before today (tombstones are bucketed by
+shop and placed day, pipeline/archive/tombstones.py, so this sets how full the buckets are).
 
 Per backend, on a private redis-server of its own and an archive of its own (a PostgreSQL database
 created and dropped by the bench, or a SQLite file in a temporary folder), it prints Redis used_memory
 every 10% of the run beside the goal's bound (baseline + open × 8 KB + tombstones × 100 B), bytes per
 open order (used_memory delta of the first round's upsert / its orders), bytes per tombstone (used_memory
-at the end over the empty baseline / tombstones, and over the memory after the first round / the
-tombstones left since, which leaves out fixed costs such as the script cache), archive orders/s (move_closed end to end, and the
-archive_orders transactions alone) and wall time, with the 1,000,000-order time it implies.
+at the end over the empty baseline / the tombstones Redis holds at the end, counted in their buckets, and
+over the memory after the first round / the tombstones added since, which leaves out fixed costs such as
+the script cache and the keyspace's tables sized for a round of open orders), archive orders/s
+(move_closed end to end, and the archive_orders transactions alone) and wall time, with the
+1,000,000-order time it implies.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_start
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,7 @@ from sqlalchemy.engine import make_url
 
 from bench._redis import bench_redis
 from orderhub.runtime.logs import configure_logging
+from pipeline import keys
 from pipeline.archive import create_archive_engine, upgrade
 from pipeline.archive import move as move_module
 from pipeline.archive.move import MoveReport, move_closed
@@ -106,8 +112,34 @@ def used_memory(client: redis.Redis) -> int:
     return int(client.info("memory")["used_memory"])
 
 
-def run(backend: str, orders: int, round_size: int, shared_url: str | None, admin_url: str) -> dict[str, Any]:
-    figures: dict[str, Any] = {"backend": backend, "orders": orders, "round": round_size}
+def tombstones_held(client: redis.Redis, prefix: str) -> int:
+    """Tombstones Redis holds: the fields of the seller's tombstone hashes."""
+    return sum(client.hlen(key) for key in client.scan_iter(match=keys.tombstones_pattern(prefix, SELLER), count=1000))
+
+
+def fixed_costs(client: redis.Redis) -> dict[str, int]:
+    """What of used_memory is not data, at the end: client buffers (the last big script call's query
+    buffer among them), the script cache, the Lua heap (this server counts it in used_memory; the scripts'
+    garbage, bounded by a batch, not by tombstones: ~0.5 MB) and the keyspace's own tables (sized for a
+    round of open orders, and not shrunk at once when they leave)."""
+    info, db = client.info("memory"), client.memory_stats().get("db.0") or {}
+    return {"clients": int(info["mem_clients_normal"]), "scripts": int(info["used_memory_scripts"]),
+            "lua_heap": int(info.get("used_memory_vm_eval", info.get("used_memory_lua", 0))),
+            "keyspace_tables": int(db.get("overhead.hashtable.main", 0)) + int(db.get("overhead.hashtable.expires", 0))}
+
+
+def bench_order(n: int, first_day: datetime, per_day: int) -> Any:
+    """Order `n`, platform-fulfilled, placed on the (n // per_day)th day from `first_day`."""
+    placed = first_day + timedelta(days=n // per_day, seconds=n % per_day * 86_400 // per_day)
+    return msgspec.structs.replace(make_order(n), fulfilled_by=FulfilledBy.PLATFORM, placed_at=placed,
+                                   updated_at=placed + timedelta(minutes=1))
+
+
+def run(backend: str, orders: int, round_size: int, shared_url: str | None, admin_url: str,
+        per_day: int = 10_000) -> dict[str, Any]:
+    figures: dict[str, Any] = {"backend": backend, "orders": orders, "round": round_size, "per_day": per_day}
+    today = datetime.combine(utc_now().date(), day_start(), UTC)
+    first_day = today - timedelta(days=-(-orders // per_day))  # the last day is yesterday
     samples: list[dict[str, Any]] = []
     spent: dict[str, float] = {"generate": 0.0, "upsert": 0.0, "close": 0.0, "move": 0.0}
     writes: list[float] = []
@@ -125,8 +157,7 @@ def run(backend: str, orders: int, round_size: int, shared_url: str | None, admi
             while done < orders:
                 count = min(round_size, orders - done)
                 t = time.perf_counter()
-                items = [received(msgspec.structs.replace(make_order(n), fulfilled_by=FulfilledBy.PLATFORM))
-                         for n in range(done, done + count)]
+                items = [received(bench_order(n, first_day, per_day)) for n in range(done, done + count)]
                 spent["generate"] += time.perf_counter() - t
 
                 before = used_memory(client)
@@ -150,7 +181,7 @@ def run(backend: str, orders: int, round_size: int, shared_url: str | None, admi
                 for field in ("looked_at", "archived", "open", "changed", "unarchivable"):
                     setattr(report, field, getattr(report, field) + getattr(moved, field))
                 if done == 0:  # from here on, memory grows by tombstones only
-                    first = (used_memory(client), report.archived)
+                    first = (used_memory(client), tombstones_held(client, prefix))
                 done += count
 
                 if done >= next_sample * orders - 1e-9:  # every 10% of the run (or each round, if coarser)
@@ -163,12 +194,13 @@ def run(backend: str, orders: int, round_size: int, shared_url: str | None, admi
                         next_sample += 0.1
             wall = time.perf_counter() - start
             end_memory = used_memory(client)
+            tombstones = tombstones_held(client, prefix)
+            fixed = fixed_costs(client)
         finally:
             for key in client.scan_iter(match=f"{prefix}*", count=1000):
                 client.delete(key)
 
-    tombstones = report.archived
-    figures |= {
+    figures |= {"tombstones": tombstones, "fixed_costs_end": fixed,
         "bytes_per_tombstone": round((end_memory - baseline) / tombstones) if tombstones else None,
         "bytes_per_tombstone_after_first_round":
             round((end_memory - first[0]) / (tombstones - first[1])) if tombstones > first[1] else None,
@@ -188,7 +220,8 @@ def run(backend: str, orders: int, round_size: int, shared_url: str | None, admi
 
 def _print(fig: dict[str, Any]) -> None:
     mib = 2**20
-    print(f"\n== {fig['backend']}: {fig['orders']:,} orders in rounds of {fig['round']:,} ({fig['redis']})")
+    print(f"\n== {fig['backend']}: {fig['orders']:,} orders in rounds of {fig['round']:,}, {fig['per_day']:,} placed "
+          f"a day ({fig['redis']})")
     print(f"  {'at':>5} {'orders':>10} {'tombstones':>11} {'seconds':>8} {'used_memory':>14} {'goal bound':>14}")
     for s in fig["memory_samples"]:
         verdict = "met" if s["used_memory"] <= s["bound"] else "MISSED"
@@ -213,6 +246,10 @@ def _print(fig: dict[str, Any]) -> None:
     row("  of which archive_orders alone", fig["archive_write_orders_per_s"])
     row("upsert orders/s", fig["upsert_orders_per_s"])
     row("archived / open / changed", f"{fig['archived']}/{fig['open']}/{fig['changed']}")
+    row("tombstones held at the end", fig["tombstones"])
+    fixed = fig["fixed_costs_end"]
+    row("not data at end: client/script/Lua/keys",
+        f"{fixed['clients']}/{fixed['scripts']}/{fixed['lua_heap']}/{fixed['keyspace_tables']}")
     row("seconds: generate/upsert/close/move",
         f"{fig['generate_s']}/{fig['upsert_s']}/{fig['close_s']}/{fig['move_s']}")
     row("wall s", fig["wall_s"])
@@ -227,6 +264,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("postgresql", "sqlite", "both"), default="both")
     parser.add_argument("--round", type=int, default=None,
                         help="orders stored, closed and moved per round (default: 5%% of --orders, 500-10,000)")
+    parser.add_argument("--per-day", type=int, default=10_000,
+                        help="orders placed a day (default 10,000: one busy shop; sets the tombstone buckets' size)")
     parser.add_argument("--redis-url", default=None, help="use a shared server (claims an empty database)")
     parser.add_argument("--postgres-url", default=ADMIN_URL, help="the server the bench database is created on")
     parser.add_argument("--json", action="store_true")
@@ -234,7 +273,8 @@ def main() -> None:
     configure_logging(json=True, level="WARNING")  # move_closed logs every batch
     round_size = args.round or min(10_000, max(500, args.orders // 20))
     backends = ("postgresql", "sqlite") if args.backend == "both" else (args.backend,)
-    results = [run(backend, args.orders, round_size, args.redis_url, args.postgres_url) for backend in backends]
+    results = [run(backend, args.orders, round_size, args.redis_url, args.postgres_url, args.per_day)
+               for backend in backends]
     for fig in results:
         _print(fig)
     if args.json:

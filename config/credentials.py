@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from config.schema import SellerConfig
-from config.secret_files import locate, read_secret_file
+from config.secret_files import UnresolvedReference, locate, read_secret_file
 from orderhub.runtime.logs import register_secret
 from pipeline.errors import ConfigError
 
@@ -65,7 +65,7 @@ def resolve_reference(reference: str, base_dir: Path, warnings: list[str] | None
             raise ValueError("env: reference names no variable")
         value = os.environ.get(name)
         if value is None or value == "":
-            raise ValueError(f"environment variable {name} is not set")
+            raise UnresolvedReference(f"environment variable {name} is not set")
         return value
     if reference.startswith("file:"):
         path_text, _, key = reference[5:].partition("#")
@@ -75,7 +75,7 @@ def resolve_reference(reference: str, base_dir: Path, warnings: list[str] | None
             warnings.append(warning)
         if not key:
             if not text.strip():
-                raise ValueError(f"secrets file {path} is empty")
+                raise UnresolvedReference(f"secrets file {path} is empty")
             return text.strip()
         try:
             data = _parsed(text)
@@ -85,7 +85,7 @@ def resolve_reference(reference: str, base_dir: Path, warnings: list[str] | None
         node: Any = data
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise ValueError(f"secrets file {path} has no key {key}")
+                raise UnresolvedReference(f"secrets file {path} has no key {key}")
             node = node[part]
         if not isinstance(node, str | int):
             raise ValueError(f"secrets file {path} key {key} is not a single value")

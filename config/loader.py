@@ -20,9 +20,17 @@ from config.credentials import Secrets as Secrets
 from config.credentials import credentials_for as credentials_for
 from config.credentials import resolve_credentials as resolve_credentials
 from config.credentials import resolve_reference as resolve_reference
-from config.rules import Findings, check_retention, check_shop, check_stock, check_warehouse, id_problem
+from config.rules import (
+    Findings,
+    check_retention,
+    check_risk,
+    check_shop,
+    check_stock,
+    check_warehouse,
+    id_problem,
+)
 from config.schema import SellerConfig
-from config.structure import fields_of, salvage, unknown_keys
+from config.structure import fields_of, salvage, unknown_keys, walk
 from config.tenancy import ConfigState, FileReport, combine
 from connectors.registry import PLATFORMS
 from pipeline.errors import ConfigError
@@ -85,10 +93,27 @@ def _check_seller(raw: dict[str, Any], found: Findings) -> None:
             shop_ids = {s["shop_id"] for s in shops if isinstance(s, dict) and isinstance(s.get("shop_id"), str)} \
                 if isinstance(shops, list) else set()
             check_stock(stock, shop_ids, problems)
+    if "stock" in raw or "transfer_lanes" in raw:
+        _check_risk(raw, fields, problems)
     if "retention" in raw:
         retention, _ = salvage(raw["retention"], fields["retention"].type, "retention", problems)
         if retention is not None:
             check_retention(retention, problems)
+
+
+def _check_risk(raw: dict[str, Any], fields: dict[str, Any], problems: list[str]) -> None:
+    """Replenishment terms and transfer lanes against the seller's warehouse ids (type errors are the
+    walk's to report, once: salvaged here without repeating them)."""
+    stock, _ = salvage(raw.get("stock", {}), fields["stock"].type, "stock", [])
+    found: list[str] = []
+    walk(raw.get("transfer_lanes", []), fields["transfer_lanes"].type, "transfer_lanes", found)
+    problems.extend(found)
+    lanes = None if found else msgspec.convert(raw.get("transfer_lanes", []), fields["transfer_lanes"].type)
+    warehouses = raw.get("warehouses")
+    ids = {w["id"] for w in warehouses if isinstance(w, dict) and isinstance(w.get("id"), str)} \
+        if isinstance(warehouses, list) else set()
+    if stock is not None and lanes is not None:
+        check_risk(stock, lanes, ids, problems)
 
 
 def _read(path: Path) -> tuple[dict[str, Any] | None, str]:
@@ -109,15 +134,17 @@ def _read(path: Path) -> tuple[dict[str, Any] | None, str]:
         return None, "not valid TOML: nested too deeply"
 
 
-def inspect_file(path: Path) -> FileReport:
+def inspect_file(path: Path, base_dir: Path | None = None, references_needed: bool = True) -> FileReport:
     """The seller config in `path`, every problem found in it and every warning (each prefixed with the
-    file name)."""
+    file name). `base_dir` (default: the file's folder) anchors relative `file:` references: a candidate
+    copy elsewhere is checked as if it stood beside the original; `references_needed` False lets
+    references whose secret is absent here pass as warnings (config/rules.py `Findings`)."""
     raw, why = _read(path)
     if raw is None:
         return FileReport(path, path.stem, None, (f"{path}: {why}",))
     declared = raw.get("seller")
     seller = declared if isinstance(declared, str) and declared else path.stem
-    found = Findings(path.parent)
+    found = Findings(base_dir or path.parent, references_needed=references_needed)
     _check_seller(raw, found)
     warnings = tuple(dict.fromkeys(f"{path}: {w}" for w in found.warnings))
     if found.problems:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from config.credentials import resolve_reference
 from config.schema import ID_PATTERN, SANDBOX, ShopConfig, WarehouseConfig
+from config.secret_files import UnresolvedReference
 from connectors.registry import PLATFORMS
 from connectors.warehouses.registry import WAREHOUSES
 from pipeline.countries import is_country
@@ -29,9 +30,12 @@ _NO = frozenset[str]()
 
 @dataclass
 class Findings:
-    """What checking one seller file found; `base_dir` is the file's folder (relative references)."""
+    """What checking one seller file found; `base_dir` is the file's folder (relative references).
+    `references_needed` False (a config only replayed, never connected) turns a reference whose secret is
+    absent here into a warning; a malformed, inline or unsafe one stays a problem."""
 
     base_dir: Path
+    references_needed: bool = True
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -81,6 +85,11 @@ def _credentials(refs: Mapping[str, str], required: tuple[str, ...] | None, kind
     for name, reference in refs.items():
         try:
             resolve_reference(reference, found.base_dir, found.warnings)
+        except UnresolvedReference as exc:
+            if found.references_needed:
+                found.problems.append(f"{path}.credentials.{name}: {exc}")
+            else:
+                found.warnings.append(f"{path}.credentials.{name}: {exc} (not needed: nothing connects)")
         except ValueError as exc:
             found.problems.append(f"{path}.credentials.{name}: {exc}")
 
@@ -129,6 +138,10 @@ def check_warehouse(wh: WarehouseConfig, path: str, found: Findings, bad: frozen
         problems.append(f"{path}.countries: a warehouse must serve at least one country")
     if "base_url" not in bad and (why := base_url_problem(wh.base_url)):
         problems.append(f"{path}.base_url: {why}")
+    if "country" not in bad and wh.country and not is_country(wh.country):
+        problems.append(f"{path}.country: {wh.country!r} is not an ISO 3166-1 alpha-2 country code")
+    if "handling_days" not in bad and not 0 <= wh.handling_days <= 365:
+        problems.append(f"{path}.handling_days: must be between 0 and 365")
 
 
 def check_stock(stock: Any, shop_ids: set[str], problems: list[str]) -> None:
@@ -146,6 +159,32 @@ def check_stock(stock: Any, shop_ids: set[str], problems: list[str]) -> None:
             problems.append(f"{where}.share: must be between 0 and 1")
         if channel.min_shown < 0 or (channel.max_shown is not None and channel.max_shown < channel.min_shown):
             problems.append(f"{where}: need 0 <= min_shown <= max_shown")
+
+
+def check_risk(stock: Any, lanes: Any, warehouse_ids: set[str], problems: list[str]) -> None:
+    """Replenishment terms and transfer lanes: positive days, a probability threshold, known warehouses."""
+    terms = [("stock", stock)] + [(f"stock.warehouses.{wh}", own) for wh, own in stock.warehouses.items()]
+    for where, own in terms:
+        for name in ("lead_time_days", "safety_days"):
+            value = getattr(own, name)
+            if value is not None and not 0 <= value <= 3650:
+                problems.append(f"{where}.{name}: must be between 0 and 3650 days")
+        if own.risk_threshold is not None and not 0 < own.risk_threshold < 1:
+            problems.append(f"{where}.risk_threshold: must be a probability above 0 and below 1")
+    for wh in stock.warehouses:
+        if wh not in warehouse_ids:
+            problems.append(f"stock.warehouses.{wh}: no warehouse of this seller has that id")
+    for i, lane in enumerate(lanes):
+        where = f"transfer_lanes[{i}]"
+        for end, wh in (("from", lane.from_), ("to", lane.to)):
+            if wh not in warehouse_ids:
+                problems.append(f"{where}.{end}: no warehouse of this seller has the id {wh!r}")
+        if lane.from_ == lane.to:
+            problems.append(f"{where}: from and to are the same warehouse")
+        if not 0 <= lane.days <= 3650:
+            problems.append(f"{where}.days: must be between 0 and 3650")
+        if lane.cost_per_unit < 0:
+            problems.append(f"{where}.cost_per_unit: must be 0 or more")
 
 
 def check_retention(retention: Any, problems: list[str]) -> None:

@@ -90,6 +90,11 @@ class WarehouseConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, k
     cost_hint: float = 1.0
     options: dict[str, str] = {}
     enabled: bool = True
+    # Where the warehouse stands (ISO alpha-2; "" unknown): an order to another country ships cross-border.
+    country: str = ""
+    # Days from routing to the parcel leaving (pick, pack, hand-over): the routing what-if counts an order
+    # whose ship-by falls before that as a ship-by miss.
+    handling_days: float = 1.0
 
 
 class RoutingConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -108,6 +113,14 @@ class ChannelStockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     safety_buffer: int | None = None  # overrides the seller-wide buffer for this channel
 
 
+class StockRiskConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One warehouse's own replenishment terms (`[stock.warehouses.<id>]`); unset fields take the seller's."""
+
+    lead_time_days: float | None = None
+    safety_days: float | None = None
+    risk_threshold: float | None = None
+
+
 class StockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     safety_buffer: int = 0
     # When a reservation brings a SKU's shown quantity down to this, push it at once instead of
@@ -115,9 +128,32 @@ class StockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     push_at_or_below: int = 2
     interval_seconds: int = 300
     platforms: dict[str, ChannelStockConfig] = {}  # by shop id or by platform name; a shop id wins
+    # Stock-out risk (pipeline/decisions): days until a replenishment ordered now arrives, the cover to
+    # keep beyond it, and the stock-out probability above which a SKU is at risk (and alerts).
+    lead_time_days: float = 14.0
+    safety_days: float = 7.0
+    risk_threshold: float = 0.2
+    warehouses: dict[str, StockRiskConfig] = {}  # per warehouse id: overrides of the three above
 
     def channel(self, platform: str, shop_id: str = "") -> ChannelStockConfig:
         return self.platforms.get(shop_id) or self.platforms.get(platform, ChannelStockConfig())
+
+    def risk_terms(self, warehouse: str) -> tuple[float, float, float]:
+        """(lead_time_days, safety_days, risk_threshold) at `warehouse`, its overrides applied."""
+        own = self.warehouses.get(warehouse, StockRiskConfig())
+        return (self.lead_time_days if own.lead_time_days is None else own.lead_time_days,
+                self.safety_days if own.safety_days is None else own.safety_days,
+                self.risk_threshold if own.risk_threshold is None else own.risk_threshold)
+
+
+class TransferLane(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A way stock can move between two of the seller's warehouses (`[[transfer_lanes]]`): `days` in
+    transit and `cost_per_unit` (in the seller's own unit of cost, the same as `cost_hint`)."""
+
+    from_: str = msgspec.field(name="from")
+    to: str
+    days: float
+    cost_per_unit: float
 
 
 class RetentionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -139,6 +175,7 @@ class SellerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     routing: RoutingConfig = RoutingConfig()
     stock: StockConfig = StockConfig()
     retention: RetentionConfig = RetentionConfig()
+    transfer_lanes: list[TransferLane] = []
     source: str = ""  # the file it was loaded from, set by the loader
 
     def shop(self, shop_id: str) -> ShopConfig:

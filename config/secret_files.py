@@ -22,6 +22,12 @@ DEMO_SECRETS = Path(__file__).resolve().parents[1] / "sandbox" / "demo-secrets.t
 MAX_BYTES = 1 << 20  # a secrets file is a few lines; anything bigger is not one (or is /dev/zero)
 
 
+class UnresolvedReference(ValueError):
+    """A well-formed reference whose secret is not there on this machine (a variable not set, a file
+    missing or unreadable, a key absent): a problem for a config that will connect, not for one that
+    is only checked or replayed (`orderhub routing whatif`)."""
+
+
 def secrets_root(base_dir: Path) -> Path:
     """The real path of the folder `file:` references of a seller file in `base_dir` may read from."""
     return (secrets_dir() or base_dir).resolve()
@@ -53,9 +59,9 @@ def _opened(real: Path) -> int:
     try:
         return os.open(real, flags)
     except FileNotFoundError:
-        raise ValueError(f"secrets file {real} not found") from None
+        raise UnresolvedReference(f"secrets file {real} not found") from None
     except OSError as exc:
-        raise ValueError(f"secrets file {real} cannot be read ({exc.strerror})") from None
+        raise UnresolvedReference(f"secrets file {real} cannot be read ({exc.strerror})") from None
 
 
 def read_secret_file(real: Path) -> tuple[str, str | None]:

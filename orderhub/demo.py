@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 import redis
 
-from orderhub.runtime.redisconn import celery_url, redis_url, stop_embedded
+from orderhub.runtime.redisconn import redis_url, stop_embedded
 from pipeline import keys
 
 QUEUES = ("ingest", "route", "dispatch", "tracking", "stock")
@@ -47,15 +47,17 @@ def _stop(proc: subprocess.Popen) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _kick_off(sellers: list, broker: str, client: redis.Redis, prefix: str) -> None:
+def _kick_off(sellers: list, url: str, client: redis.Redis, prefix: str) -> None:
     """Beat fires an entry only after its first interval: pull every warehouse's inventory now, and once
     the stock is known (routing before it would hold orders for want of stock), start every shop's sync."""
     from celery import Celery
 
     from connectors.registry import PLATFORMS
     from pipeline.stock import StockLedger
+    from workers.app import broker_settings
 
-    sender = Celery("orderhub-demo", broker=broker)
+    sender = Celery("orderhub-demo")
+    sender.conf.update(broker_settings(url))  # a Sentinel URL needs its transport options to send at all
     ledger = StockLedger(client, prefix)
     for cfg in sellers:
         for wh in cfg.warehouses:
@@ -135,7 +137,7 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
         _start([celery, "-A", "workers", "beat", "-s", str(home / "demo-beat-schedule"), "--max-interval", "1",
                 "-l", "warning"], env, home / "demo-beat.log"),
     ]
-    _kick_off(sellers, celery_url(url), client, prefix)
+    _kick_off(sellers, url, client, prefix)
     tally = Tally(client, prefix, sellers)
     quiet_since, last, timed_out = None, None, False
     click.echo(f"demo: Redis {url.split('@')[-1]}, sandbox {', '.join(f'{n} {e.url}' for n, e in emulators.items())}")

@@ -18,8 +18,8 @@ import msgspec
 import structlog
 
 from pipeline.model import Address, EventKind, HoldReason
-from pipeline.ports import WarehouseClient
-from pipeline.stages import FINISHED
+from pipeline.ports import AddressUpdate, WarehouseClient
+from pipeline.stages import OutboundState
 from pipeline.store import OrderStore
 from pipeline.submissions import Submission, record
 
@@ -56,16 +56,22 @@ class Followed:
     state: str
 
 
-def moved(sub: Submission, ship_to: Address) -> bool:
-    """Whether `ship_to` is news for this outbound: it ships elsewhere, can still be acted on, and the
-    warehouse has not already refused this very address (dispatch runs on every update of the order).
+def moved_elsewhere(sent: Address, ship_to: Address) -> bool:
+    """Whether the copy `ship_to` sends the parcel somewhere other than `sent`.
 
     A copy without the buyer's name or street is withheld, not moved: platforms stop showing the address
     once an order has shipped (Amazon without a new token, SHEIN before an export), and that must not
     look like the buyer moving."""
-    if not (ship_to.name and ship_to.line1):
-        return False
-    if sub.ship_to is None or sub.state in FINISHED or same_destination(sub.ship_to, ship_to):
+    return bool(ship_to.name and ship_to.line1) and not same_destination(sent, ship_to)
+
+
+def moved(sub: Submission, ship_to: Address) -> bool:
+    """Whether `ship_to` is news for this outbound: it ships elsewhere, was not cancelled, and the
+    warehouse has not already refused this very address (dispatch runs on every update of the order).
+
+    A shipped outbound counts: the change came too late for the parcel, which is exactly what ops must
+    hear (the platform showed it only after the warehouse had shipped)."""
+    if sub.ship_to is None or sub.state == OutboundState.CANCELLED or not moved_elsewhere(sub.ship_to, ship_to):
         return False
     return sub.refused_ship_to is None or not same_destination(sub.refused_ship_to, ship_to)
 
@@ -79,7 +85,9 @@ def follow_address(store: OrderStore, seller: str, order_key: str, ship_to: Addr
     for wh, sub in sent.items():
         if not moved(sub, ship_to):
             continue
-        update = clients[wh].update_address(sub.reference, ship_to)
+        update = (AddressUpdate(reference=sub.reference, applied=False, state=sub.state,
+                                detail="the parcel had already shipped")
+                  if sub.state == OutboundState.SHIPPED else clients[wh].update_address(sub.reference, ship_to))
         addresses = {"sent": sub.ship_to, "now": ship_to}
         assert sub.ship_to is not None  # moved() checked it
         if update.applied:

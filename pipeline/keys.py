@@ -16,7 +16,12 @@ and keep their strings for the data and leases already out there).
 Lua builds some keys itself, from a base passed in ARGV (a script cannot call Python), and those
 scripts are left as they are; their families must keep the templates below:
     pipeline/store_scripts.py `_UPSERT`  order, timeline, status_index, holds, event_counts, sellers,
-        tombstone (read only: an archived order listed again is not stored)
+        legacy_tombstone (read only); it reads `tombstones` too, from a key passed per item (an archived
+        order listed again is not stored)
+    pipeline/archive/take_out.py `_TAKE_OUT`  status_index and holds from the base; the per-order families
+        from their heads (`family(prefix, seller, "")`, passed in ARGV) and every other key passed whole
+    pipeline/archive/build.py `_READ`, pipeline/archive/closing.py `_QUIET`  (read only) the per-order
+        families from their heads, passed in ARGV
     pipeline/store_scripts.py `_HOLD`, `_RELEASE`  holds, event_counts (order and timeline come in KEYS)
     pipeline/stock.py scripts  from stock_base: stock_count (onhand, shipped, doubt, reserved),
         allocation, allocations, consumed, `shiplog:{warehouse}`, and the `asof`, `until` and `skew`
@@ -28,6 +33,7 @@ Not here: Celery's (kombu's) own keys, the queue lists and `unacked`.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NamedTuple
 
 # --- under the prefix, shared by every seller ---------------------------------------------------
@@ -173,7 +179,23 @@ acknowledged = PerOrder("acknowledged", "set once the platform took the acknowle
 route_lock = PerOrder("lock:route", "lease: one router of the order at a time")
 allocation = PerOrder("stock:alloc", "the order's reservation, JSON [[warehouse, sku, qty], ...] (Lua)")
 consumed = PerOrder("stock:consumed", "set of the shipment ids counted out of the ledger (Lua)")
-tombstone = PerOrder("tomb", "an archived order's `{hash head}:{archived at}`, expiring (archive/move.py)")
+legacy_tombstone = PerOrder("tomb", "LEGACY, read only: the tombstone of an order archived before `tombstones`, "
+                                    "`{32 hex of its hash}:{archived at}`, expiring (the upsert script reads it)")
+"""No longer written: an order archived before tombstones were bucketed is recognised by this key until
+it expires (retention.tombstone_days after its move); then this family and its reads can go."""
+
+
+def tombstones(prefix: str, seller: str, platform: str, shop_id: str, placed_day: date) -> str:
+    """Hash of the tombstones of one shop's orders placed on one UTC day and moved to the archive:
+    external id -> 12 bytes (payload hash head, archive time), the whole hash expiring together
+    (pipeline/archive/tombstones.py). One key per shop and day, not per order: a key of its own with an
+    expiry cost an order ~200 B of Redis memory, a field in a shared hash ~75-90 B."""
+    return f"{prefix}:{seller}:tombs:{platform}:{shop_id}:{placed_day.isoformat()}"
+
+
+def tombstones_pattern(prefix: str, seller: str) -> str:
+    """SCAN pattern of every tombstone hash of a seller."""
+    return f"{prefix}:{seller}:tombs:*"
 
 
 def status_index(prefix: str, seller: str, platform: str, status: str) -> str:

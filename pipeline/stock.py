@@ -178,11 +178,11 @@ class StockLedger:
         outcome = outcome.decode()
         if outcome == "SHORT":
             return [], [Shortfall(*row) for row in orjson.loads(payload)], False
-        return _allocations(orjson.loads(payload)), [], outcome == "OK"
+        return allocations_of(orjson.loads(payload)), [], outcome == "OK"
 
     def allocation(self, seller: str, order_key: str) -> list[Allocation]:
         raw = self.redis.get(keys.allocation(self.prefix, seller, order_key))
-        return _allocations(orjson.loads(raw)) if raw else []
+        return allocations_of(orjson.loads(raw)) if raw else []
 
     def release(self, seller: str, order_key: str) -> bool:
         """Give back what an order holds (cancelled, held, or re-routed)."""
@@ -255,7 +255,8 @@ def _available(counts: Sequence[int | bytes]) -> int:
     return max(0, on_hand - shipped - doubt - reserved)
 
 
-def _allocations(rows: list[list]) -> list[Allocation]:
+def allocations_of(rows: Iterable[Sequence]) -> list[Allocation]:
+    """keys.allocation's rows [[warehouse, sku, qty], ...] as one Allocation per warehouse."""
     by_wh: dict[str, list[tuple[str, int]]] = {}
     for wh, sku, qty in rows:
         by_wh.setdefault(wh, []).append((sku, int(qty)))

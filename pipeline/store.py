@@ -20,13 +20,11 @@ import redis
 from pipeline import keys
 from pipeline.model import Address, EventKind, HoldReason, Order, encode, utc_now
 from pipeline.stages import Stage
+from pipeline.store_reads import UNMAPPED as UNMAPPED
 from pipeline.store_reads import OrderState as OrderState
 from pipeline.store_reads import StoredOrder as StoredOrder
 from pipeline.store_reads import StoreReads
-from pipeline.store_scripts import StoreScripts
-
-UNMAPPED = "UNMAPPED"
-"""Status-index bucket of orders whose payload never mapped (there is no canonical status to file under)."""
+from pipeline.store_scripts import StoreScripts, hash_head
 
 
 class UpsertResult(enum.StrEnum):
@@ -82,7 +80,7 @@ class OrderStore(StoreReads):
             return []
         args: list[object] = [self.prefix, seller, utc_now().isoformat()]
         for item in items:
-            args.extend(self._item_args(item))
+            args.extend(self._item_args(seller, item))
         results = [UpsertResult(r.decode() if isinstance(r, bytes) else r)
                    for r in self._scripts.upsert(keys=[], args=args)]
         self._write_notes(seller, items, results)
@@ -101,13 +99,19 @@ class OrderStore(StoreReads):
                 self.append_event(seller, key, EventKind.NOTE, note, pipe=pipe)
         pipe.execute()
 
-    @staticmethod
-    def _item_args(item: Received) -> list[object]:
-        if item.order is not None:
-            return [item.key, item.payload_hash, _micros(item.order.updated_at), item.order.status.value,
-                    item.platform, encode(item.order), item.raw, "", item.shop_id]
+    def _item_args(self, seller: str, item: Received) -> list[object]:
+        """The upsert script's 12 values for one item; the last three find its tombstone, if it was
+        archived: the hash of its shop and placed day, its external id, its payload hash's head."""
+        order = item.order
+        if order is not None:
+            tombs = keys.tombstones(self.prefix, seller, order.platform, order.shop_id,
+                                    order.placed_at.astimezone(UTC).date())
+            return [item.key, item.payload_hash, _micros(order.updated_at), order.status.value, item.platform,
+                    encode(order), item.raw, "", item.shop_id, tombs, order.external_id, hash_head(item.payload_hash)]
+        # A payload that did not map has no placed day, so its tombstone cannot be found: the check is
+        # skipped and it is stored and held INVALID_PAYLOAD as any unmapped payload, archived order or not.
         return [item.key, item.payload_hash, _micros(item.updated_at), UNMAPPED, item.platform, b"",
-                item.raw, item.error or "payload did not map", item.shop_id]
+                item.raw, item.error or "payload did not map", item.shop_id, "", "", b""]
 
     def append_event(self, seller: str, key: str, kind: EventKind, detail: str = "",
                      pipe: redis.client.Pipeline | None = None, addresses: Mapping[str, Address] | None = None

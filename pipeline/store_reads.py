@@ -17,6 +17,9 @@ from pipeline import keys
 from pipeline.model import Hold, HoldReason, Order, TimelineEvent, decode_order
 from pipeline.stages import UNSETTLED_RAW, Stage
 
+UNMAPPED = "UNMAPPED"
+"""Status-index bucket of orders whose payload never mapped (there is no canonical status to file under)."""
+
 
 class StoredOrder(msgspec.Struct, frozen=True, kw_only=True):
     key: str
@@ -171,6 +174,15 @@ class StoreReads:
         """Every stored order key of a seller (a SCAN: for checks and tools, not for hot paths)."""
         return sorted(keys.order.order_key_of(self.prefix, seller, k)
                       for k in self.redis.scan_iter(match=keys.order.pattern(self.prefix, seller), count=1000))
+
+    def mapped_keys(self, seller: str) -> list[str]:
+        """Every order key in a status index but UNMAPPED's (the orders whose payload mapped), sorted."""
+        found: set[str] = set()
+        for index in self.redis.scan_iter(match=keys.status_index_pattern(self.prefix, seller), count=500):
+            _, status = keys.parse_status_index(self.prefix, seller, index.decode())
+            if status != UNMAPPED:
+                found.update(member.decode() for member in self.redis.smembers(index))
+        return sorted(found)
 
     def sellers(self) -> list[str]:
         return sorted(s.decode() for s in self.redis.smembers(keys.sellers(self.prefix)))

@@ -8,21 +8,49 @@ the scripts actually write.
 
 from __future__ import annotations
 
+import hashlib
+
 import redis
 
-# ARGV: prefix, seller, event timestamp, then 9 values per item (see OrderStore._item_args). The keys it
-# builds are pipeline/keys.py's order, timeline, status_index, holds, event_counts and sellers; the stage
-# it writes for a new order is Stage.RECEIVED. An order not stored whose tombstone is there (moved to the
-# archive, pipeline/archive/move.py) is not stored again: ARCHIVED when its payload hash starts as the
-# tombstone does, RELISTED when it changed. Read in the same script as the write, so a move and a sync
-# never interleave between the check and the store. KEYS are not declared per item because the status
-# and hold index keys depend on what is stored; Orderhub runs on a single Redis (Celery cannot use Redis
-# Cluster as a broker anyway), where this is safe.
-HASH_HEAD = 32
-"""How many leading characters of a payload hash a tombstone keeps (pipeline/archive/move.py)."""
+# ARGV: prefix, seller, event timestamp, then 12 values per item (see OrderStore._item_args). The keys it
+# builds are pipeline/keys.py's order, timeline, status_index, holds, event_counts, sellers and
+# legacy_tombstone; the stage it writes for a new order is Stage.RECEIVED. An order not stored whose
+# tombstone is there (moved to the archive, pipeline/archive/tombstones.py) is not stored again: ARCHIVED
+# when its payload hash starts as the tombstone does, RELISTED when it changed. Each item brings its
+# tombstone's hash key (keys.tombstones, by shop and placed day), field (external id) and the head its hash
+# would have there (`hash_head`); an item whose payload did not map has no placed day, so it brings none:
+# it is stored and held as any unmapped one. A tombstone of the old kind, a key per order
+# (keys.legacy_tombstone), is still read while the last of them live. Read in the same script as the
+# write, so a move and a sync never interleave between the check and the store. KEYS are not declared per
+# item because the status and hold index keys depend on what is stored; Orderhub runs on a single Redis
+# (Celery cannot use Redis Cluster as a broker anyway), where this is safe.
+HASH_HEAD = 8
+"""Bytes of a payload's SHA-256 a tombstone keeps: 64 bits. A changed payload is taken for the archived
+one (ARCHIVED: its change never recorded) only when its hash starts with the same 64 bits, a chance of
+2**-64 (5e-20) per listing of a changed archived order: a million such listings a day would see it once
+in about 5e10 years. 48 bits would do too (once in ~800,000 years at that rate) but save nothing: the
+head and the 4-byte archive time make a 12-byte value, the most a 16-byte allocation holds (a Redis
+string adds a 3-byte header and a NUL), and a shorter one gets the same 16 bytes."""
+
+
+def hash_head(payload_hash: str) -> bytes:
+    """The first HASH_HEAD bytes of a payload hash: the hex SHA-256 pipeline/sync.py makes, decoded. A
+    hash that is not one (tests make some up) is hashed once more for its bytes, the same way everywhere
+    this is called, so it still compares as itself."""
+    hex_head = payload_hash[:2 * HASH_HEAD]
+    if len(hex_head) == 2 * HASH_HEAD:
+        try:
+            return bytes.fromhex(hex_head)
+        except ValueError:
+            pass
+    return hashlib.sha256(payload_hash.encode()).digest()[:HASH_HEAD]
+
+
+LEGACY_HEAD = 32
+"""Hex characters of the payload hash a legacy tombstone (keys.legacy_tombstone) starts with."""
 
 _UPSERT = """
-local HASH_HEAD = """ + str(HASH_HEAD) + """
+local LEGACY_HEAD = """ + str(LEGACY_HEAD) + """
 local base = ARGV[1] .. ':' .. ARGV[2] .. ':'
 local at = ARGV[3]
 local results = {}
@@ -30,14 +58,20 @@ local i = 4
 while i <= #ARGV do
   local key, hash, upd, status, platform = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), ARGV[i+3], ARGV[i+4]
   local doc, raw, err, shop = ARGV[i+5], ARGV[i+6], ARGV[i+7], ARGV[i+8]
-  i = i + 9
+  local tombs, field, head = ARGV[i+9], ARGV[i+10], ARGV[i+11]
+  i = i + 12
   local okey = base .. 'o:' .. key
   local tlkey = base .. 'tl:' .. key
   local old = redis.call('HMGET', okey, 'hash', 'upd', 'status', 'platform', 'hold')
   local result
-  local tomb = (not old[1]) and redis.call('GET', base .. 'tomb:' .. key)
+  local tomb = (not old[1]) and tombs ~= '' and redis.call('HGET', tombs, field)
+  local same = tomb and string.sub(tomb, 1, #head) == head
+  if not old[1] and not tomb then  -- LEGACY: archived before the buckets; goes when the last such key expires
+    tomb = redis.call('GET', base .. 'tomb:' .. key)
+    same = tomb and string.sub(tomb, 1, LEGACY_HEAD) == string.sub(hash, 1, LEGACY_HEAD)
+  end
   if tomb then
-    result = (string.sub(tomb, 1, HASH_HEAD) == string.sub(hash, 1, HASH_HEAD)) and 'ARCHIVED' or 'RELISTED'
+    result = same and 'ARCHIVED' or 'RELISTED'
   elseif old[1] and old[1] == hash then
     result = 'UNCHANGED'
   elseif old[1] and upd > 0 and (tonumber(old[2]) or 0) > upd then

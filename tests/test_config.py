@@ -137,3 +137,30 @@ def test_retention_defaults_and_its_windows_are_checked(secrets_dir):
     assert f"{path}: retention.archive_days: must be at least retention.tombstone_days" in result.output
     (cfg,) = load_sellers(write(secrets_dir, "acme.toml", GOOD + "[retention]\nhot_days = 3\n"))
     assert cfg.retention.hot_days == 3
+
+
+def test_stock_risk_terms_and_transfer_lanes_load_with_overrides_and_are_checked(secrets_dir):
+    second = GOOD.split("[[warehouses]]")[1].replace('id = "wh-1"', 'id = "wh-2"').replace(
+        'countries = ["US"]', 'countries = ["US"]\ncountry = "US"\nhandling_days = 2.5')
+    text = (GOOD + "[[warehouses]]" + second
+            + "[stock]\nlead_time_days = 10\n[stock.warehouses.wh-2]\nrisk_threshold = 0.05\n"
+            + '[[transfer_lanes]]\nfrom = "wh-1"\nto = "wh-2"\ndays = 3\ncost_per_unit = 0.8\n')
+    (cfg,) = load_sellers(write(secrets_dir, "acme.toml", text))
+    assert cfg.stock.risk_terms("wh-1") == (10.0, 7.0, 0.2)
+    assert cfg.stock.risk_terms("wh-2") == (10.0, 7.0, 0.05)
+    lane = cfg.transfer_lanes[0]
+    assert (lane.from_, lane.to, lane.days, lane.cost_per_unit) == ("wh-1", "wh-2", 3.0, 0.8)
+    assert (cfg.warehouses[1].country, cfg.warehouses[1].handling_days) == ("US", 2.5)
+
+    bad = (GOOD.replace('countries = ["US"]', 'countries = ["US"]\ncountry = "USA"') + "[stock]\nrisk_threshold = 1\n[stock.warehouses.wh-9]\nsafety_days = 2\n"
+           + '[[transfer_lanes]]\nfrom = "wh-1"\nto = "wh-1"\ndays = -2\ncost_per_unit = -1\n')
+    path = write(secrets_dir, "acme.toml", bad)
+    result = CliRunner().invoke(main, ["config", "check", str(path)])
+    assert result.exit_code == 1
+    for problem in ("warehouses[0].country: 'USA' is not an ISO 3166-1 alpha-2 country code",
+                    "stock.risk_threshold: must be a probability above 0 and below 1",
+                    "stock.warehouses.wh-9: no warehouse of this seller has that id",
+                    "transfer_lanes[0]: from and to are the same warehouse",
+                    "transfer_lanes[0].days: must be between 0 and 3650",
+                    "transfer_lanes[0].cost_per_unit: must be 0 or more"):
+        assert f"{path}: {problem}" in result.output

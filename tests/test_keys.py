@@ -9,12 +9,13 @@ f-strings written anywhere else (the way templates used to drift apart).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from pipeline import keys
+from pipeline.archive.tombstones import tombstone_value
 from pipeline.model import HoldReason, StockLevel
 from pipeline.stock import Allocation, StockLedger
 from pipeline.store import Received
@@ -54,7 +55,9 @@ RENDERED = [
     (keys.route_lock(P, S, K), "pfx:acme:lock:route:amazon:shop-1:111-2222"),
     (keys.allocation(P, S, K), "pfx:acme:stock:alloc:amazon:shop-1:111-2222"),
     (keys.consumed(P, S, K), "pfx:acme:stock:consumed:amazon:shop-1:111-2222"),
-    (keys.tombstone(P, S, K), "pfx:acme:tomb:amazon:shop-1:111-2222"),
+    (keys.legacy_tombstone(P, S, K), "pfx:acme:tomb:amazon:shop-1:111-2222"),
+    (keys.tombstones(P, S, "amazon", "shop-1", date(2026, 11, 1)), "pfx:acme:tombs:amazon:shop-1:2026-11-01"),
+    (keys.tombstones_pattern(P, S), "pfx:acme:tombs:*"),
     (keys.order.pattern(P, S), "pfx:acme:o:*"),
     (keys.status_index(P, S, "amazon", "READY"), "pfx:acme:idx:amazon:READY"),
     (keys.status_index_pattern(P, S), "pfx:acme:idx:*"),
@@ -116,11 +119,18 @@ def test_the_keys_the_store_scripts_build_are_the_ones_named_here(store, redis_c
     assert redis_client.hget(keys.order(prefix, "acme", order.key), "stage") == b"received"
     assert store.keys("acme") == sorted([order.key, unmapped.key])
     assert store.status_counts("acme") == {("amazon", "READY"): 1, ("amazon", "UNMAPPED"): 1}
-    # the upsert reads the tombstone of an order moved to the archive, and stores nothing for it
+    # the upsert reads the tombstone of an order moved to the archive (its shop's and placed day's hash,
+    # its external id), and stores nothing for it
     moved = make_order(2)
-    redis_client.set(keys.tombstone(prefix, "acme", moved.key), received(moved).payload_hash[:32] + ":1700000000")
+    redis_client.hset(keys.tombstones(prefix, "acme", "amazon", "shop-1", moved.placed_at.date()), moved.external_id,
+                      tombstone_value(received(moved).payload_hash, datetime(2026, 11, 20, tzinfo=UTC)))
     assert store.upsert("acme", [received(moved), received(make_order(2, version=1))]) == ["ARCHIVED", "RELISTED"]
     assert store.get("acme", moved.key) is None
+    # ...and still the old kind, one key per order, while the last of those live
+    legacy = make_order(3)
+    redis_client.set(keys.legacy_tombstone(prefix, "acme", legacy.key), received(legacy).payload_hash[:32] + ":1700000000")
+    assert store.upsert("acme", [received(legacy), received(make_order(3, version=1))]) == ["ARCHIVED", "RELISTED"]
+    assert store.get("acme", legacy.key) is None
 
 
 def test_the_keys_the_ledger_scripts_build_are_the_ones_named_here(redis_client, prefix):

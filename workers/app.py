@@ -106,6 +106,7 @@ def celery_settings(broker_url: str, timings: Timings | None = None,
             "workers.tasks.sync_stock": {"queue": "stock"},
             "workers.tasks.check_stock_drift": {"queue": "stock"},
             "workers.tasks.archive_closed": {"queue": "route"},
+            "workers.tasks.snapshot_stock": {"queue": "stock"},
         },
         # Leak guard: recycle a pool process after many tasks.
         "worker_max_tasks_per_child": 2000,
@@ -175,6 +176,9 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
         schedule[f"archive:{cfg.seller}"] = {
             "task": "workers.tasks.archive_closed", "schedule": archive, "args": (cfg.seller,),
             "options": {"expires": archive, "queue": "route"}}
+        schedule[f"stock-snapshot:{cfg.seller}"] = {
+            "task": "workers.tasks.snapshot_stock", "schedule": archive, "args": (cfg.seller,),
+            "options": {"expires": archive, "queue": "stock"}}
         refetch = _seconds("ORDERHUB_REFETCH_SECONDS", REFETCH_EVERY)
         schedule[f"refetch:{cfg.seller}"] = {
             "task": "workers.tasks.refetch_withheld", "schedule": refetch, "args": (cfg.seller,),
@@ -192,12 +196,20 @@ def beat_schedule() -> dict[str, dict[str, Any]]:
     return schedule
 
 
+def broker_settings(url: str | None = None) -> dict[str, Any]:
+    """The Celery settings for the broker at `url` (default: REDIS_URL, or the embedded server), Sentinel
+    options included: every app that sends or runs Orderhub's tasks (the workers, the demo, the benches)
+    starts from these."""
+    from orderhub.runtime.redisconn import broker_transport_options, celery_url, redis_url
+
+    url = url or redis_url()
+    return celery_settings(celery_url(url), transport_options=broker_transport_options(url))
+
+
 @app.on_configure.connect
 def _configure(sender: Celery, **_: Any) -> None:
     from orderhub.runtime.logs import ensure_logging
-    from orderhub.runtime.redisconn import broker_transport_options, celery_url, redis_url
 
     ensure_logging()
-    url = redis_url()
-    sender.conf.update(celery_settings(celery_url(url), transport_options=broker_transport_options(url)))
+    sender.conf.update(broker_settings())
     sender.conf.beat_schedule = beat_schedule()

@@ -1,6 +1,8 @@
 """The hourly move of each seller's closed orders to the archive (pipeline/archive/move.py decides
 which and how); this module only runs it, one run per seller at a time, and queues the next run at
-once when this one stopped at its cap with more left to move.
+once when this one stopped at its cap with more left to move. Beside it, the hourly stock snapshot:
+the ledger's counts per warehouse and SKU upserted as today's row, so each day keeps its last reading
+(the history the decision layer forecasts from and replays routing against).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from orderhub.runtime.settings import key_prefix
 from pipeline import keys
 from pipeline.archive import get_engine
 from pipeline.archive.move import archive_seller
+from pipeline.archive.snapshots import snapshot_stock as write_snapshot
 from pipeline.locks import live_lease
+from pipeline.model import utc_now
+from pipeline.stock import StockLedger
 from workers.app import app
 from workers.common import _store
 from workers.config_cache import seller_config
@@ -35,3 +40,11 @@ def archive_closed(seller: str) -> dict[str, Any]:
     if report.archived + report.changed >= PER_RUN:  # stopped at the cap: more are waiting
         archive_closed.apply_async((seller,), queue="route")
     return msgspec.structs.asdict(report)
+
+
+@app.task(name="workers.tasks.snapshot_stock", acks_late=True)
+def snapshot_stock(seller: str) -> dict[str, Any]:
+    """Write the seller's stock per warehouse and SKU, as the ledger counts it now, as today's snapshot."""
+    structlog.contextvars.bind_contextvars(seller=seller)
+    ledger = StockLedger(get_redis(), key_prefix())
+    return {"rows": write_snapshot(ledger, get_engine(), seller_config(seller), utc_now())}

@@ -8,7 +8,7 @@ explicitly, so queued messages, the beat schedule and `task_routes` keep their n
 
 from __future__ import annotations
 
-from workers.archive import archive_closed
+from workers.archive import archive_closed, snapshot_stock
 from workers.dispatch import acknowledge_orders, cancel_orders, submit_orders
 from workers.ingest import fetch_order, reconcile_shop, refetch_withheld, resume_stalled, sync_shop
 from workers.route import route_orders
@@ -28,6 +28,7 @@ __all__ = [
     "refetch_withheld",
     "resume_stalled",
     "route_orders",
+    "snapshot_stock",
     "submit_orders",
     "sync_shop",
     "sync_stock",

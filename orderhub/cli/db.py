@@ -8,10 +8,9 @@ and exit 2, as a Redis that cannot be reached is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -19,6 +18,8 @@ from orderhub.runtime.logs import MASK, scrub_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+T = TypeVar("T")
 
 
 @click.group("db")
@@ -92,25 +93,41 @@ def database_reason(url: str, exc: BaseException) -> str:
     return scrub_text(text) or type(cause).__name__
 
 
-def open_archive(url: str) -> Engine | None:
-    """An engine on the archive for a read-only command (the caller disposes of it), or None when there is
-    no archive yet: a SQLite file never made (opening it would make it), or a database never migrated."""
-    from sqlalchemy import inspect
+class ArchiveReads:
+    """Read-only queries on the archive for a command that shows both tiers: the archive is opened on the
+    first query; one that cannot be read is said once, on one line naming what is left out, and every
+    later query answers None (no archive yet: None, nothing said)."""
 
-    from pipeline.archive import create_archive_engine, schema
-    from pipeline.archive.engine import normalized
+    def __init__(self, left_out: str) -> None:
+        from pipeline.archive import database_url
 
-    target = normalized(url)
-    database = target.database or ""
-    if target.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
-            and not database.startswith("file:") and not Path(database).exists():
-        return None
-    engine = create_archive_engine(target)
-    try:
-        if inspect(engine).has_table(schema.orders.name):
-            return engine
-    except BaseException:
-        engine.dispose()
-        raise
-    engine.dispose()
-    return None
+        self.url, self.left_out = database_url(), left_out
+        self.engine: Engine | None = None
+        self.failed = False
+
+    def __call__(self, query: Callable[..., T], *args: object) -> T | None:
+        """`query(engine, *args)`, or None when there is no archive to ask."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from pipeline.archive.engine import open_existing
+
+        if self.failed:
+            return None
+        try:
+            if self.engine is None:
+                self.engine = open_existing(self.url)
+                if self.engine is None:
+                    self.failed = True  # no archive yet: nothing archived
+                    return None
+            return query(self.engine, *args)
+        except (SQLAlchemyError, OSError) as exc:
+            from pipeline.archive import describe
+
+            self.failed = True
+            click.echo(f"  archive at {describe(self.url)} unreachable ({database_reason(self.url, exc)}): "
+                       f"{self.left_out}")
+            return None
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from orderhub.cli.common import configured_sellers, open_store
+from orderhub.cli.db import ArchiveReads
 from pipeline.model import HoldReason
 
 
@@ -27,7 +28,10 @@ def _reason(value: str | None) -> HoldReason | None:
 @click.option("--reason", help="Only this hold reason, e.g. UNKNOWN_SKU.")
 @click.option("--seller", help="Only this seller.")
 def holds_list(reason: str | None, seller: str | None) -> None:
-    """Every held order with its reason and detail (archived orders are closed, never held)."""
+    """Every held order with its reason and detail, in Redis and in the archive (where an order is held
+    only for a parcel that left for an address the buyer changed after it was archived)."""
+    from pipeline.archive.reader import held_orders
+
     store = open_store()
     wanted = _reason(reason)
     sellers = [seller] if seller else store.sellers()
@@ -39,6 +43,13 @@ def holds_list(reason: str | None, seller: str | None) -> None:
                 detail = stored.hold.detail if stored and stored.hold else ""
                 click.echo(f"{name}  {held_reason.value:<24} {key}  {detail}")
                 total += 1
+    archive = ArchiveReads("archived holds not listed")
+    try:
+        for held in archive(held_orders, seller, wanted) or ():
+            click.echo(f"{held.seller}  {held.reason.value:<24} {held.key}  (archived) {held.detail}")
+            total += 1
+    finally:
+        archive.close()
     click.echo(f"{total} held order(s)")
 
 

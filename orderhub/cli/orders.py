@@ -12,7 +12,7 @@ import msgspec
 import orjson
 
 from orderhub.cli.common import open_store
-from orderhub.cli.db import _database_trouble, open_archive
+from orderhub.cli.db import _database_trouble
 from orderhub.runtime.logs import redact_address, redact_order
 from orderhub.runtime.raw_view import mask_unlisted
 from pipeline.model import Hold, Order, TimelineEvent, encode
@@ -100,11 +100,12 @@ def _find_archived(key: str, seller: str | None) -> ArchivedOrder | None:
     """The order from the archive (its raw payload decompressed), or None: not there, or no archive yet.
     A database that cannot be reached ends the command with one line and exit 2."""
     from pipeline import archive
+    from pipeline.archive.engine import open_existing
     from pipeline.archive.reader import sellers_of
 
     url = archive.database_url()
     with _database_trouble(url):
-        engine = open_archive(url)
+        engine = open_existing(url)
         if engine is None:
             return None
         try:
@@ -120,11 +121,10 @@ def _find_archived(key: str, seller: str | None) -> ArchivedOrder | None:
 def _archived_when(store: OrderStore, record: ArchivedOrder) -> str:
     """"archived at <time>" from the order's tombstone in Redis; past the tombstone window that time is no
     longer kept, and when it closed is said instead."""
-    from pipeline import keys
-    from pipeline.archive.move import tombstone_time
+    from pipeline.archive.tombstones import find, tombstone_time
 
-    tombstone = store.redis.get(keys.tombstone(store.prefix, record.seller, record.key))
-    at = tombstone_time(tombstone) if tombstone else None
+    at = tombstone_time(find(store.redis, store.prefix, record.seller, platform=record.platform,
+                             shop_id=record.shop_id, external_id=record.external_id, placed_at=record.placed_at))
     if at is not None:
         return f"archived at {at:%Y-%m-%d %H:%M:%S}Z"
     closed = f", closed {record.closed_at:%Y-%m-%d %H:%M:%S}Z" if record.closed_at else ""

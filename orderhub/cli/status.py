@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 import click
 
 from orderhub.cli.common import open_store
-from orderhub.cli.db import database_reason, open_archive
+from orderhub.cli.db import ArchiveReads
 from pipeline import keys
 from pipeline.store import OrderStore
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy import Engine
+    from pipeline.model import HoldReason
 
 
 @click.command("status")
@@ -39,24 +39,27 @@ def status() -> None:
     if not sellers:
         click.echo("no orders stored yet")
         return
-    archived = _ArchiveCounts()
+    from pipeline.archive.reader import count_orders, hold_counts
+
+    archive = ArchiveReads("archived orders and their holds not shown")
     try:
+        archived_holds = archive(hold_counts) or {}
         for seller in sellers:
             click.echo(f"seller {seller}")
             counts = store.status_counts(seller)
             for (platform, state), n in sorted(counts.items()):
                 click.echo(f"  {platform:<11} {state:<18} {n:>8}")
-            in_archive = archived.of(seller)
+            in_archive = archive(count_orders, seller)
             if in_archive is not None:
                 click.echo(f"  {'archived':<30} {in_archive:>8}")
             _hot_details(store, seller, now)
+            _holds(store, seller, {reason: n for (owner, reason), n in archived_holds.items() if owner == seller})
     finally:
-        archived.close()
+        archive.close()
 
 
 def _hot_details(store: OrderStore, seller: str, now: datetime) -> None:
-    """Sync lag per shop, the oldest order not yet at a warehouse, holds per reason (Redis only: archived
-    orders are closed, never held)."""
+    """Sync lag per shop, the oldest order not yet at a warehouse."""
     for key in sorted(store.redis.scan_iter(match=keys.cursor_pattern(store.prefix, seller, "orders"))):
         shop = keys.cursor_owner(store.prefix, seller, "orders", key)
         cursor = store.cursor(seller, shop)
@@ -65,11 +68,18 @@ def _hot_details(store: OrderStore, seller: str, now: datetime) -> None:
     oldest = store.oldest_unsubmitted(seller)
     if oldest:
         click.echo(f"  oldest READY not yet at a warehouse: {oldest[0]} (placed {oldest[1]:%Y-%m-%d %H:%M}Z)")
-    holds = {r: held for r, held in store.holds(seller).items() if held}
-    if holds:
-        click.echo("  holds:")
-        for reason, held in sorted(holds.items()):
-            click.echo(f"    {reason.value:<26} {len(held):>8}")
+
+
+def _holds(store: OrderStore, seller: str, archived: dict[HoldReason, int]) -> None:
+    """Holds per reason over both tiers (an archived order is held only for a parcel that left for an
+    address the buyer changed after archiving: pipeline/archive/late_address.py)."""
+    hot = {reason: len(held) for reason, held in store.holds(seller).items() if held}
+    if not hot and not archived:
+        return
+    click.echo("  holds:")
+    for reason in sorted(hot.keys() | archived.keys()):
+        in_archive = f"  ({archived[reason]} archived)" if reason in archived else ""
+        click.echo(f"    {reason.value:<26} {hot.get(reason, 0) + archived.get(reason, 0):>8}{in_archive}")
 
 
 def _config_problems() -> None:
@@ -85,41 +95,3 @@ def _config_problems() -> None:
     for file, found in state.problems.items():
         first = found[0].removeprefix(f"{file}: ")
         click.echo(f"  {file}: {len(found)} problem(s), first: {first}")
-
-
-class _ArchiveCounts:
-    """Archived orders per seller, one COUNT each; an archive that cannot be read is said once, on one
-    line, and the counts are left out (no archive yet: none, nothing said)."""
-
-    def __init__(self) -> None:
-        from pipeline.archive import database_url
-
-        self.url = database_url()
-        self.engine: Engine | None = None
-        self.failed = False
-
-    def of(self, seller: str) -> int | None:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from pipeline.archive.reader import count_orders
-
-        if self.failed:
-            return None
-        try:
-            if self.engine is None:
-                self.engine = open_archive(self.url)
-                if self.engine is None:
-                    self.failed = True  # no archive yet: nothing archived
-                    return None
-            return count_orders(self.engine, seller)
-        except (SQLAlchemyError, OSError) as exc:
-            from pipeline.archive import describe
-
-            self.failed = True
-            click.echo(f"  archive at {describe(self.url)} unreachable ({database_reason(self.url, exc)}): "
-                       "archived orders not counted")
-            return None
-
-    def close(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()

@@ -12,9 +12,9 @@ happened to it, and anything later (a late platform update) only makes it younge
 
 No index of closed orders is kept: the facts sit in six places written by five modules, and an index
 written at each would be one more thing to get wrong there. `quiet_candidates` reads the status indexes
-instead (the order keys Redis holds, all of them recent: this is what keeps it so) with one pipelined
-HMGET per chunk, and reads the timeline's last event and the allocation only of the orders whose stage
-or status can be closed; `closed_at` then decides on the whole record (pipeline/archive/build.py).
+instead (the order keys Redis holds, all of them recent: this is what keeps it so), then one script call
+per chunk reads each order's stage and status and, only of those that can be closed, the timeline's last
+event and the allocation; `closed_at` then decides on the whole record (pipeline/archive/build.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pipeline import keys
 from pipeline.archive.records import ArchivedOrder, Tracking
 from pipeline.model import HoldReason, OrderStatus
 from pipeline.stages import OutboundState, Stage
-from pipeline.store import UNMAPPED, OrderStore
+from pipeline.store import OrderStore
 
 CHUNK = 1000
 """Orders per pipelined read."""
@@ -81,33 +81,40 @@ def reserved_units(allocation: bytes | None) -> int:
 def quiet_candidates(store: OrderStore, seller: str, quiet_since: datetime) -> Iterator[Candidate]:
     """The stored orders whose stage or status can be closed and whose timeline has not moved since
     `quiet_since`; whether each is closed is `closed_at`'s to say."""
-    for chunk in _chunks(_mapped_keys(store, seller)):
-        pipe = store.redis.pipeline(transaction=False)
-        for key in chunk:
-            pipe.hmget(keys.order(store.prefix, seller, key), "stage", "status")
-        maybe = [key for key, (stage, status) in zip(chunk, pipe.execute(), strict=True)
-                 if stage in _MAY_CLOSE or status == _CANCELLED]
-        for key in maybe:
-            pipe.lindex(keys.timeline(store.prefix, seller, key), -1)
-            pipe.get(keys.allocation(store.prefix, seller, key))
-        replies = pipe.execute()
-        for i, key in enumerate(maybe):
-            last, allocation = replies[2 * i], replies[2 * i + 1]
-            if last is None:
-                continue
+    script = store.redis.register_script(_QUIET)
+    heads = [family(store.prefix, seller, "") for family in (keys.order, keys.timeline, keys.allocation)]
+    for chunk in _chunks(store.mapped_keys(seller)):  # an order that never mapped is not archivable
+        replies = script(keys=[], args=[*heads, _CANCELLED, len(_MAY_CLOSE), *_MAY_CLOSE, *chunk])
+        for i in range(0, len(replies), 3):
+            key, last, allocation = replies[i:i + 3]
             at = datetime.fromisoformat(orjson.loads(last)["at"])
             if at <= quiet_since:
-                yield Candidate(key, at, reserved_units(allocation))
+                yield Candidate(key.decode(), at, reserved_units(allocation or None))
 
 
-def _mapped_keys(store: OrderStore, seller: str) -> list[str]:
-    """Every order key in a status index but UNMAPPED's (an order that never mapped is not archivable)."""
-    found: set[str] = set()
-    for index in store.redis.scan_iter(match=keys.status_index_pattern(store.prefix, seller), count=500):
-        _, status = keys.parse_status_index(store.prefix, seller, index.decode())
-        if status != UNMAPPED:
-            found.update(member.decode() for member in store.redis.smembers(index))
-    return sorted(found)
+# ARGV: the order, timeline and allocation heads (`family(prefix, seller, "")`), the CANCELLED status, the
+# number of closing stages and those stages, then the order keys. Returns, flat, (key, last timeline event,
+# allocation or false) of each order whose stage or status can be closed and whose timeline is not empty:
+# one call per chunk, and a reply only for the orders that may close (most open ones cost none).
+_QUIET = """
+local o, tl, alloc, cancelled, stages = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local closing = {}
+for s = 1, stages do closing[ARGV[5 + s]] = true end
+local found = {}
+for n = 6 + stages, #ARGV do
+  local key = ARGV[n]
+  local stage, status = unpack(redis.call('HMGET', o .. key, 'stage', 'status'))
+  if (stage and closing[stage]) or status == cancelled then
+    local last = redis.call('LINDEX', tl .. key, -1)
+    if last then
+      found[#found + 1] = key
+      found[#found + 1] = last
+      found[#found + 1] = redis.call('GET', alloc .. key)
+    end
+  end
+end
+return found
+"""
 
 
 def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:

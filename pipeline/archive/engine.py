@@ -16,6 +16,8 @@ lock at BEGIN (BEGIN IMMEDIATE): two writers then queue on the busy timeout inst
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +90,29 @@ def get_engine(url: str | URL | None = None) -> Engine:
     return engine
 
 
+def open_existing(url: str | URL) -> Engine | None:
+    """An engine on the archive for reading only (the caller disposes of it), or None when there is no
+    archive yet: a SQLite file never made (opening it would make it), or a database never migrated."""
+    from sqlalchemy import inspect
+
+    from pipeline.archive.schema import orders
+
+    target = normalized(url)
+    database = target.database or ""
+    if target.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
+            and not database.startswith("file:") and not Path(database).exists():
+        return None
+    engine = create_archive_engine(target)
+    try:
+        if inspect(engine).has_table(orders.name):
+            return engine
+    except BaseException:
+        engine.dispose()
+        raise
+    engine.dispose()
+    return None
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A transaction for writes, committed when the block ends (rolled back if it raises)."""
@@ -122,13 +147,29 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (_on_sqlite_begin), the module does not
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _to_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         # Every commit durable (WAL's NORMAL may lose the last ones to a power cut): once an order has
         # left Redis, the archive holds its only copy.
         cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
+
+
+def _to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode. Only the first connections to a new file change it, and that change
+    needs the file to itself: SQLite answers "database is locked" at once, without waiting out the busy
+    timeout, while another connection is in a transaction (several workers starting on a fresh archive).
+    So it is retried for as long as the busy timeout would have waited."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _on_sqlite_begin(conn: Connection) -> None:

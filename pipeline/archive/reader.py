@@ -1,5 +1,5 @@
-"""Reads from the archive: one order whole (and whose it is), a seller's orders by time and their count, a SKU's
-lines by day, stock by day.
+"""Reads from the archive: one order whole (and whose it is), a seller's orders by time and their count, the
+held ones, a SKU's lines by day, stock by day.
 
 Each query is served by an index of pipeline/archive/schema.py (noted at each function). One order is
 read in one transaction, on PostgreSQL at REPEATABLE READ, so an order archived again meanwhile is
@@ -9,14 +9,14 @@ come back as Money in the order's currency with that currency's decimals, times 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, Engine, distinct, func, select
+from sqlalchemy import Connection, Engine, case, distinct, func, or_, select
 
 from pipeline.archive import schema
 from pipeline.archive.records import (
@@ -64,6 +64,38 @@ def sellers_of(engine: Engine, key: str) -> list[str]:
     orders = schema.orders
     with engine.connect() as conn:
         return list(conn.scalars(select(orders.c.seller).where(orders.c.key == key).order_by(orders.c.seller)))
+
+
+class ArchivedHold(msgspec.Struct, frozen=True):
+    """An archived order held (a parcel that left for an address the buyer has since changed)."""
+
+    seller: str
+    key: str
+    reason: HoldReason
+    detail: str
+
+
+def held_orders(engine: Engine, seller: str | None = None, reason: HoldReason | None = None) -> list[ArchivedHold]:
+    """The archived orders with a hold (of `seller`, for `reason`), by seller then key. Index: ix_orders_held."""
+    orders = schema.orders
+    query = (select(orders.c.seller, orders.c.key, orders.c.hold_reason, orders.c.hold_detail)
+             .where(orders.c.hold_reason.is_not(None)).order_by(orders.c.seller, orders.c.key))
+    if seller is not None:
+        query = query.where(orders.c.seller == seller)
+    if reason is not None:
+        query = query.where(orders.c.hold_reason == reason.value)
+    with engine.connect() as conn:
+        return [ArchivedHold(row.seller, row.key, HoldReason(row.hold_reason), row.hold_detail or "")
+                for row in conn.execute(query)]
+
+
+def hold_counts(engine: Engine) -> dict[tuple[str, HoldReason], int]:
+    """How many archived orders are held, per seller and reason. Index: ix_orders_held."""
+    orders = schema.orders
+    query = (select(orders.c.seller, orders.c.hold_reason, func.count())
+             .where(orders.c.hold_reason.is_not(None)).group_by(orders.c.seller, orders.c.hold_reason))
+    with engine.connect() as conn:
+        return {(seller, HoldReason(reason)): int(n) for seller, reason, n in conn.execute(query)}
 
 
 def count_orders(engine: Engine, seller: str) -> int:
@@ -123,6 +155,60 @@ def stock_history(engine: Engine, seller: str, seller_sku: str, since: date, unt
              .order_by(stock.c.day, stock.c.warehouse))
     with engine.connect() as conn:
         return [StockSnapshot(**row) for row in conn.execute(query).mappings()]
+
+
+class DemandDay(msgspec.Struct, frozen=True, kw_only=True):
+    """Units of one seller SKU asked for on one UTC day, per warehouse and destination country: `units` by
+    orders that went to a warehouse (routed, submitted, shipped), `lost` by orders held for want of stock.
+    `warehouse` None: the line never reached one warehouse (held, or split across several)."""
+
+    day: date
+    seller_sku: str
+    warehouse: str | None
+    country: str
+    units: int
+    lost: int
+
+
+DEMAND_STAGES = ("routed", "submitted", "shipped")
+"""pipeline.stages.Stage values whose orders count as demand met (the archive stores the strings)."""
+
+
+def demand_by_day(engine: Engine, seller: str, since: date, until: date,
+                  only_keys: Sequence[str] | None = None) -> list[DemandDay]:
+    """The seller's demand per day placed in [since, until), seller SKU, warehouse and destination country
+    (pipeline/decisions/demand.py): units = quantity - cancelled_quantity, summed in SQL. Orders the
+    platform fulfils or that were cancelled are left out; an order held INSUFFICIENT_STOCK counts as
+    `lost`. With `only_keys`, only those orders (asked in chunks): the caller subtracts the archived copy
+    of an order Redis still holds. Index: ix_order_lines_sku_day (seller, then the day range)."""
+    lines, orders = schema.order_lines, schema.orders
+    units = lines.c.quantity - lines.c.cancelled_quantity
+    short = orders.c.hold_reason == HoldReason.INSUFFICIENT_STOCK.value
+    base = (select(lines.c.placed_day, lines.c.seller_sku, lines.c.warehouse, orders.c.destination_country,
+                   func.sum(case((short, 0), else_=units)).label("units"),
+                   func.sum(case((short, units), else_=0)).label("lost"))
+            .select_from(lines.join(orders, orders.c.id == lines.c.order_id))
+            .where(lines.c.seller == seller, lines.c.placed_day >= since, lines.c.placed_day < until,
+                   lines.c.seller_sku.is_not(None), orders.c.status != OrderStatus.CANCELLED.value,
+                   orders.c.fulfilled_by != FulfilledBy.PLATFORM.value,
+                   or_(short, orders.c.stage.in_(DEMAND_STAGES)))
+            .group_by(lines.c.placed_day, lines.c.seller_sku, lines.c.warehouse, orders.c.destination_country))
+    if only_keys is None:
+        queries = [base]
+    else:
+        queries = [base.where(orders.c.key.in_(list(only_keys[i:i + 500]))) for i in range(0, len(only_keys), 500)]
+    found: dict[tuple[date, str, str | None, str], list[int]] = {}
+    with engine.connect() as conn:
+        for query in queries:
+            for row in conn.execute(query):
+                cell = found.setdefault((row.placed_day, row.seller_sku, row.warehouse,
+                                         row.destination_country or ""), [0, 0])
+                cell[0] += int(row.units or 0)
+                cell[1] += int(row.lost or 0)
+    return [DemandDay(day=day, seller_sku=sku, warehouse=wh, country=country, units=u, lost=lost)
+            for (day, sku, wh, country), (u, lost) in sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                                                            kv[0][2] or "", kv[0][3]))
+            if u or lost]
 
 
 @contextmanager

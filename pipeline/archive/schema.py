@@ -5,7 +5,7 @@ with its lines, the outbound orders warehouses were sent, the shipments they rep
 lines) and its timeline in child tables keyed by the order's surrogate id; re-archiving an order
 replaces its children (pipeline/archive/writer.py). `stock_snapshots` keeps one row per seller, day,
 warehouse and seller SKU. The indexes serve what history and analysis ask: one order by key, a
-seller's orders by time, a SKU's lines by day and warehouse, a tracking number or warehouse
+seller's orders by time, the held ones, a SKU's lines by day and warehouse, a tracking number or warehouse
 reference back to its order, a SKU's stock by day.
 
 Buyer data sits in named columns only, so that a retention job can clear it without touching the
@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from pipeline.archive.types import Amount, UTCDateTime
@@ -76,6 +77,9 @@ orders = Table(
     UniqueConstraint("seller", "key", name="uq_orders_seller_key"),
     Index("ix_orders_seller_placed", "seller", "placed_at"),
     Index("ix_orders_key", "key"),
+    # Only the few held rows (a late address change, pipeline/archive/late_address.py): holds list reads it.
+    Index("ix_orders_held", "seller", "hold_reason", postgresql_where=text("hold_reason IS NOT NULL"),
+          sqlite_where=text("hold_reason IS NOT NULL")),
 )
 
 order_lines = Table(

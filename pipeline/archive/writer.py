@@ -6,6 +6,11 @@ lines, submissions, shipments and timeline are deleted and written anew from the
 same record twice leaves exactly the rows writing it once did, and a newer record replaces the older
 one whole. The last record of an order in a batch wins. A stock snapshot is upserted on (seller, day,
 warehouse, SKU) and is replaced only by one taken at the same time or later.
+
+A batch of orders goes in with a handful of statements whatever its size: on PostgreSQL the orders and
+their children by COPY (pipeline/archive/bulk.py), only the orders archived before having old children
+to delete (one array parameter per table); on SQLite by the sqlite3 module's executemany, whose upsert
+returns the orders' ids.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
+from sqlalchemy import BigInteger, Connection, Engine, Row, Table, any_, bindparam, delete, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.archive import schema
+from pipeline.archive.bulk import copy_rows, write_orders
 from pipeline.archive.engine import writing
 from pipeline.archive.records import ArchivedOrder, StockSnapshot, compress_raw
 
@@ -38,17 +45,14 @@ def archive_orders(engine: Engine, records: Sequence[ArchivedOrder]) -> int:
     if not batch:
         return 0
     with writing(engine) as conn:
-        _upsert(conn, schema.orders, [_order_row(record) for record in batch], ("seller", "key"))
-        ids = _order_ids(conn, batch)
-        for table in schema.ORDER_CHILDREN:
-            for chunk in _chunks(list(ids.values())):
-                conn.execute(delete(table).where(table.c.order_id.in_(chunk)))
+        ids, replaced = _upsert_orders(conn, [_order_row(record) for record in batch])
+        _delete_children(conn, replaced)
         children: dict[Table, list[dict[str, Any]]] = {table: [] for table in schema.ORDER_CHILDREN}
         for record in batch:
             _child_rows(record, ids[(record.seller, record.key)], children)
         for table in reversed(schema.ORDER_CHILDREN):  # parents before children
             if children[table]:
-                conn.execute(insert(table), children[table])
+                _insert_many(conn, table, children[table])
     log.info("archive.orders_written", orders=len(batch), sellers=len({record.seller for record in batch}))
     return len(batch)
 
@@ -73,27 +77,53 @@ def archive_stock(engine: Engine, snapshots: Sequence[StockSnapshot]) -> int:
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], conflict: Sequence[str],
-            only_if: Callable[[Any], ColumnElement[bool]] | None = None) -> None:
-    """INSERT ... ON CONFLICT (conflict) DO UPDATE every other column, in the connection's own dialect."""
+            only_if: Callable[[Any], ColumnElement[bool]] | None = None,
+            returning: Sequence[ColumnElement[Any]] = ()) -> list[Row[Any]]:
+    """INSERT ... ON CONFLICT (conflict) DO UPDATE every other column, in the connection's own dialect;
+    the `returning` columns of every row upserted (give no `only_if` with them: a row it skips returns
+    nothing)."""
     stmt = _UPSERTS[conn.dialect.name](table)  # create_archive_engine admits only PostgreSQL and SQLite
     updated = {column.name: stmt.excluded[column.name] for column in table.columns
                if column.name not in conflict and not column.primary_key}
     stmt = stmt.on_conflict_do_update(index_elements=list(conflict), set_=updated,
                                       where=only_if(stmt.excluded) if only_if else None)
+    if returning:
+        return list(conn.execute(stmt.returning(*returning), rows))
     conn.execute(stmt, rows)
+    return []
 
 
-def _order_ids(conn: Connection, batch: Sequence[ArchivedOrder]) -> dict[tuple[str, str], int]:
-    by_seller: dict[str, list[str]] = {}
-    for record in batch:
-        by_seller.setdefault(record.seller, []).append(record.key)
+def _upsert_orders(conn: Connection, rows: list[dict[str, Any]]) -> tuple[dict[tuple[str, str], int], list[int]]:
+    """Upsert the order rows: the id of each by (seller, key), and the ids of those whose children are to
+    be replaced. PostgreSQL by COPY, knowing which orders were there (pipeline/archive/bulk.py); SQLite by
+    the sqlite3 module's executemany, already fast, every order's children replaced. No SELECT of ids."""
     orders = schema.orders
-    ids: dict[tuple[str, str], int] = {}
-    for seller, order_keys in by_seller.items():
-        for chunk in _chunks(order_keys):
-            query = select(orders.c.key, orders.c.id).where(orders.c.seller == seller, orders.c.key.in_(chunk))
-            ids.update({(seller, key): order_id for key, order_id in conn.execute(query)})
-    return ids
+    if conn.dialect.name == "postgresql":
+        return write_orders(conn, orders, rows)
+    written = _upsert(conn, orders, rows, ("seller", "key"), returning=(orders.c.seller, orders.c.key, orders.c.id))
+    ids = {(seller, key): order_id for seller, key, order_id in written}
+    return ids, list(ids.values())
+
+
+def _delete_children(conn: Connection, order_ids: list[int]) -> None:
+    """Delete the children of the orders, to be written anew: on PostgreSQL with one array parameter per
+    table (psycopg re-parses a statement with hundreds of IN parameters at a cost), on SQLite in chunks."""
+    if not order_ids:
+        return
+    for table in schema.ORDER_CHILDREN:
+        if conn.dialect.name == "postgresql":
+            conn.execute(delete(table).where(table.c.order_id == any_(bindparam("ids", order_ids, ARRAY(BigInteger)))))
+            continue
+        for chunk in _chunks(order_ids):
+            conn.execute(delete(table).where(table.c.order_id.in_(chunk)))
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows`: COPY on PostgreSQL (pipeline/archive/bulk.py), executemany on SQLite."""
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, rows)
+    else:
+        conn.execute(insert(table), rows)
 
 
 def _order_row(record: ArchivedOrder) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Every test runs on SQLite and on PostgreSQL, against a real Redis under a prefix
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import orjson
@@ -14,13 +14,16 @@ from pipeline import keys, submissions
 from pipeline.archive import archive_orders, get_order, orders_of_seller
 from pipeline.archive import move as move_module
 from pipeline.archive.move import move_closed
-from pipeline.archive.relisted import ArchiveLink
+from pipeline.archive.relisted import ArchiveLink, screen
+from pipeline.archive.take_out import TakeOut
+from pipeline.archive.tombstones import expires_at, find, tombstone_time
 from pipeline.archive.writer import prune_orders
 from pipeline.fulfilment import mark_tracking_pushed
 from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus, Shipment, ShipmentLine, utc_now
 from pipeline.ports import ShopRef
 from pipeline.stages import Stage
 from pipeline.store import UpsertResult
+from pipeline.store_scripts import hash_head
 from pipeline.sync import sync_orders
 from tests.archive.helpers import archived
 from tests.factories import make_order, received
@@ -72,6 +75,17 @@ def _soon():
     return utc_now() + timedelta(seconds=1)
 
 
+def _tomb(store, record) -> bytes | None:
+    return find(store.redis, store.prefix, SELLER, platform=record.platform, shop_id=record.shop_id,
+                external_id=record.external_id, placed_at=record.placed_at)
+
+
+def _forget(store, record) -> None:
+    """Its tombstone gone, as when its bucket expired."""
+    store.redis.hdel(keys.tombstones(store.prefix, SELLER, record.platform, record.shop_id, record.placed_at.date()),
+                     record.external_id)
+
+
 def test_closed_orders_leave_redis_for_the_archive_and_open_ones_stay(engine, store):
     shipped = _shipped(store, 1)
     cancelled = _stored(store, 2, OrderStatus.CANCELLED)
@@ -93,14 +107,17 @@ def test_closed_orders_leave_redis_for_the_archive_and_open_ones_stay(engine, st
     report = move_closed(store, engine, SELLER, cutoff, tombstone_days=90)
 
     assert (report.archived, report.open, report.changed) == (3, 2, 0)
+    bucket = keys.tombstones(store.prefix, SELLER, "amazon", "shop-1", make_order(1).placed_at.date())
     for key in (shipped, cancelled, ignored):
-        assert _traces(store, key) == [keys.tombstone(store.prefix, SELLER, key)]
+        assert _traces(store, key) == []  # its tombstone is a field of its shop's and day's hash: the external id
         back = get_order(engine, SELLER, key)
         assert back is not None and back.closed_at is not None and back.closed_at <= cutoff
-        tomb = store.redis.get(keys.tombstone(store.prefix, SELLER, key))
-        assert len(tomb) <= 100 and tomb.startswith(back.payload_hash[:32].encode())
-        assert 0 < store.redis.ttl(keys.tombstone(store.prefix, SELLER, key)) <= 90 * 86400
-        assert store.redis.memory_usage(keys.tombstone(store.prefix, SELLER, key)) <= 160
+        tomb = _tomb(store, back)
+        assert len(tomb) == 12 and tomb[:8] == hash_head(back.payload_hash)
+        assert utc_now() - timedelta(minutes=1) < tombstone_time(tomb) <= utc_now()
+    assert store.redis.hlen(bucket) == 3
+    expiry = expires_at(make_order(1).placed_at, timedelta(days=90))  # the window after the placed day
+    assert store.redis.expiretime(bucket) == int(expiry.timestamp()) == int(datetime(2027, 1, 31, tzinfo=UTC).timestamp())
     assert get_order(engine, SELLER, shipped).shipments[0].tracking_pushed_at is not None
     for key, was in before.items():
         assert store.get(SELLER, key) == was and get_order(engine, SELLER, key) is None
@@ -114,7 +131,7 @@ def test_a_move_killed_between_archive_and_redis_leaves_both_tiers_and_the_next_
     def killed(*_args, **_kw):
         raise KeyboardInterrupt("worker killed after the archive commit")
 
-    monkeypatch.setattr(move_module, "take_out", killed)
+    monkeypatch.setattr(TakeOut, "__call__", killed)
     with pytest.raises(KeyboardInterrupt):
         move_closed(store, engine, SELLER, _soon())
     assert store.get(SELLER, key) is not None and get_order(engine, SELLER, key) is not None  # both, never none
@@ -141,7 +158,7 @@ def test_an_order_changed_after_it_was_archived_stays_in_redis_for_the_next_run(
     report = move_closed(store, engine, SELLER, _soon())
     assert (report.archived, report.changed) == (0, 1)
     assert store.get(SELLER, key) is not None and get_order(engine, SELLER, key) is not None
-    assert not store.redis.exists(keys.tombstone(store.prefix, SELLER, key))
+    assert _tomb(store, get_order(engine, SELLER, key)) is None
     monkeypatch.undo()
     assert move_closed(store, engine, SELLER, _soon()).archived == 1
     assert get_order(engine, SELLER, key).updated_at == make_order(12, version=3).updated_at
@@ -202,12 +219,53 @@ def test_an_archived_order_listed_again_is_recognised_and_its_change_recorded(en
     assert back.updated_at == make_order(21, version=5).updated_at
     assert _sync(store, changed, link)[0].results == {UpsertResult.ARCHIVED.value: 1}  # recorded once
 
-    # Past the tombstone window the archive is asked, and the tombstone comes back.
-    store.redis.delete(keys.tombstone(store.prefix, SELLER, key))
-    report, routed = _sync(store, changed, ArchiveLink(engine, tombstone_days=7))  # placed weeks ago
-    assert report.results == {UpsertResult.ARCHIVED.value: 1} and routed == []
-    assert store.get(SELLER, key) is None and store.redis.exists(keys.tombstone(store.prefix, SELLER, key))
+    # Past the tombstone window the archive is asked, at every listing: the order's bucket is gone for good.
+    _forget(store, back)
+    for _ in range(2):
+        report, routed = _sync(store, changed, ArchiveLink(engine, tombstone_days=7))  # placed weeks ago
+        assert report.results == {UpsertResult.ARCHIVED.value: 1} and routed == []
+        assert store.get(SELLER, key) is None and _tomb(store, back) is None
     assert len(get_order(engine, SELLER, key).timeline) == events + 1
+
+
+def test_an_order_whose_bucket_would_have_expired_leaves_no_tombstone_and_the_archive_answers(engine, store):
+    key = _stored(store, 25, OrderStatus.CANCELLED)  # placed weeks ago: a 7-day window ended long since
+    assert move_closed(store, engine, SELLER, _soon(), tombstone_days=7).archived == 1
+    back = get_order(engine, SELLER, key)
+    assert _traces(store, key) == [] and _tomb(store, back) is None
+    assert not list(store.redis.scan_iter(match=keys.tombstones_pattern(store.prefix, SELLER)))
+    item = received(make_order(25, status=OrderStatus.CANCELLED))
+    assert screen(store, SELLER, [item], ArchiveLink(engine, tombstone_days=7)) == {0: UpsertResult.ARCHIVED}
+
+
+def test_screen_leaves_a_tombstone_only_while_the_order_s_bucket_still_lives(engine, store):
+    key = _stored(store, 26, OrderStatus.CANCELLED)
+    assert move_closed(store, engine, SELLER, _soon()).archived == 1
+    back = get_order(engine, SELLER, key)
+    _forget(store, back)
+    item = received(make_order(26, status=OrderStatus.CANCELLED))
+    days = (utc_now().date() - back.placed_at.date()).days + 1  # its bucket lives till the day after tomorrow
+    later = utc_now() + timedelta(days=2)  # ...and screen, asked then, finds it placed before the window
+    assert screen(store, SELLER, [item], ArchiveLink(engine, tombstone_days=days), now=later) == {
+        0: UpsertResult.ARCHIVED}
+    assert _tomb(store, back)[:8] == hash_head(item.payload_hash)
+    assert screen(store, SELLER, [item], ArchiveLink(engine, tombstone_days=days), now=later) == {}  # Redis knows
+
+
+def test_an_order_whose_timeline_grew_after_it_was_archived_stays_in_redis(engine, store, monkeypatch):
+    key = _stored(store, 27, OrderStatus.CANCELLED)
+    real = move_module.archive_orders
+
+    def archive_then_note(engine_, records):
+        written = real(engine_, records)
+        store.append_event(SELLER, key, EventKind.NOTE, "ops looked at it")  # same payload, one more event
+        return written
+
+    monkeypatch.setattr(move_module, "archive_orders", archive_then_note)
+    assert (move_closed(store, engine, SELLER, _soon()).changed, store.get(SELLER, key) is not None) == (1, True)
+    monkeypatch.undo()
+    assert move_closed(store, engine, SELLER, _soon()).archived == 1
+    assert get_order(engine, SELLER, key).timeline[-1].detail == "ops looked at it"
 
 
 def test_prune_removes_only_the_orders_closed_before_the_horizon(engine):

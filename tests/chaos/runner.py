@@ -134,7 +134,7 @@ def _busy(client: redis.Redis, emulators: dict) -> bool:
 
 PERIODIC = {"workers.tasks.sync_shop", "workers.tasks.sync_stock", "workers.tasks.poll_shipments",
             "workers.tasks.pull_inventory", "workers.tasks.check_stock_drift", "workers.tasks.reconcile_shop",
-            "workers.tasks.resume_stalled", "workers.tasks.archive_closed"}
+            "workers.tasks.resume_stalled", "workers.tasks.archive_closed", "workers.tasks.snapshot_stock"}
 
 
 def _orders_in_flight(client: redis.Redis) -> bool:

@@ -57,3 +57,91 @@ def _scrape(store) -> str:
     registry = CollectorRegistry()
     registry.register(RedisCollector(store.redis, store.prefix))
     return generate_latest(registry).decode()
+
+
+def _risk_seller():
+    from config.schema import SellerConfig, StockConfig, StockRiskConfig, WarehouseConfig
+
+    warehouses = [WarehouseConfig(id=wid, kind="shipbob", credentials={}, countries=["US"], priority=n)
+                  for n, wid in enumerate(("east", "west"))]
+    return SellerConfig(seller="acme", warehouses=warehouses,
+                        stock=StockConfig(risk_threshold=0.2, warehouses={"west": StockRiskConfig(risk_threshold=0.5)}))
+
+
+def _risk_store(store):
+    """east: MUG sold 3 a day for four weeks, 10 left; CUP never sold. west: MUG unsold."""
+    from datetime import timedelta
+
+    from pipeline.model import StockLevel, utc_now
+    from pipeline.stages import Stage
+    from pipeline.stock import StockLedger
+    from tests.archive.helpers import order
+
+    now = utc_now()
+    ledger = StockLedger(store.redis, store.prefix)
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=10, as_of=now),
+                                           StockLevel(warehouse="east", seller_sku="CUP", on_hand=4, as_of=now)], now)
+    ledger.apply_snapshot("acme", "west", [StockLevel(warehouse="west", seller_sku="MUG", on_hand=5, as_of=now)], now)
+    for day in range(1, 29):
+        sold = order(500 + day, placed=now - timedelta(days=day), lines=(("MUG", 3),))
+        store.upsert("acme", [received(sold)])
+        store.set_stage("acme", sold.key, Stage.SHIPPED)
+
+
+def test_stock_risk_gauges_appear_and_are_computed_every_few_minutes_not_every_scrape(store):
+    from orderhub.metrics import StockRiskFigures
+
+    _risk_store(store)
+    asked = []
+
+    def configs():
+        asked.append(1)
+        return [_risk_seller()]
+
+    risk = StockRiskFigures(configs, archive_url=None, every=300)
+    registry = CollectorRegistry()
+    registry.register(RedisCollector(store.redis, store.prefix, risk=risk))
+    text = generate_latest(registry).decode()
+    assert "# TYPE orderhub_stock_days_of_cover gauge" in text
+    def value(sample: str) -> float:
+        return float(text.split(sample + " ")[1].split()[0])
+
+    assert 3.2 < value('orderhub_stock_days_of_cover{seller="acme",sku="MUG",warehouse="east"}') < 3.5  # 10 at 3/day
+    assert 'orderhub_stock_days_of_cover{seller="acme",sku="CUP",warehouse="east"} +Inf' in text
+    assert value('orderhub_stock_out_probability{seller="acme",sku="MUG",warehouse="east"}') > 0.999
+    assert 'orderhub_stock_out_probability{seller="acme",sku="CUP",warehouse="east"} 0.0' in text
+    assert 'orderhub_stock_risk_threshold{seller="acme",sku="MUG",warehouse="west"} 0.5' in text
+    assert 'orderhub_stock_at_risk{seller="acme",sku="MUG",warehouse="east"} 1.0' in text
+    assert 'orderhub_stock_at_risk{seller="acme",sku="MUG",warehouse="west"} 0.0' in text
+    generate_latest(registry)
+    generate_latest(registry)
+    assert len(asked) == 1  # three scrapes, one computation
+    risk._at -= 301  # five minutes later
+    generate_latest(registry)
+    assert len(asked) == 2
+
+
+def test_the_alert_rule_file_parses_and_alerts_on_exported_gauges():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from orderhub.metrics import risk_gauges
+
+    rules = yaml.safe_load((Path(__file__).parents[1] / "config" / "prometheus" / "alerts.yml").read_text())
+    assert set(rules) == {"groups"}
+    exported = {family.name for family in risk_gauges([])}
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    assert {group["name"] for group in rules["groups"]} == {"orderhub-stock"}
+    assert {rule["alert"] for rule in alerts} == {"OrderhubStockOutRisk", "OrderhubStockCoverUnderAWeek"}
+    for rule in alerts:
+        assert set(rule) <= {"alert", "expr", "for", "labels", "annotations", "keep_firing_for"}
+        assert re.fullmatch(r"\d+[smh]", rule["for"]) and rule["labels"]["severity"] in {"warning", "critical"}
+        named = set(re.findall(r"orderhub_[a-z_]+", rule["expr"]))
+        assert named and named <= exported, named - exported
+        assert rule["expr"].count("(") == rule["expr"].count(")")
+        assert rule["annotations"]["summary"].count("{{") == rule["annotations"]["summary"].count("}}")
+    threshold_rule = next(r for r in alerts if r["alert"] == "OrderhubStockOutRisk")
+    assert "orderhub_stock_out_probability >" in threshold_rule["expr"]
+    assert "orderhub_stock_risk_threshold" in threshold_rule["expr"]

@@ -21,6 +21,7 @@ from orderhub.cli.holds import holds_group
 from orderhub.cli.metrics_cmds import metrics_group
 from orderhub.cli.normalize import normalize
 from orderhub.cli.orders import order_group
+from orderhub.cli.routing import routing_group
 from orderhub.cli.sandbox_cmds import sandbox_group
 from orderhub.cli.status import status
 from orderhub.cli.stock import stock_group
@@ -38,6 +39,6 @@ def main() -> None:
 
 
 for _command in (config_group, order_group, status, sandbox_group, normalize, webhooks_group, sync_group,
-                 holds_group, stock_group, demo, metrics_group, db_group, archive_group):
+                 holds_group, stock_group, demo, metrics_group, db_group, archive_group, routing_group):
     main.add_command(_command)
 del _command

@@ -75,3 +75,6 @@ def stock_show(sku: str, seller: str | None) -> None:
     if not found:
         click.echo(f"no seller knows SKU {asked!r}", err=True)
         sys.exit(1)
+
+
+import orderhub.cli.stock_risk  # noqa: E402, F401 (registers `stock risk` and `stock rebalance` on stock_group)

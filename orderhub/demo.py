@@ -25,6 +25,7 @@ from pathlib import Path
 import click
 import redis
 
+from orderhub.demo_decisions import decision_summary, start_short
 from orderhub.runtime.redisconn import redis_url, stop_embedded
 from pipeline import keys
 
@@ -120,6 +121,7 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
     emulators = start_emulators(tuple(EMULATORS), seed=seed, orders=orders, clock=clock)
     for name in ("fourpx", "shipbob"):
         emulators[name].ship_after, emulators[name].pick_after = 20.0, 5.0
+    start_short(emulators)
     client.hset(keys.sandbox_endpoints(prefix), mapping={n: e.url for n, e in emulators.items()})
     home = Path(os.environ.get("ORDERHUB_HOME", ".orderhub"))
     home.mkdir(parents=True, exist_ok=True)
@@ -168,6 +170,7 @@ def run_demo(orders: int, seed: int, max_seconds: float, config: Path) -> int:
 
     seen, queued = tally.snapshot()
     missing = _summary(seen, queued, emulators, sellers, time.monotonic() - started, timed_out)
+    decision_summary(tally.store, sellers)
     where = "" if embedded else f"REDIS_URL={url.split('@')[-1]} "
     click.echo(f"  look closer: {where}ORDERHUB_PREFIX={prefix} orderhub holds list | order show KEY | "
                "stock show SKU")

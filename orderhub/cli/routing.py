@@ -34,6 +34,17 @@ def parse_span(text: str) -> timedelta:
     return int(match[1]) * _UNITS[match[2]]
 
 
+def _assumed(pairs: tuple[str, ...]) -> dict[str, int]:
+    """`--assume-stock WAREHOUSE=UNITS` options as {warehouse: units}."""
+    assumed = {}
+    for pair in pairs:
+        warehouse, _, units = pair.partition("=")
+        if not warehouse or not units.isdigit():
+            raise click.BadParameter(f"{pair!r} is not WAREHOUSE=UNITS (e.g. 4px-us-nj=50)", param_hint="--assume-stock")
+        assumed[warehouse] = int(units)
+    return assumed
+
+
 def _declared_seller(path: Path) -> str | None:
     import tomllib
 
@@ -54,8 +65,11 @@ def routing_group() -> None:
 @click.option("--seller", help="The seller (default: the one the candidate file declares).")
 @click.option("--since", "span", default="14d", show_default=True,
               help="Replay the orders placed this long ago until now (14d, 36h, 2w).")
+@click.option("--assume-stock", "assume", multiple=True, metavar="WAREHOUSE=UNITS",
+              help="Units of every SKU a warehouse holds where it has no stock reading (one not stocked yet); "
+                   "repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
-def routing_whatif(candidate: Path, seller: str | None, span: str, as_json: bool) -> None:
+def routing_whatif(candidate: Path, seller: str | None, span: str, assume: tuple[str, ...], as_json: bool) -> None:
     """Replay the seller's orders of the period through the router under CANDIDATE (a seller config file)
     and under the production config, on the stock as it stood, and print candidate - production: orders per
     warehouse, cross-border share, split rate, holds per reason, total cost_hint and ship-by misses, beside
@@ -69,6 +83,7 @@ def routing_whatif(candidate: Path, seller: str | None, span: str, as_json: bool
         period = parse_span(span)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
+    assumed = _assumed(assume)
     name = seller or _declared_seller(candidate)
     if not name:
         raise click.BadParameter(f"{candidate} declares no seller: name it with --seller", param_hint="--seller")
@@ -97,7 +112,7 @@ def routing_whatif(candidate: Path, seller: str | None, span: str, as_json: bool
             snapshots = reads(snapshot_days, production.seller, since.date(), until.date()) or {}
         finally:
             reads.close()
-    report = run_what_if(open_store(), archived, snapshots, production, config, since, until)
+    report = run_what_if(open_store(), archived, snapshots, production, config, since, until, assumed)
     if as_json:
         click.echo(msgspec.json.encode(report).decode())
         return

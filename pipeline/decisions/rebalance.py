@@ -173,12 +173,14 @@ def _best_quantity(lane: TransferLane, source: _Spot, destination: _Spot | None
 
 
 def _quantities(destination: _Spot, spare: int) -> list[int]:
-    """A few candidate quantities: the destination's shortfall to its need, fractions of it, all spare."""
+    """A few candidate quantities: the destination's shortfall to its need (its demand over lead time and
+    safety days) and fractions of it, as far as the source can spare them. Never more than the shortfall:
+    past its need a destination's risk still falls a little with every unit, and chasing that tail would
+    empty the source into it."""
     short = destination.need - destination.available - sum(q for _, q in destination.arrivals)
-    found = {spare}
-    if short > 0:
-        found.update(math.ceil(short * f) for f in (0.25, 0.5, 0.75, 1.0))
-    return sorted(q for q in {min(q, spare) for q in found} if q > 0)
+    if short <= 0:
+        return []
+    return sorted({min(math.ceil(short * f), spare) for f in (0.25, 0.5, 0.75, 1.0)} - {0})
 
 
 def _cover(spot: _Spot) -> str:

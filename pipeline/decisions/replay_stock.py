@@ -43,11 +43,26 @@ def snapshot_days(engine: Engine, seller: str, first: date, last: date) -> dict[
     return days
 
 
+class DayStock(dict):
+    """One day's available units, (warehouse, SKU) → units; at a warehouse in `assumed` a SKU with no
+    reading has `assumed[warehouse]` units: a warehouse the seller does not stock yet, stocked as ops plan
+    to (`orderhub routing whatif --assume-stock`), or the what-if could only show it empty."""
+
+    def __init__(self, stock: Mapping[tuple[str, str], int], assumed: Mapping[str, int]) -> None:
+        super().__init__(stock)
+        self.assumed = assumed
+
+    def get(self, key: tuple[str, str], default: int | None = None) -> int | None:  # type: ignore[override]
+        return self[key] if key in self else self.assumed.get(key[0], default)
+
+
 class StartingStock:
     """The stock each replayed day starts from (module docstring); `sources` counts the days by where their
-    stock came from, for the report."""
+    stock came from, for the report; `assumed` units of every SKU at warehouses with no reading of it."""
 
-    def __init__(self, snapshots: Mapping[date, Available], ledger_now: Callable[[], Available]) -> None:
+    def __init__(self, snapshots: Mapping[date, Available], ledger_now: Callable[[], Available],
+                 assumed: Mapping[str, int] | None = None) -> None:
+        self.assumed = dict(assumed or {})
         self._days = sorted(snapshots)
         self._snapshots = snapshots
         self._ledger_now = ledger_now
@@ -69,4 +84,4 @@ class StartingStock:
         if day not in self._seen:
             self._seen.add(day)
             self.sources[source] += 1
-        return dict(stock)
+        return DayStock(stock, self.assumed)

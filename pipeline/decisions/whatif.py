@@ -110,12 +110,13 @@ def what_if(orders: Sequence[ReplayOrder], tiers: Tiers, production: SellerConfi
 
 
 def run_what_if(store: OrderStore, archived: Iterable[ReplayOrder], snapshots: Mapping[date, Available],
-                production: SellerConfig, candidate: SellerConfig, since: datetime, until: datetime) -> WhatIf:
+                production: SellerConfig, candidate: SellerConfig, since: datetime, until: datetime,
+                assumed: Mapping[str, int] | None = None) -> WhatIf:
     """The what-if of [since, until): `archived` (archived_replay_orders) and `snapshots` (snapshot_days)
     read from the archive by the caller, which may have none; the hot orders and, for days no snapshot
     starts, the ledger's current stock (of every warehouse either config names) read here. Reads only."""
     orders, tiers = merge(archived, hot_replay_orders(store, production.seller, since, until))
     warehouses = sorted({wh.id for cfg in (production, candidate) for wh in cfg.warehouses})
     ledger = StockLedger(store.redis, store.prefix)
-    stock = StartingStock(snapshots, lambda: ledger.available_all(production.seller, warehouses))
+    stock = StartingStock(snapshots, lambda: ledger.available_all(production.seller, warehouses), assumed)
     return what_if(orders, tiers, production, candidate, stock, since, until)

@@ -83,3 +83,13 @@ def test_a_destination_without_a_row_yet_is_supplied_by_a_same_day_lane_only():
     moves = suggest(rows, forecasts, [_lane("de", "uk", days=0)], TERMS)
     assert [(m.source, m.destination) for m in moves] == [("de", "uk")]
     assert moves[0].destination_before == pytest.approx(1.0) and moves[0].destination_after < 0.2
+
+
+def test_a_destination_gets_at_most_what_it_needs_even_from_a_source_with_plenty_to_spare():
+    # The demo's case: uk sells a little every day and is nearly out; de holds 500 and sells nothing.
+    # Past uk's need for lead time + safety days its risk still falls by a hair per unit: no reason to
+    # empty de into it.
+    rows, forecasts = _situation({("MUG", "uk"): 2, ("MUG", "de"): 500}, {("MUG", "uk"): 1, ("MUG", "de"): 0})
+    (move,) = suggest(rows, forecasts, [_lane("de", "uk", days=2)], TERMS)
+    need = 21  # 1/day over 14 + 7 days
+    assert move.quantity <= need - 2 and move.destination_after < move.destination_before

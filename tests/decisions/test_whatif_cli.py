@@ -159,3 +159,21 @@ def test_credentials_a_what_if_never_uses_need_not_resolve_but_must_be_reference
     inline.write_text(PRODUCTION + UK.replace('"env:WHATIF_TEST_CHANNEL"', '"sk-live-inline"'))
     result = CliRunner().invoke(main, ["routing", "whatif", str(inline)])
     assert result.exit_code == 1 and "warehouses[1].credentials.channel_id: must be a reference" in result.stderr
+
+
+def test_a_warehouse_not_stocked_yet_is_empty_unless_ops_say_how_much_it_will_hold(cli_env, engine, store):
+    _history(engine, store)
+    ireland = WAREHOUSE.format(id="ie", countries='["GB"]', country="IE", cost=2.0)  # no reading of any SKU
+    candidate = cli_env / "acme-with-ie.toml"
+    candidate.write_text(PRODUCTION + ireland)
+    runner = CliRunner()
+    empty = orjson.loads(runner.invoke(main, ["routing", "whatif", str(candidate), "--json"]).output)
+    assert empty["moved"] == {"held NO_WAREHOUSE_FOR_COUNTRY -> held INSUFFICIENT_STOCK": 3}
+
+    stocked = runner.invoke(main, ["routing", "whatif", str(candidate), "--json", "--assume-stock", "ie=2"])
+    assert stocked.exit_code == 0, stocked.output
+    moved = orjson.loads(stocked.output)["moved"]
+    # two units a day: yesterday's two GB orders go to ie; today's one order too (each day starts afresh)
+    assert moved == {"held NO_WAREHOUSE_FOR_COUNTRY -> ie": 3}
+    bad = runner.invoke(main, ["routing", "whatif", str(candidate), "--assume-stock", "ie=lots"])
+    assert bad.exit_code == 2 and "is not WAREHOUSE=UNITS" in bad.output

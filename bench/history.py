@@ -16,8 +16,9 @@ open order (used_memory delta of the first round's upsert / its orders), bytes p
 at the end over the empty baseline / the tombstones Redis holds at the end, counted in their buckets, and
 over the memory after the first round / the tombstones added since, which leaves out fixed costs such as
 the script cache and the keyspace's tables sized for a round of open orders), archive orders/s
-(move_closed end to end, and the archive_orders transactions alone) and wall time, with the
-1,000,000-order time it implies.
+(move_closed end to end, and the archive_orders transactions alone), archive bytes on disk per order
+(tables, indexes and TOAST on PostgreSQL; the file on SQLite) beside the raw bytes each order came with
+(a real-shaped platform bundle, `PAYLOADS`), and wall time, with the 1,000,000-order time it implies.
 """
 
 from __future__ import annotations
@@ -117,6 +118,18 @@ def tombstones_held(client: redis.Redis, prefix: str) -> int:
     return sum(client.hlen(key) for key in client.scan_iter(match=keys.tombstones_pattern(prefix, SELLER), count=1000))
 
 
+def archive_bytes(engine: Engine) -> int:
+    """What the archive takes on disk: every table of it with its indexes and TOAST (PostgreSQL), or the
+    database file after a checkpoint of its write-ahead log (SQLite)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            return int(conn.exec_driver_sql(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                "c.relnamespace WHERE c.relkind = 'r' AND n.nspname = current_schema()").scalar_one())
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return Path(engine.url.database or "").stat().st_size
+
+
 def fixed_costs(client: redis.Redis) -> dict[str, int]:
     """What of used_memory is not data, at the end: client buffers (the last big script call's query
     buffer among them), the script cache, the Lua heap (this server counts it in used_memory; the scripts'
@@ -126,6 +139,19 @@ def fixed_costs(client: redis.Redis) -> dict[str, int]:
     return {"clients": int(info["mem_clients_normal"]), "scripts": int(info["used_memory_scripts"]),
             "lua_heap": int(info.get("used_memory_vm_eval", info.get("used_memory_lua", 0))),
             "keyspace_tables": int(db.get("overhead.hashtable.main", 0)) + int(db.get("overhead.hashtable.expires", 0))}
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+PAYLOADS = [orjson.loads((FIXTURES / platform / "as_sent.json").read_bytes())
+            for platform in ("aliexpress", "amazon", "shein", "temu", "tiktok")]
+"""Each platform's bundle as its connector stores it (tests/fixtures/<platform>/as_sent.json, shaped on the
+platform's published examples): the raw payload every bench order carries, so Redis and the archive hold
+what they hold in production (about 2.3 KB raw, 0.9 KB compressed, on the demo's orders)."""
+
+
+def bench_received(n: int, first_day: datetime, per_day: int) -> Any:
+    """Order `n` as a sync stores it, with a real-shaped platform bundle (numbered, so each differs)."""
+    return received(bench_order(n, first_day, per_day), raw={"bench_order": n, **PAYLOADS[n % len(PAYLOADS)]})
 
 
 def bench_order(n: int, first_day: datetime, per_day: int) -> Any:
@@ -152,13 +178,14 @@ def run(backend: str, orders: int, round_size: int, shared_url: str | None, admi
         store = OrderStore(client, prefix)
         baseline = used_memory(client)
         start = time.perf_counter()
-        done, next_sample, first = 0, 0.1, (0, 0)
+        done, next_sample, first, raw_bytes = 0, 0.1, (0, 0), 0
         try:
             while done < orders:
                 count = min(round_size, orders - done)
                 t = time.perf_counter()
-                items = [received(bench_order(n, first_day, per_day)) for n in range(done, done + count)]
+                items = [bench_received(n, first_day, per_day) for n in range(done, done + count)]
                 spent["generate"] += time.perf_counter() - t
+                raw_bytes += sum(len(item.raw) for item in items)
 
                 before = used_memory(client)
                 t = time.perf_counter()
@@ -193,6 +220,7 @@ def run(backend: str, orders: int, round_size: int, shared_url: str | None, admi
                     while next_sample * orders - 1e-9 <= done:
                         next_sample += 0.1
             wall = time.perf_counter() - start
+            figures["archive_bytes"] = archive_bytes(engine)
             end_memory = used_memory(client)
             tombstones = tombstones_held(client, prefix)
             fixed = fixed_costs(client)
@@ -211,6 +239,8 @@ def run(backend: str, orders: int, round_size: int, shared_url: str | None, admi
         "archive_write_orders_per_s": round(report.archived / sum(writes)) if writes else None,
         "upsert_orders_per_s": round(orders / spent["upsert"]) if spent["upsert"] else None,
         "wall_s": round(wall, 1), "million_estimate_s": round(wall / orders * 1_000_000),
+        "raw_bytes_per_order": round(raw_bytes / orders),
+        "archive_bytes_per_order": round(figures["archive_bytes"] / report.archived) if report.archived else None,
     }
     figures |= {f"{name}_s": round(seconds, 1) for name, seconds in spent.items()}
     figures["memory_samples"] = samples
@@ -250,6 +280,8 @@ def _print(fig: dict[str, Any]) -> None:
     fixed = fig["fixed_costs_end"]
     row("not data at end: client/script/Lua/keys",
         f"{fixed['clients']}/{fixed['scripts']}/{fixed['lua_heap']}/{fixed['keyspace_tables']}")
+    row("archive bytes per order (on disk)", fig["archive_bytes_per_order"])
+    row("  raw payload bytes per order, as received", fig["raw_bytes_per_order"])
     row("seconds: generate/upsert/close/move",
         f"{fig['generate_s']}/{fig['upsert_s']}/{fig['close_s']}/{fig['move_s']}")
     row("wall s", fig["wall_s"])

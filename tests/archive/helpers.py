@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 import msgspec
+import orjson
 from sqlalchemy import Engine, select
 
 from pipeline.archive import ArchivedOrder, from_stored, schema
@@ -82,3 +83,38 @@ def dump(engine: Engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         return {table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
                 for table in schema.metadata.sorted_tables}
+
+
+MOVED = Address(country="US", name="Jane Placeholder", line1="9 Other Road", city="Denver", region="CO",
+                postal_code="80202", pii_complete=True)
+
+
+class BundleConnector:
+    """Maps `{"n", "status", "v"[, "to"]}` bundles to factory orders (the sync's real mapping path); "to":
+    "moved" (the buyer's new ship-to, MOVED) or "withheld" (the platform stopped showing the buyer)."""
+
+    name = "amazon"
+    overlap = timedelta(hours=3)
+
+    def map_raw(self, raw, shop):
+        bundle = orjson.loads(raw)
+        order = make_order(bundle["n"], status=OrderStatus(bundle["status"]), version=bundle["v"], shop_id=shop.shop_id)
+        to = bundle.get("to")
+        if to == "moved":
+            return msgspec.structs.replace(order, ship_to=MOVED)
+        if to == "withheld":
+            return msgspec.structs.replace(order, ship_to=Address(country="US", city="Denver", pii_complete=False))
+        return order
+
+
+class PageClient:
+    """Lists the same page whatever the window: an overlap, a reconciliation, a late update."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def sync_horizon(self, now):
+        return now
+
+    def changed_orders(self, since, until, listed=None):
+        yield self.page

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import msgspec
-import orjson
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -23,50 +22,19 @@ from pipeline.archive.reader import held_orders, hold_counts
 from pipeline.archive.relisted import ArchiveLink
 from pipeline.dispatch import submit_order
 from pipeline.fulfilment import mark_tracking_pushed
-from pipeline.model import Address, EventKind, HoldReason, OrderStatus, Shipment, ShipmentLine, utc_now
+from pipeline.model import EventKind, HoldReason, OrderStatus, Shipment, ShipmentLine, utc_now
 from pipeline.ports import ShopRef
 from pipeline.stages import OutboundState, Stage
 from pipeline.stock import StockLedger
 from pipeline.store import UpsertResult
 from pipeline.sync import sync_orders
+from tests.archive.helpers import MOVED, BundleConnector, PageClient
 from tests.factories import make_order
 
 SELLER = "acme"
 SHOP = ShopRef(SELLER, "amazon", "shop-1")
-MOVED = Address(country="US", name="Jane Placeholder", line1="9 Other Road", city="Denver", region="CO",
-                postal_code="80202", pii_complete=True)
-
-
-class Connector:
-    """Maps `{"n", "status", "v", "to"}` bundles to factory orders; "to": "moved", "withheld" or the original."""
-
-    name = "amazon"
-    overlap = timedelta(hours=3)
-
-    def map_raw(self, raw, shop):
-        bundle = orjson.loads(raw)
-        order = make_order(bundle["n"], status=OrderStatus(bundle["status"]), version=bundle["v"], shop_id=shop.shop_id)
-        to = bundle.get("to")
-        if to == "moved":
-            return msgspec.structs.replace(order, ship_to=MOVED)
-        if to == "withheld":  # the platform stops showing the buyer once shipped: not a move
-            return msgspec.structs.replace(order, ship_to=Address(country="US", city="Denver", pii_complete=False))
-        return order
-
-
-class Client:
-    def __init__(self, page):
-        self.page = page
-
-    def sync_horizon(self, now):
-        return now
-
-    def changed_orders(self, since, until, listed=None):
-        yield self.page
-
-
 def _sync(store, page, link):
-    return sync_orders(store, Connector(), Client(page), SHOP, on_slice=lambda keys_: None, archive=link,
+    return sync_orders(store, BundleConnector(), PageClient(page), SHOP, on_slice=lambda keys_: None, archive=link,
                        reuse_rows=False)
 
 

@@ -25,7 +25,7 @@ from pipeline.stages import Stage
 from pipeline.store import UpsertResult
 from pipeline.store_scripts import hash_head
 from pipeline.sync import sync_orders
-from tests.archive.helpers import archived
+from tests.archive.helpers import BundleConnector, PageClient, archived
 from tests.factories import make_order, received
 
 SELLER = "acme"
@@ -164,34 +164,9 @@ def test_an_order_changed_after_it_was_archived_stays_in_redis_for_the_next_run(
     assert get_order(engine, SELLER, key).updated_at == make_order(12, version=3).updated_at
 
 
-class Connector:
-    """Maps `{"n", "status", "v"}` bundles to factory orders (the sync's real mapping path)."""
-
-    name = "amazon"
-    overlap = timedelta(hours=3)
-
-    def map_raw(self, raw, shop):
-        bundle = orjson.loads(raw)
-        return make_order(bundle["n"], status=OrderStatus(bundle["status"]), version=bundle["v"],
-                          shop_id=shop.shop_id)
-
-
-class Client:
-    """Lists the same page whatever the window: an overlap, a reconciliation, a late update."""
-
-    def __init__(self, page):
-        self.page = page
-
-    def sync_horizon(self, now):
-        return now
-
-    def changed_orders(self, since, until, listed=None):
-        yield self.page
-
-
 def _sync(store, page, link):
     routed: list[str] = []
-    report = sync_orders(store, Connector(), Client(page), SHOP, on_slice=routed.extend, archive=link,
+    report = sync_orders(store, BundleConnector(), PageClient(page), SHOP, on_slice=routed.extend, archive=link,
                          reuse_rows=False)
     return report, routed
 

@@ -149,6 +149,8 @@ def check_stock(stock: Any, shop_ids: set[str], problems: list[str]) -> None:
         problems.append("stock.safety_buffer: must be >= 0")
     if stock.interval_seconds < 10:
         problems.append("stock.interval_seconds: must be at least 10")
+    if stock.feed_threshold < 1:
+        problems.append("stock.feed_threshold: must be at least 1 (a large number keeps every push per listing)")
     for platform, channel in stock.platforms.items():
         where = f"stock.platforms.{platform}"
         if platform not in PLATFORMS and platform not in shop_ids:

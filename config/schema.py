@@ -127,6 +127,9 @@ class StockConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     # waiting for the schedule (the last units are the ones oversold).
     push_at_or_below: int = 2
     interval_seconds: int = 300
+    # A run with more changed listings than this sends them as bulk feeds on platforms that take them
+    # (Amazon JSON_LISTINGS_FEED, processed minutes later); at or below it, one push call per listing as usual.
+    feed_threshold: int = 500
     platforms: dict[str, ChannelStockConfig] = {}  # by shop id or by platform name; a shop id wins
     # Stock-out risk (pipeline/decisions): days until a replenishment ordered now arrives, the cover to
     # keep beyond it, and the stock-out probability above which a SKU is at risk (and alerts).

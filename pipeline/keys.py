@@ -324,3 +324,9 @@ def stock_pushed(prefix: str, seller: str, shop_id: str) -> str:
 def stock_refused(prefix: str, seller: str, shop_id: str) -> str:
     """Hash of a shop's platform SKU -> the platform's refusal (pipeline/stock_refusals.py)."""
     return f"{prefix}:{seller}:stock:refused:{shop_id}"
+
+
+def stock_feeds(prefix: str, seller: str, shop_id: str) -> str:
+    """Hash of a shop's stock feeds not yet settled, submission token -> the feed's record: its platform id
+    once created and the numbers it carries (pipeline/stock_sync.py)."""
+    return f"{prefix}:{seller}:stock:feeds:{shop_id}"

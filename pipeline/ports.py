@@ -134,6 +134,27 @@ class StockReadingClient(PlatformClient, Protocol):
         """The quantity the platform shows now per platform SKU (SKUs it does not list are left out)."""
 
 
+class StockFeedClient(PlatformClient, Protocol):
+    """The client of a platform that takes many stock numbers as one asynchronous feed (Amazon's
+    JSON_LISTINGS_FEED), for connectors that declare `Capabilities(stock_feed_size=n)`. A feed is submitted
+    now and answers later: pipeline/stock_sync.py records it in Redis before it exists on the platform and
+    asks for its outcome in later runs, holding its listings back until then."""
+
+    def submit_stock_feed(self, pushes: Sequence[StockPush], before_create: Callable[[], None]) -> str:
+        """Upload `pushes` (at most `stock_feed_size`) and create the feed; returns the platform's feed id.
+        `before_create()` is called once the document is uploaded and just before the call that creates the
+        feed (which is never retried blindly), so the caller can note a submission whose answer may be lost."""
+
+    def stock_feed_outcomes(self, feed_id: str, pushes: Sequence[StockPush]) -> list[PushOutcome] | None:
+        """None while the platform is still processing the feed; once it has finished, one outcome per push
+        (not accepted where the platform refused it, ended the feed without a verdict, or its report does not
+        account for it)."""
+
+    def stock_feeds_settled(self, since: datetime, known: set[str]) -> bool:
+        """Whether every stock feed created on the platform since `since`, except those in `known`, has
+        finished: then a submission whose createFeed answer was lost can no longer land."""
+
+
 @dataclass(frozen=True)
 class VerifiedPush:
     """What a push whose signature verified says, as far as the guard (pipeline/push_guard.py) needs it."""
@@ -176,6 +197,9 @@ class Capabilities:
     """Its stock API addresses a product (listing) id besides the SKU: pushes need sku_map.listings."""
     stock_read_back: bool = False
     """Its client is a `StockReadingClient`: what the platform shows can be checked for drift."""
+    stock_feed_size: int = 0
+    """Its client is a `StockFeedClient` taking up to this many listings per feed: a run with more changed
+    listings than the seller's `stock.feed_threshold` pushes them as feeds. 0: no feed, pushes only."""
 
 
 ClientFactory = Callable[[Any, Mapping[str, str], Any], PlatformClient]

@@ -10,6 +10,17 @@ number moved (the connector batches them as its API allows). A refused push is r
 platform's reason (pipeline/stock_refusals.py) and the same number waits out a backoff, while a new
 number goes at once. A drift check compares what a platform shows with what we last pushed and forgets
 the listings that differ, so the next run repairs them.
+
+Platforms that take stock as an asynchronous bulk feed (`Capabilities.stock_feed_size`, Amazon's
+JSON_LISTINGS_FEED) get a run's changes as feeds when there are more than the seller's
+`stock.feed_threshold`; fewer still go one call per listing. A feed is recorded in Redis (keys.stock_feeds)
+before the call that creates it, then with its platform id; its listings are held back (not pushed
+again, by either path) until a run reads its outcome, so an older number in a feed can never land after
+a newer one pushed meanwhile. A run polls its new feeds for at most `feed_wait` seconds (a worker is
+never held for the minutes a large feed may take) and leaves the rest to the next run: beat's periodic
+push (`stock.interval_seconds`) or the next request. A record with no feed id (the createFeed answer was
+lost) is dropped once the platform shows no unknown feed still processing, and its listings are forgotten
+so they go again, as is every listing a feed did not clearly accept.
 """
 
 from __future__ import annotations
@@ -26,9 +37,13 @@ from config.schema import SellerConfig, ShopConfig
 from pipeline import keys
 from pipeline.availability import Availability, available_to_sell
 from pipeline.model import utc_now
-from pipeline.ports import PlatformConnector, PushOutcome, StockPush, StockReadingClient
+from pipeline.ports import PlatformConnector, StockPush, StockReadingClient
 from pipeline.stock import StockLedger
-from pipeline.stock_refusals import Refusal, clear_refusals, read_refusals, record_refusals
+from pipeline.stock_feeds import push_by_feeds, settle_feeds
+from pipeline.stock_outcomes import StockReport as StockReport
+from pipeline.stock_outcomes import pushed_key as pushed_key
+from pipeline.stock_outcomes import record_outcomes
+from pipeline.stock_refusals import Refusal, clear_refusals, read_refusals
 
 log = structlog.get_logger()
 
@@ -47,20 +62,6 @@ class PlannedPush(msgspec.Struct, frozen=True):
     @property
     def changed(self) -> bool:
         return self.last_pushed != self.availability.quantity
-
-
-class StockReport(msgspec.Struct, kw_only=True):
-    shop_id: str
-    listings: int = 0
-    pushed: int = 0
-    refused: dict[str, str] = {}  # platform SKU -> the platform's message
-    newly_refused: list[str] = []  # of those, the ones refused for the first time at this number
-    waiting: int = 0  # changed listings not pushed: this number was refused and its backoff runs
-
-
-def pushed_key(prefix: str, seller: str, shop_id: str) -> str:
-    """What each of the shop's listings was last told (keys.stock_pushed)."""
-    return keys.stock_pushed(prefix, seller, shop_id)
 
 
 def shop_listings(seller: SellerConfig, shop: ShopConfig, held_skus: Iterable[str], *,
@@ -112,55 +113,63 @@ def plan(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: re
 def sync_shop_stock(seller: SellerConfig, shop: ShopConfig, ledger: StockLedger, client: redis.Redis,
                     prefix: str, connector: PlatformConnector, platform: Any, *, only: set[str] | None = None,
                     urgent: bool = False, still_mine: Callable[[], bool] | None = None,
-                    chunk: int = 400, now: datetime | None = None) -> StockReport:
+                    chunk: int = 400, now: datetime | None = None, feed_wait: float = 30.0) -> StockReport:
     """Push every changed listing of one shop through `platform` (a PlatformClient); remember what was
     accepted, and what was refused and why. `urgent`: only listings now at or below the seller's push
     threshold (a reservation just took the last units), the rest waits for the schedule. A number the
     platform refused for the same listing waits until its backoff has passed (at `now`). Pushes go out
     `chunk` listings at a time and `still_mine()` (extending the caller's lease) is asked before each: a
     caller that lost its lease stops, so two pushers of one shop never interleave (an older number could
-    land last)."""
+    land last). Above `stock.feed_threshold` changed listings, a feed-taking platform gets them as feeds,
+    polled for at most `feed_wait` seconds (see the module docstring)."""
     now = now or utc_now()
     needs_listing = connector.capabilities.stock_needs_listing
+    feeding = connector.capabilities.stock_feed_size > 0
+    settled = settle_feeds(seller.seller, shop, client, prefix, platform, now) if feeding else None
     planned = plan(seller, shop, ledger, client, prefix, only=only, needs_listing_id=needs_listing)
     refusals = _settle_refusals(client, prefix, seller.seller, shop.shop_id, planned, whole_shop=only is None)
     changed = [StockPush(p.listing.platform_sku, p.availability.quantity, p.listing.listing_id)
                for p in planned if p.changed]
-    pushes = [push for push in changed if push.platform_sku not in refusals
+    held = settled.held if settled is not None else set()
+    free = [push for push in changed if push.platform_sku not in held]
+    pushes = [push for push in free if push.platform_sku not in refusals
               or not refusals[push.platform_sku].waiting(push, now)]
-    report = StockReport(shop_id=shop.shop_id, listings=len(planned), waiting=len(changed) - len(pushes))
+    report = StockReport(shop_id=shop.shop_id, listings=len(planned), waiting=len(free) - len(pushes),
+                         in_feeds=len(changed) - len(free))
+    if settled is not None:
+        settled.add_to(report)
     if urgent:
         pushes = [push for push in pushes if push.quantity <= seller.stock.push_at_or_below]
-    if not pushes:
+    if feeding and len(pushes) > seller.stock.feed_threshold:
+        push_by_feeds(seller.seller, shop, client, prefix, connector, platform, pushes, report, now,
+                       still_mine=still_mine, feed_wait=feed_wait)
+    elif pushes:
+        _push_by_calls(seller.seller, shop, client, prefix, platform, pushes, refusals, report, now,
+                       still_mine=still_mine, chunk=chunk)
+    if feeding:
+        report.feeds_open = client.hlen(keys.stock_feeds(prefix, seller.seller, shop.shop_id))
+    if not pushes and not report.pushed and not report.refused:
         return report
-    done = 0
-    for batch in listing_chunks(pushes, chunk):
-        if still_mine is not None and not still_mine():
-            log.warning("stock.lease_lost", seller=seller.seller, shop=shop.shop_id, left=len(pushes) - done)
-            break
-        done += len(batch)
-        outcomes = {o.ref: o for o in platform.push_stock(batch)}
-        accepted: dict[str, int] = {}
-        refused: dict[str, tuple[StockPush, PushOutcome | None]] = {}
-        for push in batch:
-            outcome = outcomes.get(push.platform_sku)
-            if outcome is not None and outcome.accepted:
-                accepted[push.platform_sku] = push.quantity
-            else:
-                refused[push.platform_sku] = (push, outcome)
-                report.refused[push.platform_sku] = outcome.message if outcome is not None else "no answer"
-        if accepted:
-            client.hset(pushed_key(prefix, seller.seller, shop.shop_id), mapping=accepted)
-            clear_refusals(client, prefix, seller.seller, shop.shop_id, [sku for sku in accepted if sku in refusals])
-        report.newly_refused += record_refusals(client, prefix, seller.seller, shop.shop_id, shop.platform,
-                                                refused, refusals, now)
-        report.pushed += len(accepted)
     bound = log.bind(seller=seller.seller, platform=shop.platform, shop=shop.shop_id)
     bound.info("stock.pushed", pushed=report.pushed, refused=len(report.refused), waiting=report.waiting,
-               urgent=urgent)
+               urgent=urgent, feeds=report.feeds, in_feeds=report.in_feeds, feeds_open=report.feeds_open)
     if report.newly_refused:  # once per refused number: a retry refused again is in the count above
         bound.warning("stock.refused", skus=sorted(report.newly_refused)[:20])
     return report
+
+
+def _push_by_calls(seller: str, shop: ShopConfig, client: redis.Redis, prefix: str, platform: Any,
+                   pushes: list[StockPush], refusals: Mapping[str, Refusal], report: StockReport, now: datetime, *,
+                   still_mine: Callable[[], bool] | None, chunk: int) -> None:
+    """The per-listing path: `chunk` listings per `push_stock`, the lease checked before each."""
+    done = 0
+    for batch in listing_chunks(pushes, chunk):
+        if still_mine is not None and not still_mine():
+            log.warning("stock.lease_lost", seller=seller, shop=shop.shop_id, left=len(pushes) - done)
+            break
+        done += len(batch)
+        outcomes = {o.ref: o for o in platform.push_stock(batch)}
+        record_outcomes(seller, shop, client, prefix, batch, outcomes, refusals, report, now)
 
 
 def _settle_refusals(client: redis.Redis, prefix: str, seller: str, shop_id: str, planned: list[PlannedPush], *,

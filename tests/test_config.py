@@ -164,3 +164,14 @@ def test_stock_risk_terms_and_transfer_lanes_load_with_overrides_and_are_checked
                     "transfer_lanes[0].days: must be between 0 and 3650",
                     "transfer_lanes[0].cost_per_unit: must be 0 or more"):
         assert f"{path}: {problem}" in result.output
+
+
+def test_stock_feed_threshold_defaults_to_500_and_must_be_positive(secrets_dir):
+    (cfg,) = load_sellers(write(secrets_dir, "acme.toml", GOOD))
+    assert cfg.stock.feed_threshold == 500
+    (cfg,) = load_sellers(write(secrets_dir, "acme.toml", GOOD + "[stock]\nfeed_threshold = 2000\n"))
+    assert cfg.stock.feed_threshold == 2000
+    path = write(secrets_dir, "acme.toml", GOOD + "[stock]\nfeed_threshold = 0\n")
+    result = CliRunner().invoke(main, ["config", "check", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}: stock.feed_threshold: must be at least 1" in result.output

@@ -82,6 +82,7 @@ RENDERED = [
     (keys.allocations(P, S), "pfx:acme:stock:allocs"),
     (keys.stock_pushed(P, S, "shop-1"), "pfx:acme:stock:pushed:shop-1"),
     (keys.stock_refused(P, S, "shop-1"), "pfx:acme:stock:refused:shop-1"),
+    (keys.stock_feeds(P, S, "shop-1"), "pfx:acme:stock:feeds:shop-1"),
 ]
 
 

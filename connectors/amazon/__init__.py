@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from connectors.amazon import mapping
 from connectors.amazon.client import AmazonClient
+from connectors.amazon.feeds import FEED_MESSAGES
 from connectors.amazon.raw_fields import RAW_SAFE_FIELDS
 from connectors.http import read_json
 from pipeline.ports import Capabilities, ConnectorSpec
@@ -17,6 +18,8 @@ CONNECTOR = ConnectorSpec(
     account_credentials=("seller_id",),
     # Amazon publishes some changes minutes after their LastUpdateDate; re-read half an hour back.
     overlap=timedelta(minutes=30),
-    capabilities=Capabilities(),  # notifications come through SQS/EventBridge, not HTTP pushes: no webhooks
+    # Notifications come through SQS/EventBridge, not HTTP pushes: no webhooks. Big stock changes go as
+    # JSON_LISTINGS_FEED documents of up to 25,000 listings (feeds.py).
+    capabilities=Capabilities(stock_feed_size=FEED_MESSAGES),
     raw_safe_fields=RAW_SAFE_FIELDS,  # what `order show --raw` shows without --pii (raw_fields.py)
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import requests
 
 from config.schema import ShopConfig
+from connectors.amazon.feeds import FEED_LIMITS, AmazonFeeds
 from connectors.fanout import each
 from connectors.http import Transport
 from connectors.listed import unlisted_pages
@@ -36,7 +37,7 @@ DEFAULT_LIMITS: dict[str, Limit] = {
     "patchListingsItem": Limit(5.0, 5),
     "confirmShipment": Limit(2.0, 10),
     "lwaToken": Limit(1.0, 5),
-}
+} | FEED_LIMITS
 HOSTS = {"na": "https://sellingpartnerapi-na.amazon.com", "eu": "https://sellingpartnerapi-eu.amazon.com",
          "fe": "https://sellingpartnerapi-fe.amazon.com"}
 LWA_URL = "https://api.amazon.com/auth/o2/token"
@@ -118,20 +119,22 @@ class AmazonClient:
         return self._token
 
     def _sp(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
-            json: Any = None, token: str | None = None) -> Any:
-        """One SP-API call; an access token refused mid-life is refreshed once before giving up."""
+            json: Any = None, token: str | None = None, attempts: int | None = None) -> Any:
+        """One SP-API call; an access token refused mid-life is refreshed once before giving up (a refused
+        token means the call did nothing). `attempts=1`: never repeated after an answer that did not come."""
         def build(access: str) -> dict[str, Any]:
             headers = {"x-amz-access-token": access, "x-amz-date": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
                        "user-agent": "orderhub/0.1 (Language=Python)"}
             return {"method": method, "url": self.base + path, "params": params, "json": json, "headers": headers}
 
         try:
-            _, body = self.transport.call(operation, lambda: build(token or self.access_token()), classify_sp)
+            _, body = self.transport.call(operation, lambda: build(token or self.access_token()), classify_sp,
+                                          attempts=attempts)
         except AuthenticationFailed:
             if token is not None:
                 raise
             fresh = self.access_token(force=True)
-            _, body = self.transport.call(operation, lambda: build(fresh), classify_sp)
+            _, body = self.transport.call(operation, lambda: build(fresh), classify_sp, attempts=attempts)
         return body
 
     # -- orders ------------------------------------------------------------------------------
@@ -238,6 +241,20 @@ class AmazonClient:
             code = str(errors[0].get("code") or "") if errors else ("" if accepted else str(reply.get("status") or ""))
             outcomes.append(PushOutcome(push.platform_sku, accepted, issues, code))
         return outcomes
+
+    # -- stock feeds (connectors/amazon/feeds.py; the pipeline's StockFeedClient) ------------------
+
+    def submit_stock_feed(self, pushes: Sequence[StockPush], before_create: Callable[[], None]) -> str:
+        """One JSON_LISTINGS_FEED of up to 25,000 listings; returns its feed id (see feeds.py)."""
+        return AmazonFeeds(self).submit(pushes, before_create)
+
+    def stock_feed_outcomes(self, feed_id: str, pushes: Sequence[StockPush]) -> list[PushOutcome] | None:
+        """None while Amazon still processes the feed; else one outcome per push, from its report."""
+        return AmazonFeeds(self).outcomes(feed_id, pushes)
+
+    def stock_feeds_settled(self, since: datetime, known: set[str]) -> bool:
+        """Whether every listings feed created since `since`, other than `known`, has finished (getFeeds)."""
+        return AmazonFeeds(self).settled(since, known)
 
     def push_tracking(self, push: TrackingPush) -> PushOutcome:
         """`shipmentConfirmation`: 204 means Amazon took it."""

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.amazon import orders, push, tokens
+from sandbox.amazon import feeds, orders, push, tokens
 from sandbox.amazon.shapes import MARKETPLACE_OF, ORDER_STATUS, amazon_order_id, errors, iso, not_found
 from sandbox.amazon.tokens import RESTRICTED, Grant
 from sandbox.core.buckets import RateLimit
@@ -36,6 +36,13 @@ DEFAULT_RATE_LIMITS = {
     "createRestrictedDataToken": RateLimit(1, 10),
     "patchListingsItem": RateLimit(5, 5),
     "confirmShipment": RateLimit(2, 10),
+    # Feeds API v2021-06-30 (feeds_2021-06-30.json): createFeed is the default plan; Amazon says the
+    # JSON_LISTINGS_FEED type has its own, whose numbers are not in the model.
+    "createFeedDocument": RateLimit(0.5, 15),
+    "createFeed": RateLimit(0.0083, 15),
+    "getFeed": RateLimit(2, 15),
+    "getFeeds": RateLimit(0.0222, 10),
+    "getFeedDocument": RateLimit(0.0222, 10),
 }
 # The statuses whose answers carry ``x-amzn-RateLimit-Limit``, per operation, exactly as each published model
 # lists the header on its responses: Orders v0 (ordersV0.json) on 200/204, 400 and 404 only, never on 429;
@@ -47,6 +54,10 @@ RATE_LIMIT_HEADER_STATUSES: dict[str, frozenset[int]] = {
     "getOrderAddress": _ORDERS_RATE_HEADER, "confirmShipment": frozenset({204, 400, 404}),
     "patchListingsItem": frozenset({200, 400}),
     "createRestrictedDataToken": frozenset({200, 400, 404, 415, 429, 500, 503}),
+    # Feeds (feeds_2021-06-30.json): on the success status, 400 and 404 of every operation.
+    "createFeedDocument": frozenset({201, 400, 404}), "createFeed": frozenset({202, 400, 404}),
+    "getFeed": frozenset({200, 400, 404}), "getFeeds": frozenset({200, 400, 404}),
+    "getFeedDocument": frozenset({200, 400, 404}),
 }
 DENIED = "Access to requested resource is denied."
 
@@ -57,8 +68,11 @@ class AmazonEmulator(Emulator):
 
     def __init__(self, accounts: tuple[AmazonCredentials, ...] = AMAZON_DEMO_ACCOUNTS, *,
                  token_lifetime: int = 3600, rdt_lifetime: int = 3600, items_page_size: int = 100,
-                 catalogue: tuple[CatalogueItem, ...] | None = None, **settings: Any) -> None:
-        """``catalogue``: the seller SKUs listings PATCH accepts (default ``world.CATALOGUE``)."""
+                 catalogue: tuple[CatalogueItem, ...] | None = None, feed_queue_seconds: float = 0.0,
+                 feed_processing_seconds: float = 0.0, compress_reports: bool = True, **settings: Any) -> None:
+        """``catalogue``: the seller SKUs listings PATCH accepts (default ``world.CATALOGUE``).
+        ``feed_queue_seconds`` / ``feed_processing_seconds``: sandbox seconds a feed spends IN_QUEUE, then
+        IN_PROGRESS (0: DONE at the first getFeed); ``compress_reports``: serve processing reports GZIP."""
         self.accounts = {a.seller_id: a for a in accounts}
         self._by_country = {country: a for a in accounts for country in a.countries}
         self.token_lifetime, self.rdt_lifetime = token_lifetime, rdt_lifetime
@@ -68,6 +82,10 @@ class AmazonEmulator(Emulator):
         self.listings = ListingIndex(CATALOGUE if catalogue is None else catalogue, lambda item: item.sku)
         self.stock: dict[tuple[str, str], int] = {}  # (seller_id, seller SKU) -> DEFAULT channel quantity
         self.next_tokens = orders.NextTokens()
+        self.documents: dict[str, feeds.Document] = {}
+        self.feeds: dict[str, feeds.Feed] = {}
+        self.feed_queue_seconds, self.feed_processing_seconds = feed_queue_seconds, feed_processing_seconds
+        self.compress_reports = compress_reports
         super().__init__(**settings)
         mount_stock_controls(self, self)
         self.route("POST", "/auth/o2/token", "lwaToken", lambda req: tokens.lwa_token(self, req), auth=False)
@@ -83,6 +101,18 @@ class AmazonEmulator(Emulator):
                    lambda req: push.confirm_shipment(self, req))
         self.route("PATCH", "/listings/2021-08-01/items/{sellerId}/{sku}", "patchListingsItem",
                    lambda req: push.patch_listings_item(self, req))
+        self.route("POST", "/feeds/2021-06-30/documents", "createFeedDocument",
+                   lambda req: feeds.create_feed_document(self, req))
+        self.route("GET", "/feeds/2021-06-30/documents/{feedDocumentId}", "getFeedDocument",
+                   lambda req: feeds.get_feed_document(self, req))
+        self.route("POST", "/feeds/2021-06-30/feeds", "createFeed", lambda req: feeds.create_feed(self, req))
+        self.route("GET", "/feeds/2021-06-30/feeds", "getFeeds", lambda req: feeds.get_feeds(self, req))
+        self.route("GET", "/feeds/2021-06-30/feeds/{feedId}", "getFeed", lambda req: feeds.get_feed(self, req))
+        # The presigned document URLs (S3 in Amazon's case): no access token, a signature in the query.
+        self.route("PUT", "/_s3/feed-documents/{documentId}", "uploadFeedDocument",
+                   lambda req: feeds.upload_document(self, req), auth=False)
+        self.route("GET", "/_s3/feed-documents/{documentId}", "downloadFeedDocument",
+                   lambda req: feeds.download_document(self, req), auth=False)
 
     # --- Emulator hooks ------------------------------------------------------------------------
     def countries(self) -> tuple[str, ...]:

@@ -72,6 +72,9 @@ def test_ten_thousand_skus_then_a_one_percent_change_pushes_only_that_in_the_few
 
         first = sync_shop_stock(seller, shop, ledger, redis_client, prefix, connector, client)
         assert (first.listings, first.pushed, first.refused) == (SKUS, SKUS, {})
+        if platform == "amazon":  # above stock.feed_threshold: one JSON_LISTINGS_FEED, not 10,000 PATCHes
+            counts = emulator.counters.snapshot()
+            assert counts["createFeed"]["calls"] == 1 and "patchListingsItem" not in counts
         calls_before = emulator.counters.snapshot().get(STOCK_OPERATION[platform], {}).get("calls", 0)
         assert sync_shop_stock(seller, shop, ledger, redis_client, prefix, connector, client).pushed == 0
 

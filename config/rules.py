@@ -195,6 +195,9 @@ def check_retention(retention: Any, problems: list[str]) -> None:
         problems.append("retention.hot_days: must be 0 or more")
     if retention.tombstone_days < retention.hot_days:
         problems.append("retention.tombstone_days: must be at least retention.hot_days")
+    if retention.pii_days < retention.hot_days:
+        problems.append("retention.pii_days: must be at least retention.hot_days (buyer data leaves Redis only "
+                        "with the order, so it would outlive pii_days there)")
     if retention.archive_days < retention.tombstone_days:
         problems.append("retention.archive_days: must be at least retention.tombstone_days (an order listed "
                         "again is looked up in the archive once its tombstone is gone)")

@@ -161,12 +161,16 @@ class TransferLane(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 
 class RetentionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """How long an order stays where (pipeline/archive/move.py): closed orders leave Redis for the archive
-    after `hot_days`, their tombstones (which recognise one listed again) last `tombstone_days`, and
-    `orderhub archive prune` drops archived orders closed `archive_days` ago."""
+    after `hot_days`, their tombstones (which recognise one listed again) last `tombstone_days`, the buyer's
+    data is scrubbed from them `pii_days` after they closed, and `orderhub archive prune` drops archived
+    orders closed `archive_days` ago."""
 
     hot_days: int = 7
     tombstone_days: int = 90
     archive_days: int = 730
+    # Buyer data (ship-to, raw payload, timeline addresses) is scrubbed from archived orders this many days
+    # after they closed (pipeline/archive/scrub.py); Amazon's Data Protection Policy allows 30 after shipment.
+    pii_days: int = 30
 
 
 class SellerConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -1,7 +1,8 @@
 """`orderhub archive`: move closed orders out of Redis into the archive now, and drop old archived ones.
 
-`run` does what the hourly `archive_closed` task does (pipeline/archive/move.py), under the same
-per-seller lease, showing its progress after each batch; `prune` deletes archived orders closed longer
+`run` does what the hourly `archive_closed` task does (pipeline/archive/move.py: the move, then the
+scrub of buyer data past `retention.pii_days`), under the same per-seller lease, showing its progress
+after each batch; `prune` deletes archived orders closed longer
 ago than each seller's `retention.archive_days`, or than `--older-than` days. The archive is the one
 `orderhub db` names; a database that cannot be reached is one line and exit 2.
 """
@@ -47,7 +48,8 @@ def archive_run(seller: str | None) -> None:
                     click.echo(f"{cfg.seller}: moving orders closed more than {cfg.retention.hot_days} days ago")
                     report = archive_seller(store, engine, cfg, progress=show)
                 click.echo(f"{cfg.seller}: {report.archived} archived, {report.open} still open, "
-                           f"{report.changed} changed meanwhile, {report.unarchivable} never mapped")
+                           f"{report.changed} changed meanwhile, {report.unarchivable} never mapped; buyer data "
+                           f"scrubbed from {report.scrubbed} closed more than {cfg.retention.pii_days} days ago")
         finally:
             engine.dispose()
 

@@ -82,8 +82,10 @@ def _show(key: str, hold: Hold | None, order: Order | None, raw: bytes | None, t
         click.echo(orjson.dumps(doc if pii else redact_order(doc), option=orjson.OPT_INDENT_2).decode())
     else:
         click.echo("(payload never mapped: no canonical order)")
-    if show_raw:
-        bundle = orjson.loads(raw) if raw else None
+    if show_raw and not raw:
+        click.echo("raw bundle: none kept (an archived order's buyer data is scrubbed after retention.pii_days)")
+    elif show_raw:
+        bundle = orjson.loads(raw)
         click.echo("raw bundle:" if pii else "raw bundle (only fields its connector declares safe; --pii shows all):")
         click.echo(orjson.dumps(bundle if pii else mask_unlisted(bundle, _raw_safe_fields(key)),
                                 option=orjson.OPT_INDENT_2).decode())

@@ -29,6 +29,7 @@ from config.schema import SellerConfig, SkuMapConfig
 from pipeline.archive.build import NotArchivable, collect_many
 from pipeline.archive.closing import Candidate, closed_at, quiet_candidates
 from pipeline.archive.records import ArchivedOrder
+from pipeline.archive.scrub import scrub_pii
 from pipeline.archive.take_out import TakeOut
 from pipeline.archive.writer import archive_orders
 from pipeline.model import utc_now
@@ -47,16 +48,20 @@ class MoveReport(msgspec.Struct, kw_only=True):
     open: int = 0  # not closed after all (tracking unsettled, stock reserved, a hold...)
     changed: int = 0  # changed after it was archived: left in Redis for a later run
     unarchivable: int = 0  # its payload never mapped
+    scrubbed: int = 0  # archived orders whose buyer data was scrubbed (archive_seller)
 
 
 def archive_seller(store: OrderStore, engine: Engine, seller: SellerConfig, *, now: datetime | None = None,
                    limit: int | None = None, progress: Callable[[MoveReport], None] | None = None) -> MoveReport:
     """Move the seller's orders closed more than `retention.hot_days` ago, with its SKU map and its
-    tombstone window (what the hourly task and `orderhub archive run` do)."""
-    retention = seller.retention
-    return move_closed(store, engine, seller.seller, (now or utc_now()) - timedelta(days=retention.hot_days),
-                       tombstone_days=retention.tombstone_days, sku_map=seller.sku_map, limit=limit,
-                       progress=progress)
+    tombstone window, then scrub the buyer data of those closed `retention.pii_days` ago (what the hourly
+    task and `orderhub archive run` do)."""
+    retention, now = seller.retention, now or utc_now()
+    report = move_closed(store, engine, seller.seller, now - timedelta(days=retention.hot_days),
+                         tombstone_days=retention.tombstone_days, sku_map=seller.sku_map, limit=limit,
+                         progress=progress)
+    report.scrubbed = scrub_pii(engine, seller.seller, now - timedelta(days=retention.pii_days))
+    return report
 
 
 def move_closed(store: OrderStore, engine: Engine, seller: str, older_than: datetime, *, batch: int = BATCH,

@@ -31,6 +31,8 @@ from pipeline.model import (
 from pipeline.model_checks import check_utc, invalid
 
 RAW_CODEC = "zlib"
+SCRUBBED = "scrubbed"
+"""The codec of a raw payload removed with the buyer's data (pipeline/archive/scrub.py): it reads back empty."""
 """How new rows compress `orders.raw`; older codecs stay readable as long as `decompress_raw` knows them."""
 
 
@@ -202,4 +204,6 @@ def compress_raw(raw: bytes) -> tuple[bytes, str]:
 def decompress_raw(data: bytes, codec: str) -> bytes:
     if codec == "zlib":
         return zlib.decompress(data)
+    if codec == SCRUBBED:
+        return b""
     raise ValueError(f"unknown raw payload codec {codec!r}")

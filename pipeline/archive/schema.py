@@ -80,6 +80,9 @@ orders = Table(
     # Only the few held rows (a late address change, pipeline/archive/late_address.py): holds list reads it.
     Index("ix_orders_held", "seller", "hold_reason", postgresql_where=text("hold_reason IS NOT NULL"),
           sqlite_where=text("hold_reason IS NOT NULL")),
+    # Only the rows still carrying buyer data, by close time: the hourly scrub (pipeline/archive/scrub.py).
+    Index("ix_orders_unscrubbed", "seller", "closed_at", postgresql_where=text("raw_codec <> 'scrubbed'"),
+          sqlite_where=text("raw_codec <> 'scrubbed'")),
 )
 
 order_lines = Table(

@@ -175,3 +175,11 @@ def test_stock_feed_threshold_defaults_to_500_and_must_be_positive(secrets_dir):
     result = CliRunner().invoke(main, ["config", "check", str(path)])
     assert result.exit_code == 1
     assert f"{path}: stock.feed_threshold: must be at least 1" in result.output
+
+
+def test_buyer_data_may_not_stay_in_redis_longer_than_pii_days(secrets_dir):
+    (cfg,) = load_sellers(write(secrets_dir, "acme.toml", GOOD))
+    assert cfg.retention.pii_days == 30
+    path = write(secrets_dir, "acme.toml", GOOD + "[retention]\nhot_days = 10\npii_days = 5\n")
+    result = CliRunner().invoke(main, ["config", "check", str(path)])
+    assert result.exit_code == 1 and f"{path}: retention.pii_days: must be at least retention.hot_days" in result.output

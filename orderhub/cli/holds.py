@@ -91,3 +91,56 @@ def holds_replay(keys: tuple[str, ...], reason: str | None, seller: str | None) 
             click.echo(f"{cfg.seller}  {held_reason}: {moved}")
         if not report:
             click.echo(f"{cfg.seller}  nothing to replay")
+
+
+RESOLVABLE = (HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT, HoldReason.CANCEL_TOO_LATE)
+"""Holds about a parcel already out, which ops settle outside Orderhub (intercept, reship, recall,
+refund): nothing is left to route, so `resolve` closes them. Every other hold has `replay`."""
+
+
+@holds_group.command("resolve")
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--note", required=True, help="What ops did, for the order's timeline (e.g. 'intercepted, UPS 1Z...').")
+@click.option("--seller", help="Only this seller.")
+def holds_resolve(keys: tuple[str, ...], note: str, seller: str | None) -> None:
+    """Close ADDRESS_CHANGED_AFTER_SUBMIT or CANCEL_TOO_LATE holds that ops settled outside Orderhub, in Redis
+    or in the archive; the note goes on the order's timeline. Other holds are refused: replay them."""
+    from pipeline.archive.holds import resolve_archived_hold
+    from pipeline.archive.reader import sellers_of
+
+    store = open_store()
+    archive = ArchiveReads("archived orders not looked at")
+    failed = 0
+    try:
+        for key in keys:
+            hot = [(name, stored) for name in ([seller] if seller else store.sellers())
+                   if (stored := store.get(name, key)) is not None]
+            if hot:
+                for name, stored in hot:
+                    failed += not _resolve_hot(store, name, key, stored.hold, note)
+                continue
+            archived_owners = [seller] if seller else (archive(sellers_of, key) or [])
+            done = [(name, archive(resolve_archived_hold, name, key, note)) for name in archived_owners]
+            done = [(name, reason) for name, reason in done if reason is not None]
+            for name, reason in done:
+                click.echo(f"{name}  {key}  {reason.value} resolved (archived order)")
+            if not done:
+                click.echo(f"{key}: no held order by that key, in Redis or the archive", err=True)
+                failed += 1
+    finally:
+        archive.close()
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _resolve_hot(store, seller: str, key: str, hold, note: str) -> bool:
+    if hold is None:
+        click.echo(f"{seller}  {key}: not held", err=True)
+        return False
+    if hold.reason not in RESOLVABLE:
+        click.echo(f"{seller}  {key}: {hold.reason.value} is not settled outside Orderhub: fix the cause, then "
+                   "`orderhub holds replay`", err=True)
+        return False
+    store.release(seller, key, f"{hold.reason.value} resolved by ops: {note}")
+    click.echo(f"{seller}  {key}  {hold.reason.value} resolved")
+    return True

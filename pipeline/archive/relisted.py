@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from pipeline import keys
 from pipeline.archive import schema, tombstones
@@ -28,6 +28,7 @@ from pipeline.archive.engine import get_engine, writing
 from pipeline.archive.late_address import late_address_hold
 from pipeline.archive.migrate import current
 from pipeline.archive.records import compress_raw
+from pipeline.archive.writer import next_event_seq
 from pipeline.model import EventKind, HoldReason, utc_now
 from pipeline.store import OrderStore, Received, UpsertResult
 
@@ -114,8 +115,7 @@ def record_change(engine: Engine, seller: str, item: Received) -> bool:
                            .where(orders.c.seller == seller, orders.c.key == item.key)).first()
         if row is None:
             return False
-        seq = conn.execute(select(func.coalesce(func.max(events.c.seq), -1))
-                           .where(events.c.order_id == row.id)).scalar_one() + 1
+        seq = next_event_seq(conn, row.id)
         detail = order.status.value if order is not None else "payload did not map"
         now = utc_now()
         new_events = [{"kind": EventKind.UPDATED.value, "addresses": None,

@@ -21,7 +21,19 @@ from typing import Any
 
 import msgspec
 import structlog
-from sqlalchemy import BigInteger, Connection, Engine, Row, Table, any_, bindparam, delete, func, insert
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
@@ -185,6 +197,13 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
+
+
+def next_event_seq(conn: Connection, order_id: int) -> int:
+    """The seq an event appended to the archived order's timeline takes."""
+    events = schema.order_events
+    return conn.execute(select(func.coalesce(func.max(events.c.seq), -1))
+                        .where(events.c.order_id == order_id)).scalar_one() + 1
 
 
 def prune_orders(engine: Engine, closed_before: datetime, seller: str | None = None) -> int:

@@ -13,6 +13,7 @@ import msgspec
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry, generate_latest
 
+from config.schema import SellerConfig
 from orderhub.cli import main
 from orderhub.metrics import ArchiveFigures, RedisCollector
 from pipeline import keys, submissions
@@ -124,8 +125,6 @@ def test_a_ship_to_change_seen_after_the_warehouse_shipped_holds_the_order_witho
         def update_address(self, reference, ship_to):  # pragma: no cover - must not be called
             raise AssertionError("a shipped parcel cannot be re-addressed")
 
-    from config.schema import SellerConfig
-
     seller = SellerConfig(seller=SELLER)
     submit_order(store, StockLedger(store.redis, store.prefix), seller, key, {"east": Warehouse()})
     held = store.get(SELLER, key)
@@ -133,3 +132,35 @@ def test_a_ship_to_change_seen_after_the_warehouse_shipped_holds_the_order_witho
     assert "the parcel had already shipped" in held.hold.detail
     submit_order(store, StockLedger(store.redis, store.prefix), seller, key, {"east": Warehouse()})
     assert store.event_counts(SELLER)["held:ADDRESS_CHANGED_AFTER_SUBMIT"] == 1  # said once
+
+
+def test_ops_resolve_a_parcel_hold_in_either_tier_and_replayable_holds_are_refused(engine, store, redis_url,
+                                                                                 monkeypatch):
+    archived_key = _ship(store, 71)
+    move_closed(store, engine, SELLER, _soon())
+    _sync(store, [{"n": 71, "status": "SHIPPED", "v": 4, "to": "moved"}], ArchiveLink(engine))
+    hot_key = _ship(store, 72)
+    _sync(store, [{"n": 72, "status": "SHIPPED", "v": 4, "to": "moved"}], None)
+    submit_order(store, StockLedger(store.redis, store.prefix), SellerConfig(seller=SELLER), hot_key, {})
+    unknown = make_order(73)
+    _sync(store, [{"n": 73, "status": "READY", "v": 0}], None)
+    store.hold(SELLER, unknown.key, HoldReason.UNKNOWN_SKU, "SKU-9 not mapped")
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("ORDERHUB_PREFIX", store.prefix)
+    monkeypatch.setenv("ORDERHUB_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+
+    result = CliRunner().invoke(main, ["holds", "resolve", archived_key, hot_key, "--note", "intercepted, UPS"])
+    assert result.exit_code == 0, result.output
+    assert f"{SELLER}  {archived_key}  ADDRESS_CHANGED_AFTER_SUBMIT resolved (archived order)" in result.output
+    assert f"{SELLER}  {hot_key}  ADDRESS_CHANGED_AFTER_SUBMIT resolved" in result.output
+    back = get_order(engine, SELLER, archived_key)
+    assert back.hold is None and back.timeline[-1].kind is EventKind.RELEASED
+    assert back.timeline[-1].detail == "ADDRESS_CHANGED_AFTER_SUBMIT resolved by ops: intercepted, UPS"
+    assert store.get(SELLER, hot_key).hold is None
+    assert held_orders(engine, SELLER) == []
+
+    refused = CliRunner().invoke(main, ["holds", "resolve", unknown.key, "nope:shop:1", "--note", "x"])
+    assert refused.exit_code == 1
+    assert "UNKNOWN_SKU is not settled outside Orderhub" in refused.output
+    assert "nope:shop:1: no held order by that key" in refused.output
+    assert store.get(SELLER, unknown.key).hold.reason is HoldReason.UNKNOWN_SKU

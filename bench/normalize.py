@@ -9,7 +9,9 @@ makes for every order (decode into the platform's wire Structs, then build the O
 `orjson.loads(raw)` of the same bytes. On neither side: making the bytes and hashing them, which
 `receive` does before mapping whatever the mapping costs, and stamping the hash on the Order
 after it. AliExpress memoises its Pacific UTC offsets per wall-clock hour: warm after the first
-round here, as in a sync, whose orders share their hours. The figure that matters is the ratio
+round here, as in a sync, whose orders share their hours; the zero amounts ("0.00") every platform
+writes out are one shared Money per currency (connectors/values.py), warm after the first order; no other
+amount, time or order is memoised, so every round maps each bundle afresh. The figure that matters is the ratio
 normalize / parse: how close mapping comes to the cost of reading the input at all (goal: at
 least 0.5). Times are this process's CPU time. Prints figures; asserts nothing.
 """

@@ -152,9 +152,15 @@ def identify_order(bundle: Any, id_field: str, updated: Callable[[Doc], datetime
 
 def canonical_order(shop: ShopRef, external_id: str, **fields: Any) -> Order:
     """The canonical Order of one platform order, keyed to its shop; a value the model refuses is a
-    MappingError at `(canonical) <field>`, so a bad payload is held like any other mapping error."""
+    MappingError at `(canonical) <field>`, so a bad payload is held like any other mapping error.
+    (The five mappings build their Order inline, the same way, and raise `canonical_error` on a refusal.)"""
     try:
         return Order(key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller,
                      platform=shop.platform, shop_id=shop.shop_id, external_id=external_id, **fields)
     except InvalidModel as exc:
-        raise MappingError(f"(canonical) {exc.path}", exc.message) from None
+        raise canonical_error(exc) from None
+
+
+def canonical_error(exc: InvalidModel) -> MappingError:
+    """The MappingError of an Order the model refused: at `(canonical) <field>`, held like any other."""
+    return MappingError(f"(canonical) {exc.path}", exc.message)

@@ -7,13 +7,24 @@ field's path in the raw bundle, which the pipeline holds as INVALID_PAYLOAD with
 (pipeline/money.py), times from 2000 to 2100 UTC (pipeline/model_checks.py), 1 to MAX_QUANTITY units a
 line (pipeline/model.py); checked here they name the raw field, and the model checks them again.
 Which unit or format a platform uses stays in its own mapping, which picks the reader.
+
+Money's checks are made once per amount, here: `money_of` and `minor_money` make them and then copy the
+currency's zero with the amount set (Money's `__post_init__` would only make them again); `plain_amounts`
+makes them for all of an order's amounts at once, with one regex over their text, and a mapping falls back
+to the readers above, field by field, whenever it says no. The zero amounts platforms write out ("0.00")
+are one shared Money or Decimal per currency. tests/connectors/test_values.py holds every reader to
+Money's verdicts; tests/security/test_mapping_fuzz_fast_paths.py holds each mapping's fast path to its
+field-by-field reading (same Order to the byte, same refusal at the same path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+
+import msgspec
 
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import EARLIEST, LATEST, MAX_AMOUNT, MAX_QUANTITY, MINOR_STEP, Money
@@ -22,6 +33,22 @@ from pipeline.model_checks import TIME_RANGE, shown
 EPOCH_EARLIEST, EPOCH_LATEST = int(EARLIEST.timestamp()), int(LATEST.timestamp())
 _ZERO = Decimal(0)
 _MAX_MINOR = {code: int(MAX_AMOUNT / step) for code, step in MINOR_STEP.items()}  # the ceiling in minor units
+_STEP_AND_ZERO = {code: (step, Money.zero(code)) for code, step in MINOR_STEP.items()}  # money_of's
+_set_field = msgspec.structs.force_setattr
+# minor_money's per currency: (ceiling in minor units, exponent, step, the Money of 0 minor units once made)
+_MINOR: dict[str, tuple[int, int, Decimal, Money | None]] = {
+    code: (_MAX_MINOR[code], step.adjusted(), step, None) for code, step in MINOR_STEP.items()}
+# The zero amounts platforms write out ("0.00" discounts and fees), as the Money each makes in a currency
+# (the same Decimal, "0.00" stays "0.00"): Money is immutable, so one instance serves every order.
+_ZERO_TEXTS = frozenset({"0", "0.0", "0.00", "0.000", 0})
+_ZERO_MONEY: dict[tuple[str | int, str], Money] = {}
+_ZERO_DECIMALS = {text: Decimal(text) for text in _ZERO_TEXTS}
+assert MAX_AMOUNT == 10**10, "plain_money's patterns allow 10 digits before the point: below MAX_AMOUNT"
+# One amount: 1 to 10 digits, then optionally a point and up to the currency's decimals. Possessive (no
+# backtracking: digit, point and newline never compete, so the language is the same, matched twice as fast).
+_AMOUNT = r"[0-9]{{1,10}}+(?:\.[0-9]{{0,{units}}}+)?+"
+_PLAIN = {code: re.compile(f"{_AMOUNT}(?:\n{_AMOUNT})*+".format(units=-step.adjusted()))
+          for code, step in MINOR_STEP.items()}
 
 
 # --- money ---------------------------------------------------------------------------------------
@@ -50,6 +77,8 @@ def amount_of(value: str | int, currency: str, path: str = "") -> Decimal:
     for each addend of a total). Without a `path` the caller adds it with `.at()`."""
     if type(value) is not str and type(value) is not int:  # (inlined _decimal: this runs for every addend)
         raise MappingError(path, f"expected decimal text, got {type(value).__name__}")
+    if value in _ZERO_TEXTS and type(currency) is str and currency in MINOR_STEP:
+        return _ZERO_DECIMALS[value]  # "0.00": valid in every currency, one shared (immutable) Decimal
     try:
         amount = Decimal(value)
     except InvalidOperation:
@@ -68,24 +97,60 @@ def amount_of(value: str | int, currency: str, path: str = "") -> Decimal:
 
 def money_of(value: str | int, currency: str, path: str) -> Money:
     """Money from decimal text (or a whole number); Money's own checks (finite, 0 or more, below
-    MAX_AMOUNT, the currency's decimals) fail as a MappingError at `path`."""
-    amount = _decimal(value, path)
+    MAX_AMOUNT, the currency's decimals) fail as a MappingError at `path`.
+
+    The hot path of every mapping (most amounts of an order come through here): the same checks as Money's
+    `__post_init__`, made here once, and the Money copied from the currency's zero with the amount set (no
+    second run of them); when one fails, Money itself is built and raises the model's own message.
+    tests/connectors/test_values.py holds it to Money's verdicts."""
+    if type(value) is not str and type(value) is not int:  # (inlined _decimal)
+        raise MappingError(path, f"expected decimal text, got {type(value).__name__}")
+    shared = value in _ZERO_TEXTS and type(currency) is str
+    if shared:  # "0.00" tax, discount, fee: half the amounts of many orders, checked once per currency
+        zero = _ZERO_MONEY.get((value, currency))
+        if zero is not None:
+            return zero
     try:
-        return Money(amount, currency)
-    except InvalidModel as exc:
-        raise MappingError(path, exc.message) from None
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise MappingError(path, f"not a decimal: {shown(value, 20)}") from None
+    entry = _STEP_AND_ZERO.get(currency) if type(currency) is str else None
+    if (entry is not None and amount.is_finite() and _ZERO <= amount < MAX_AMOUNT
+            and amount == amount.quantize(entry[0])):
+        made = entry[1].__copy__()
+        _set_field(made, "amount", amount)
+    else:
+        try:
+            made = Money(amount, currency)  # refuses it with the model's own message
+        except InvalidModel as exc:
+            raise MappingError(path, exc.message) from None
+    if shared:
+        _ZERO_MONEY[value, currency] = made  # at most len(_ZERO_TEXTS) per currency: the valid ones
+    return made
 
 
 def minor_money(minor: int, currency: str, path: str) -> Money:
-    """Money from an integer count of minor units (TEMU: 1999 is 19.99 USD, 1980 is 1980 JPY) at `path`."""
+    """Money from an integer count of minor units (TEMU: 1999 is 19.99 USD, 1980 is 1980 JPY) at `path`.
+    Money's checks run here, on the way: its range on the integer (before any Decimal of a 2**63 count),
+    then finite and the currency's decimals on the amount; so the Money is made without running them again."""
     if type(minor) is not int:
         raise MappingError(path, f"minor units must be an integer, got {type(minor).__name__}")
-    ceiling = _MAX_MINOR.get(currency)
-    if ceiling is None:
+    entry = _MINOR.get(currency) if type(currency) is str else None
+    if entry is None:
         raise MappingError(path, f"not an ISO-4217 code: {shown(currency)}")
+    ceiling, exponent, step, zero = entry
     if not 0 <= minor < ceiling:  # checked on the integer: no Decimal of a 2**63 count to round
         raise MappingError(path, f"must be 0 or more and below {MAX_AMOUNT:,} major units, got {shown(minor)}")
-    return money(Decimal(minor).scaleb(MINOR_STEP[currency].adjusted()), currency, path)
+    if not minor and zero is not None:
+        return zero  # 0 minor units ("0.00" USD): one shared Money per currency
+    amount = Decimal(minor).scaleb(exponent)
+    if not amount.is_finite() or amount != amount.quantize(step):  # never true of an integer in range
+        return money(amount, currency, path)  # Money refuses it, at `path`
+    made = _STEP_AND_ZERO[currency][1].__copy__()
+    _set_field(made, "amount", amount)
+    if not minor:
+        _MINOR[currency] = (ceiling, exponent, step, made)
+    return made
 
 
 def money(amount: Decimal, currency: str, path: str) -> Money:
@@ -95,6 +160,46 @@ def money(amount: Decimal, currency: str, path: str) -> Money:
         return Money(amount, currency)
     except InvalidModel as exc:
         raise MappingError(path, exc.message) from None
+
+
+def plain_amounts(texts: Sequence[object], currency: str, *, whole: bool = False) -> list[Decimal] | None:
+    """The Decimal of every text at once, when each is plain decimal text; None when one is not (or is None).
+
+    Plain: ASCII digits, at most 10 of them before an optional point (MAX_AMOUNT is 10**10), at most the
+    currency's decimals after it. Such a text makes a Decimal that passes every check Money makes (finite,
+    0 or more, below MAX_AMOUNT, no more decimals than the currency has), so one regex over all of an
+    order's amounts makes those checks for the lot (vectorised). Anything else (an exponent, a sign, spaces,
+    a number, too many decimals, "NaN", None) makes this None: the mapping then reads each amount with
+    `money_of`/`amount_of`, which accept exactly what Money accepts and name the field that fails.
+    tests/connectors/test_values.py holds the two to agree. `whole`: an int among the texts is read as its
+    digits (SHEIN sends a whole amount as a JSON integer, 0 say); else it makes this None."""
+    pattern = _PLAIN.get(currency) if type(currency) is str else None
+    if pattern is None:
+        return None
+    if whole:
+        texts = [str(text) if type(text) is int else text for text in texts]
+    try:
+        joined = "\n".join(texts)
+    except TypeError:  # a None, an int (unless `whole`), a float, a bool
+        return None
+    if pattern.fullmatch(joined) is None or joined.count("\n") != len(texts) - 1:  # no text with its own newline
+        return None
+    zeros = _ZERO_DECIMALS  # "0.00" and its kind: one shared Decimal each (immutable), no parse
+    return [zeros[text] if text in zeros else Decimal(text) for text in texts]
+
+
+def plain_money(texts: Sequence[object], currency: str, *, whole: bool = False) -> list[Money] | None:
+    """`plain_amounts` as Money: each made without running Money's checks again (the regex made them)."""
+    amounts = plain_amounts(texts, currency, whole=whole)
+    if amounts is None:
+        return None
+    copy = _STEP_AND_ZERO[currency][1].__copy__
+    made = []
+    for amount in amounts:
+        money = copy()
+        _set_field(money, "amount", amount)
+        made.append(money)
+    return made
 
 
 # --- times ---------------------------------------------------------------------------------------

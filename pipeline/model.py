@@ -4,6 +4,11 @@ Immutable msgspec Structs, validated on construction: an invalid value raises `I
 naming the field path. Money is Decimal with an ISO-4217 currency, times are aware UTC, countries
 ISO-3166 alpha-2. Platform quirks never reach this module; they are undone in each mapping.
 
+The order's Structs (Order, OrderLine, Address, and Money and Totals in pipeline/money.py) are `gc=False`:
+frozen, and holding only immutable values (text, numbers, Decimal, datetimes, enums, tuples of those and
+of each other), they cannot be part of a reference cycle, so the cycle collector need not track the
+dozen of them every mapped order makes (bench/normalize.py, issue G). Never give one a mutable field.
+
 Its parts live beside it and are re-exported here, so `from pipeline.model import ...` names them all:
 Money and Totals in pipeline/money.py, what warehouses report (StockLevel, Shipment) in
 pipeline/warehouse_reports.py, and the field checks every Struct runs in pipeline/model_checks.py.
@@ -22,9 +27,6 @@ from pipeline.currencies import is_currency
 from pipeline.model_checks import EARLIEST as EARLIEST
 from pipeline.model_checks import LATEST as LATEST
 from pipeline.model_checks import (
-    all_in_range,
-    all_text,
-    all_utc,
     check_in_range,
     check_text,
     check_utc,
@@ -61,6 +63,8 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "CANCELLED"
 
 
+_FIRST_YEAR, _END_YEAR = EARLIEST.year, LATEST.year  # Order's range test by year: exact for these bounds
+assert (datetime(_FIRST_YEAR, 1, 1, tzinfo=UTC), datetime(_END_YEAR, 1, 1, tzinfo=UTC)) == (EARLIEST, LATEST)
 _CANCELLED = OrderStatus.CANCELLED  # a module constant: enum attribute lookups are slow on Python 3.11
 
 
@@ -106,7 +110,7 @@ def _unknown_platform(platform: object) -> Exception:
     return invalid("platform", f"unknown platform {platform!r} (known: {', '.join(sorted(PLATFORMS))})")
 
 
-class Address(msgspec.Struct, frozen=True, kw_only=True):
+class Address(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A ship-to address; `pii_complete` is False while the platform masks or withholds buyer details."""
 
     country: str
@@ -130,7 +134,7 @@ class Address(msgspec.Struct, frozen=True, kw_only=True):
             raise invalid("pii_complete", "an address without name and first street line cannot be complete")
 
 
-class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
+class OrderLine(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One SKU on an order. Platforms that send one row per unit are collapsed here to quantity N,
     keeping all N platform ids in `line_ids`, because tracking must be pushed per id."""
 
@@ -144,14 +148,18 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
     unit_price: Money | None = None
 
     def __post_init__(self) -> None:
-        if not self.line_ids:
+        line_ids = self.line_ids
+        if not line_ids:
             raise invalid("line_ids", "needs at least one non-empty platform line id")
-        for line_id in self.line_ids:
+        for line_id in line_ids:
             if not line_id or not isinstance(line_id, str):
                 raise invalid("line_ids", "needs at least one non-empty platform line id")
-        check_text("platform_sku", self.platform_sku)
+        sku = self.platform_sku
+        if type(sku) is not str or not sku or sku.isspace():  # check_text's test, inlined (once per line)
+            check_text("platform_sku", sku)
         quantity = self.quantity
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 < quantity <= MAX_QUANTITY:
+        if ((type(quantity) is not int and (not isinstance(quantity, int) or isinstance(quantity, bool)))
+                or not 0 < quantity <= MAX_QUANTITY):
             raise invalid("quantity", f"must be a whole number from 1 to {MAX_QUANTITY:,}, got {shown(quantity)}")
         cancelled, shipped = self.cancelled_quantity, self.shipped_quantity
         if not isinstance(cancelled, int) or not 0 <= cancelled <= quantity:
@@ -167,7 +175,7 @@ class OrderLine(msgspec.Struct, frozen=True, kw_only=True):
         return self.quantity - self.cancelled_quantity - self.shipped_quantity
 
 
-class Order(msgspec.Struct, frozen=True, kw_only=True):
+class Order(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One platform order. Its times lie between 2000 and 2100 (model_checks.EARLIEST/LATEST), its lines
     hold 1 to MAX_QUANTITY units each, its amounts are 0 or more and below MAX_AMOUNT (pipeline/money.py)."""
 
@@ -193,29 +201,44 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not all_text(self.seller, self.shop_id, self.external_id, self.platform_status):
+        seller, shop_id, external_id, platform_status = self.seller, self.shop_id, self.external_id, self.platform_status
+        # all_text of the four, inlined (every order): any doubt takes the named checks
+        if not (type(seller) is str and seller and not seller.isspace()
+                and type(shop_id) is str and shop_id and not shop_id.isspace()
+                and type(external_id) is str and external_id and not external_id.isspace()
+                and type(platform_status) is str and platform_status and not platform_status.isspace()):
             for name in ("seller", "shop_id", "external_id", "platform_status"):
                 check_text(name, getattr(self, name))
-        if self.platform not in PLATFORMS:
-            raise _unknown_platform(self.platform)
-        if self.key != f"{self.platform}:{self.shop_id}:{self.external_id}":  # pipeline.identity.order_key, inlined
+        platform = self.platform
+        if platform not in PLATFORMS:
+            raise _unknown_platform(platform)
+        if self.key != f"{platform}:{shop_id}:{external_id}":  # pipeline.identity.order_key, inlined
             raise invalid("key", "must be '{platform}:{shop_id}:{external_id}'")
-        if not all_utc(self.placed_at, self.updated_at, self.ship_by):
+        placed, updated, ship_by = self.placed_at, self.updated_at, self.ship_by
+        # all_utc and all_in_range of the three times, inlined (every order): any doubt takes the named checks.
+        # In UTC itself, EARLIEST <= t < LATEST is a test of the year (both bounds are 1 January, 00:00 UTC).
+        if not (type(placed) is datetime and placed.tzinfo is UTC and _FIRST_YEAR <= placed.year < _END_YEAR
+                and type(updated) is datetime and updated.tzinfo is UTC and _FIRST_YEAR <= updated.year < _END_YEAR
+                and (ship_by is None or type(ship_by) is datetime and ship_by.tzinfo is UTC
+                     and _FIRST_YEAR <= ship_by.year < _END_YEAR)):
             for name in ("placed_at", "updated_at", "ship_by"):
                 check_utc(name, getattr(self, name))
-        if not all_in_range(self.placed_at, self.updated_at, self.ship_by):
             for name in ("placed_at", "updated_at", "ship_by"):
                 check_in_range(name, getattr(self, name))
         currency = self.currency
-        if not is_currency(currency):
+        if not (type(currency) is str and currency in MINOR_STEP) and not is_currency(currency):
             raise invalid("currency", f"not an ISO-4217 code: {currency!r}")
-        if not self.lines and self.status is not _CANCELLED:
+        lines = self.lines
+        if not lines and self.status is not _CANCELLED:
             # Amazon zeroes QuantityOrdered on cancelled items, so a cancelled order may have no line left.
             raise invalid("lines", "an order needs at least one line unless it is cancelled")
-        for i, line in enumerate(self.lines):
-            if line.unit_price is not None and line.unit_price.currency != currency:
-                raise invalid(f"lines[{i}].unit_price.currency", f"{line.unit_price.currency} differs from order currency {currency}")
-        if self.totals is not None and self.totals.total.currency != currency:
+        for line in lines:
+            price = line.unit_price
+            if price is not None and price.currency != currency:
+                i = lines.index(line)
+                raise invalid(f"lines[{i}].unit_price.currency", f"{price.currency} differs from order currency {currency}")
+        totals = self.totals
+        if totals is not None and totals.total.currency != currency:
             raise invalid("totals.total.currency", "differs from order currency")
 
     @property

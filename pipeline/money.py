@@ -28,8 +28,11 @@ _ZERO = Decimal(0)
 _ZEROS: dict[str, Money] = {}  # Money.zero's shared instances, by currency
 
 
-class Money(msgspec.Struct, frozen=True):
-    """An exact amount in one ISO-4217 currency; never more decimals than the currency has."""
+class Money(msgspec.Struct, frozen=True, gc=False):
+    """An exact amount in one ISO-4217 currency; never more decimals than the currency has.
+
+    The mappings' readers (connectors/values.py `money_of`, `minor_money`, `plain_money`) make these very
+    checks themselves, once, then copy the currency's zero and set the amount, rather than run them twice."""
 
     amount: Decimal
     currency: str
@@ -76,7 +79,7 @@ class Money(msgspec.Struct, frozen=True):
         return Money(self.amount * quantity, self.currency)
 
 
-class Totals(msgspec.Struct, frozen=True, kw_only=True):
+class Totals(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     items: Money
     shipping: Money
     tax: Money

@@ -19,11 +19,12 @@ import msgspec
 import orjson
 
 from connectors.aliexpress import wire
-from connectors.fields import Doc, canonical_order, decode_bundle, identify_order
-from connectors.values import currency_of, line_error, money, money_of, quantity_of, within
+from connectors.fields import Doc, canonical_error, decode_bundle, identify_order
+from connectors.values import currency_of, line_error, money, money_of, plain_money, quantity_of, within
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.identity import order_key
+from pipeline.model import MAX_QUANTITY, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.model_checks import TIME_RANGE
 from pipeline.ports import BundleIdentity, ShopRef
 
@@ -37,6 +38,7 @@ WALL_YEARS = range(1999, 2101)
 # Where each OrderLine field comes from in a product, for the path of a value the model refuses.
 LINE_FIELDS = {"line_ids": "child_id", "platform_sku": "sku_code", "quantity": "product_count"}
 PRODUCTS = "order.product_list.order_product_dto"
+ITEMS_PATH = f"{PRODUCTS}[*] (product_unit_price × product_count)"
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
 
@@ -64,24 +66,44 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
 
 
 def map_raw(raw: bytes, shop: ShopRef) -> Order:
-    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    """The pipeline's path: the bundle bytes the store keeps → Order. Flat on purpose: each call, closure
+    and f-string here is paid per order (bench/normalize.py)."""
     bundle = decode_bundle(_DECODER, raw)
     order = bundle.order
     status = _status(order)
-    times = resolve_times(_readings(order))
-    lines = _lines(order.product_list.order_product_dto, status)
-    return canonical_order(
-        shop, str(order.order_id),
-        platform_status=order.order_status,
-        status=status,
-        fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
-        placed_at=times["gmt_create"],
-        updated_at=times["gmt_update"],
-        currency=currency_of(order.pay_amount.currency_code, "order.pay_amount.currency_code"),
-        lines=lines,
-        ship_to=_address(bundle.address),
-        totals=_totals(lines, _paid(order.pay_amount)),
-    )
+    pay, send = order.gmt_pay_time, order.gmt_send_goods_time
+    placed, updated = _instant(order.gmt_create), _instant(order.gmt_update)
+    if (placed is None or updated is None or (pay is not None and _instant(pay) is None)
+            or (send is not None and _instant(send) is None)):  # an hour not seen yet, or one that repeats
+        times = resolve_times(_readings(order))
+        placed, updated = times["gmt_create"], times["gmt_update"]
+    products = order.product_list.order_product_dto
+    paid = order.pay_amount
+    currency = paid.currency_code
+    prices = None
+    if all(product.product_unit_price.currency_code == currency for product in products):
+        prices = plain_money([paid.amount, *[product.product_unit_price.amount for product in products]], currency)
+    lines = _lines(products, status, prices)
+    currency = currency_of(currency, "order.pay_amount.currency_code")
+    ship_to = _address(bundle.address)
+    totals = _totals(lines, _paid(paid) if prices is None else prices[0])
+    external_id = order.order_id if type(order.order_id) is str else str(order.order_id)
+    try:
+        return Order(
+            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
+            shop_id=shop.shop_id, external_id=external_id,
+            platform_status=order.order_status,
+            status=status,
+            fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
+            placed_at=placed,
+            updated_at=updated,
+            currency=currency,
+            lines=lines,
+            ship_to=ship_to,
+            totals=totals,
+        )
+    except InvalidModel as exc:
+        raise canonical_error(exc) from None
 
 
 def _paid(pay_amount: wire.Money) -> Money:
@@ -134,6 +156,20 @@ def readings(value: str, path: str = "") -> list[datetime]:
     first = within(wall.replace(tzinfo=PACIFIC).astimezone(UTC), path)
     second = within(wall.replace(tzinfo=PACIFIC, fold=1).astimezone(UTC), path)
     return [first] if first == second else [first, second]
+
+
+def _instant(text: str) -> datetime | None:
+    """`readings(text)[0]` when that is the only reading and its hour's offset is memoised (the usual case,
+    and then `resolve_times` has nothing to choose); else None, and the caller takes `readings` for every
+    time. A memoised hour passed `readings`' checks of the first 13 characters (the year inside 2001 to
+    2098, so the reading is inside 2000 to 2100; the dashes, the space); the rest are checked here."""
+    offsets = _HOUR_OFFSETS.get(text[:13])
+    if offsets is None or len(offsets) != 1 or len(text) != 19 or text[13] != ":" or text[16] != ":":
+        return None
+    try:
+        return datetime.fromisoformat(text + "+00:00") - offsets[0]
+    except ValueError:
+        return None  # `readings` names it
 
 
 # Pacific UTC offsets by wall-clock hour ("2026-11-01 01" → PDT then PST), so the zone rules are
@@ -225,22 +261,29 @@ def _money(value: wire.Money) -> Money:
     return money_of(value.amount, currency_of(value.currency_code, "currency_code"), "amount")
 
 
-def _lines(products: list[wire.Product], status: OrderStatus) -> tuple[OrderLine, ...]:
+def _lines(products: list[wire.Product], status: OrderStatus, prices: list[Money] | None) -> tuple[OrderLine, ...]:
     """One line per product. A product_count of 0 is held, not dropped: it is the line's quantity
-    (docs/platforms/aliexpress.md), and 0 of it is no known shape, so it is never read as "nothing to ship"."""
+    (docs/platforms/aliexpress.md), and 0 of it is no known shape, so it is never read as "nothing to ship".
+    `prices`: the pay amount then each product's unit price, read already (plain_money), or None to read
+    each here."""
     delivered, cancelled = status is OrderStatus.DELIVERED, status is OrderStatus.CANCELLED
     lines = []
     for i, product in enumerate(products):
-        quantity = quantity_of(product.product_count, PRODUCTS, i, "product_count")
+        quantity = product.product_count
+        if not 0 < quantity <= MAX_QUANTITY:  # (the wire Struct made it an int)
+            quantity_of(quantity, PRODUCTS, i, "product_count")
         shipped = quantity if delivered or product.son_order_status in SHIPPED_LINE else 0
-        try:
-            unit_price = _money(product.product_unit_price)
-        except MappingError as exc:
-            raise exc.at(f"{PRODUCTS}[{i}].product_unit_price") from None
+        if prices is not None:
+            unit_price = prices[i + 1]
+        else:
+            try:
+                unit_price = _money(product.product_unit_price)
+            except MappingError as exc:
+                raise exc.at(f"{PRODUCTS}[{i}].product_unit_price") from None
         try:
             lines.append(OrderLine(
-                line_ids=(str(product.child_id),),
-                platform_sku=str(product.sku_code),
+                line_ids=(product.child_id if type(product.child_id) is str else str(product.child_id),),
+                platform_sku=product.sku_code if type(product.sku_code) is str else str(product.sku_code),
                 title=product.product_name or "",
                 quantity=quantity,
                 cancelled_quantity=quantity if cancelled else 0,
@@ -262,7 +305,7 @@ def _totals(lines: tuple[OrderLine, ...], paid: Money) -> Totals:
             items += line.unit_price.amount * line.quantity
     gap = paid.amount - items
     zero = Money.zero(currency)
-    item_total = money(items, currency, f"{PRODUCTS}[*] (product_unit_price × product_count)")
+    item_total = money(items, currency, ITEMS_PATH)
     return Totals(items=item_total, shipping=Money(gap, currency) if gap >= 0 else zero, tax=zero,
                   discount=Money(-gap, currency) if gap <= 0 else zero, total=paid)
 

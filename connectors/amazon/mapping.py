@@ -9,6 +9,7 @@ address holds only city, region, postcode and country.
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +17,22 @@ import msgspec
 import orjson
 
 from connectors.amazon import wire
-from connectors.fields import canonical_order, decode_bundle, identify_order
-from connectors.values import amount_of, as_utc, currency_of, line_error, money, quantity_of
+from connectors.fields import canonical_error, decode_bundle, identify_order
+from connectors.values import amount_of, as_utc, currency_of, line_error, money, plain_amounts, quantity_of
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.identity import order_key
+from pipeline.model import (
+    EARLIEST,
+    LATEST,
+    MAX_QUANTITY,
+    Address,
+    FulfilledBy,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Totals,
+)
 from pipeline.ports import BundleIdentity, ShopRef
 
 STATUS = {
@@ -43,6 +56,8 @@ MARKETPLACE_CURRENCY = {
 
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
+_CANCELLED = OrderStatus.CANCELLED
+_FIRST_YEAR, _END_YEAR = EARLIEST.year, LATEST.year  # both bounds are 1 January, 00:00 UTC (pipeline/model.py)
 # The item amounts that add up to each total, in the order Amazon lists them.
 SHIPPING, TAX, DISCOUNT = ("ShippingPrice",), ("ItemTax", "ShippingTax"), ("PromotionDiscount", "ShippingDiscount")
 # Where each OrderLine field comes from in an item, for the path of a value the model refuses.
@@ -60,31 +75,102 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
 
 
 def map_raw(raw: bytes, shop: ShopRef) -> Order:
-    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    """The pipeline's path: the bundle bytes the store keeps → Order. Flat on purpose: each call, closure
+    and f-string here is paid per order (bench/normalize.py)."""
     bundle = decode_bundle(_DECODER, raw)
     order, items = bundle.order, bundle.items
-    if order.OrderStatus not in STATUS:
+    status = STATUS.get(order.OrderStatus)
+    if status is None:
         raise MappingError("order.OrderStatus", f"unknown status {order.OrderStatus!r}")
-    status = STATUS[order.OrderStatus]
     currency = _currency(order, items)
-    prices = _line_totals(items, currency)
+    plain = _plain_amounts(order, items, currency)
+    prices = _line_totals(items, currency) if plain is None else plain[0]
     lines, notes = _lines(items, prices, status)
-    if not lines and status is not OrderStatus.CANCELLED:
+    if not lines and status is not _CANCELLED:
         raise MappingError("items", "no item with a quantity: nothing to ship on an order that is not cancelled")
-    return canonical_order(
-        shop, str(order.AmazonOrderId),
-        platform_status=order.OrderStatus,
-        status=status,
-        fulfilled_by=FulfilledBy.PLATFORM if order.FulfillmentChannel == "AFN" else FulfilledBy.SELLER,
-        placed_at=as_utc(order.PurchaseDate, "order.PurchaseDate"),
-        updated_at=as_utc(order.LastUpdateDate, "order.LastUpdateDate"),
-        ship_by=as_utc(order.LatestShipDate, "order.LatestShipDate") if order.LatestShipDate is not None else None,
-        currency=currency,
-        lines=lines,
-        ship_to=_address(order, bundle.address),
-        totals=_totals(order, items, prices, currency, status),
-        notes=notes,
-    )
+    placed, updated, ship_by = order.PurchaseDate, order.LastUpdateDate, order.LatestShipDate
+    # as_utc's fast case (msgspec decodes "Z" as UTC itself): inside its bounds (2000 to 2100 UTC, both on
+    # 1 January 00:00) when the year is; anything else goes through as_utc, which converts or names the field
+    if not (placed.tzinfo is UTC and _FIRST_YEAR <= placed.year < _END_YEAR):
+        placed = as_utc(placed, "order.PurchaseDate")
+    if not (updated.tzinfo is UTC and _FIRST_YEAR <= updated.year < _END_YEAR):
+        updated = as_utc(updated, "order.LastUpdateDate")
+    if ship_by is not None and not (ship_by.tzinfo is UTC and _FIRST_YEAR <= ship_by.year < _END_YEAR):
+        ship_by = as_utc(ship_by, "order.LatestShipDate")
+    ship_to = _address(order, bundle.address)
+    if plain is None or status is OrderStatus.PENDING:
+        totals = _totals(order, items, prices, currency, status)
+    else:
+        totals = _plain_totals(plain, currency)
+    external_id = order.AmazonOrderId if type(order.AmazonOrderId) is str else str(order.AmazonOrderId)
+    try:
+        return Order(
+            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
+            shop_id=shop.shop_id, external_id=external_id,
+            platform_status=order.OrderStatus,
+            status=status,
+            fulfilled_by=FulfilledBy.PLATFORM if order.FulfillmentChannel == "AFN" else FulfilledBy.SELLER,
+            placed_at=placed,
+            updated_at=updated,
+            ship_by=ship_by,
+            currency=currency,
+            lines=lines,
+            ship_to=ship_to,
+            totals=totals,
+            notes=notes,
+        )
+    except InvalidModel as exc:
+        raise canonical_error(exc) from None
+
+
+def _plain_amounts(order: wire.Order, items: list[wire.Item], currency: str
+                   ) -> tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal], Decimal | None] | None:
+    """Line totals, shipping, tax and discount addends and the OrderTotal, read at once when every item has
+    all six amounts in the order currency and every amount is plain decimal text (`plain_amounts`, which
+    makes Money's checks on them all); else None, and each is read on its own, naming the field that fails."""
+    texts = []
+    for item in items:
+        price, shipping, item_tax = item.ItemPrice, item.ShippingPrice, item.ItemTax
+        shipping_tax, promotion, shipping_off = item.ShippingTax, item.PromotionDiscount, item.ShippingDiscount
+        if (price is None or shipping is None or item_tax is None or shipping_tax is None or promotion is None
+                or shipping_off is None):
+            return None
+        if not (price.CurrencyCode == shipping.CurrencyCode == item_tax.CurrencyCode == shipping_tax.CurrencyCode
+                == promotion.CurrencyCode == shipping_off.CurrencyCode == currency):
+            return None
+        texts += (price.Amount, shipping.Amount, item_tax.Amount, shipping_tax.Amount, promotion.Amount,
+                  shipping_off.Amount)
+    total = order.OrderTotal
+    if total is not None:
+        if total.CurrencyCode != currency:
+            return None
+        texts.append(total.Amount)
+    amounts = plain_amounts(texts, currency)
+    if amounts is None:
+        return None
+    return (amounts[0:6 * len(items):6], amounts[1:6 * len(items):6], amounts[2:6 * len(items):6]
+            + amounts[3:6 * len(items):6], amounts[4:6 * len(items):6] + amounts[5:6 * len(items):6],
+            amounts[-1] if total is not None else None)
+
+
+def _plain_totals(plain: tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal], Decimal | None],
+                  currency: str) -> Totals:
+    """`_totals` of amounts `_plain_amounts` read (and checked): the same sums, each refused as `_totals` does."""
+    prices, shipping, tax, discount, order_total = plain
+    item_total = money(sum(prices, Decimal(0)), currency, "items[*].ItemPrice")
+    sums = []
+    for addends, fields in ((shipping, SHIPPING), (tax, TAX), (discount, DISCOUNT)):
+        try:
+            sums.append(Money(sum(addends, Decimal(0)), currency))
+        except InvalidModel as exc:
+            raise MappingError(f"items[*].{{{','.join(fields)}}}", exc.message) from None
+    shipping_total, tax_total, discount_total = sums
+    if order_total is None:  # computed: refused when the discounts exceed what they discount
+        total = money(item_total.amount + shipping_total.amount - discount_total.amount, currency,
+                      "order.OrderTotal (items + shipping - discounts)")
+    else:
+        total = Money(order_total, currency)
+    return Totals(items=item_total, shipping=shipping_total, tax=tax_total, discount=discount_total, total=total)
 
 
 def _amount(value: wire.Money, currency: str) -> Decimal:
@@ -131,12 +217,13 @@ def _lines(items: list[wire.Item], prices: list[Decimal | None],
             notes.append(f"items[{i}] (OrderItemId {str(item.OrderItemId)[:40]}, SKU "
                          f"{(item.SellerSKU or item.ASIN or '?')[:60]}) has QuantityOrdered 0: no line for it")
             continue
-        quantity_of(ordered, "items", i, "QuantityOrdered")  # before dividing the line total by it
+        if not 0 < ordered <= MAX_QUANTITY:  # (the wire Struct made it an int)
+            quantity_of(ordered, "items", i, "QuantityOrdered")  # before dividing the line total by it
         shipped = min(item.QuantityShipped or 0, ordered)
         unit_price = None
         if line_total is not None:
-            unit = line_total / ordered
-            if unit * ordered != line_total:
+            unit = line_total if ordered == 1 else line_total / ordered  # x / 1 is x, to the last digit
+            if ordered != 1 and unit * ordered != line_total:
                 raise MappingError(f"items[{i}].ItemPrice.Amount", f"line total does not divide by quantity {ordered}")
             try:  # the item's currency is the order's: _line_totals checked it
                 unit_price = Money(unit, item.ItemPrice.CurrencyCode)
@@ -165,13 +252,13 @@ def _sum(items: list[wire.Item], fields: tuple[str, ...], currency: str) -> Mone
     is below MAX_AMOUNT, so the sum is exact; a sum at or past it is refused as the total it makes."""
     total = Decimal(0)
     for field in fields:
-        for i, item in enumerate(items):
+        for item in items:
             value = getattr(item, field)
             if value is not None:
                 try:
                     total += _amount(value, currency)
                 except MappingError as exc:
-                    raise exc.at(f"items[{i}].{field}") from None
+                    raise exc.at(f"items[{items.index(item)}].{field}") from None
     try:
         return Money(total, currency)
     except InvalidModel as exc:
@@ -183,7 +270,8 @@ def _totals(order: wire.Order, items: list[wire.Item], prices: list[Decimal | No
     if status is OrderStatus.PENDING or None in prices:
         return None  # Amazon withholds pricing while an order is Pending
     item_total = money(sum(prices, Decimal(0)), currency, "items[*].ItemPrice")
-    shipping, tax, discount = (_sum(items, fields, currency) for fields in (SHIPPING, TAX, DISCOUNT))
+    shipping, tax, discount = _sum(items, SHIPPING, currency), _sum(items, TAX, currency), \
+        _sum(items, DISCOUNT, currency)
     if order.OrderTotal is None:  # computed: refused when the discounts exceed what they discount
         total = money(item_total.amount + shipping.amount - discount.amount, currency,
                       "order.OrderTotal (items + shipping - discounts)")

@@ -10,18 +10,19 @@ Who ships: orderStatus 3 ("pending SHEIN shipment") is SHEIN's; performanceType 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import orjson
 
-from connectors.fields import Doc, canonical_order, decode_bundle, identify_order
+from connectors.fields import Doc, canonical_error, decode_bundle, identify_order
 from connectors.shein import wire
-from connectors.values import as_utc, currency_of, line_error, money, money_of
+from connectors.values import as_utc, currency_of, line_error, money, money_of, plain_money
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.identity import order_key
+from pipeline.model import MINOR_STEP, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 # orderStatus (int in the detail). 1 and 2 are both ours to ship: 2 only says we acknowledged it.
@@ -48,6 +49,7 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 _DECODER = msgspec.json.Decoder(wire.Bundle)
 TOTALS = ("productTotalPrice", "sellerShippingFee", "totalSaleTax", "storeDiscountTotalPrice",
           "promotionDiscountTotalPrice")
+_TOTAL_PATH = f"order.{{{','.join(TOTALS)}}} (items + shipping + tax - discounts)"
 # Where each OrderLine field comes from in a goods row, for the path of a value the model refuses.
 LINE_FIELDS = {"line_ids": "goodsId", "platform_sku": "sellerSku", "quantity": "skuCode"}
 
@@ -62,35 +64,66 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
 
 
 def map_raw(raw: bytes, shop: ShopRef) -> Order:
-    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    """The pipeline's path: the bundle bytes the store keeps → Order. Flat on purpose: each call, closure
+    and f-string here is paid per order (bench/normalize.py)."""
     bundle = decode_bundle(_DECODER, raw)
     order = bundle.order
     raw_status = order.orderStatus
-    if raw_status not in STATUS:
+    status = STATUS.get(raw_status)
+    if status is None:
         raise MappingError("order.orderStatus", f"unknown status {raw_status}")
-    currency = currency_of(order.orderCurrency, "order.orderCurrency")
+    currency = order.orderCurrency
+    if currency not in MINOR_STEP:
+        currency_of(currency, "order.orderCurrency")  # raises at the field
     by_shein = raw_status == SHEIN_SHIPS_STATUS
     if raw_status in SELLER_SHIPS_STATUSES and not _seller_performance(order.performanceType):
         raise MappingError("order.performanceType", f"{str(order.performanceType)[:12]!r} is not a fulfilment "
                            "type known from a public source: held for review, neither shipped nor ignored")
-    lines = _lines(order.orderGoodsInfoList, currency, _shipped_goods(order), STATUS[raw_status])
-    status = STATUS[raw_status]
+    rows = order.orderGoodsInfoList
+    groups: dict[str, list[int]] = {}  # skuCode → indexes of its rows
+    for index, row in enumerate(rows):
+        sku = row.skuCode if type(row.skuCode) is str else str(row.skuCode)
+        indexes = groups.get(sku)
+        if indexes is None:
+            groups[sku] = [index]
+        else:
+            indexes.append(index)
+    texts = [order.productTotalPrice, order.sellerShippingFee, order.totalSaleTax, order.storeDiscountTotalPrice,
+             order.promotionDiscountTotalPrice]  # TOTALS, in order
+    for indexes in groups.values():
+        texts.append(rows[indexes[0]].sellerCurrencyPrice)
+    amounts = plain_money(texts, currency, whole=True)
+    lines = _lines(rows, groups, None if amounts is None else amounts[len(TOTALS):], currency, _shipped_goods(order),
+                   status)
     if raw_status == 2 and any(line.shipped_quantity for line in lines):
         status = OrderStatus.PARTIALLY_SHIPPED
-    return canonical_order(
-        shop, str(order.orderNo),
-        platform_status=str(raw_status),
-        status=status,
-        fulfilled_by=FulfilledBy.PLATFORM if by_shein else FulfilledBy.SELLER,
-        placed_at=as_utc(order.orderTime, "order.orderTime"),
-        updated_at=as_utc(order.orderMsgUpdateTime, "order.orderMsgUpdateTime"),
-        ship_by=as_utc(order.requestDeliveryTime, "order.requestDeliveryTime")
-        if order.requestDeliveryTime is not None else None,
-        currency=currency,
-        lines=lines,
-        ship_to=_address(order.receiveMsg, bundle.address),
-        totals=_totals(order, currency),
-    )
+    placed, updated, ship_by = order.orderTime, order.orderMsgUpdateTime, order.requestDeliveryTime
+    # as_utc: a year inside (2000, 2099) is inside the bounds whatever the offset; else as_utc checks them
+    placed = placed.astimezone(UTC) if 2000 < placed.year < 2099 else as_utc(placed, "order.orderTime")
+    updated = updated.astimezone(UTC) if 2000 < updated.year < 2099 else as_utc(updated, "order.orderMsgUpdateTime")
+    if ship_by is not None:
+        ship_by = ship_by.astimezone(UTC) if 2000 < ship_by.year < 2099 else \
+            as_utc(ship_by, "order.requestDeliveryTime")
+    ship_to = _address(order.receiveMsg, bundle.address)
+    totals = _totals(order, currency, None if amounts is None else amounts[:len(TOTALS)])
+    external_id = order.orderNo if type(order.orderNo) is str else str(order.orderNo)
+    try:
+        return Order(
+            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
+            shop_id=shop.shop_id, external_id=external_id,
+            platform_status=str(raw_status),
+            status=status,
+            fulfilled_by=FulfilledBy.PLATFORM if by_shein else FulfilledBy.SELLER,
+            placed_at=placed,
+            updated_at=updated,
+            ship_by=ship_by,
+            currency=currency,
+            lines=lines,
+            ship_to=ship_to,
+            totals=totals,
+        )
+    except InvalidModel as exc:
+        raise canonical_error(exc) from None
 
 
 def _seller_performance(value: Any) -> bool:
@@ -127,19 +160,25 @@ def _shipped_goods(order: wire.Order) -> set[str]:
     return shipped
 
 
-def _lines(rows: list[wire.Goods], currency: str, shipped: set[str], status: OrderStatus) -> tuple[OrderLine, ...]:
-    """Collapse unit rows per skuCode: quantity = rows, line_ids = every goodsId, in platform order."""
-    groups: dict[str, list[int]] = {}  # skuCode → indexes of its rows
-    for index, row in enumerate(rows):
-        groups.setdefault(str(row.skuCode), []).append(index)
+def _lines(rows: list[wire.Goods], groups: dict[str, list[int]], prices: list[Money] | None, currency: str,
+           shipped: set[str], status: OrderStatus) -> tuple[OrderLine, ...]:
+    """Collapse unit rows per skuCode: quantity = rows, line_ids = every goodsId, in platform order. `prices`:
+    each group's unit price, read already (plain_money), or None to read each here."""
     cancelled = status is OrderStatus.CANCELLED
     lines = []
-    for sku_code, indexes in groups.items():
+    for n, (sku_code, indexes) in enumerate(groups.items()):
         first = rows[indexes[0]]
-        ids = tuple(str(rows[i].goodsId) for i in indexes)
-        shipped_units = sum(1 for i in ids if i in shipped)
-        unit_price = _money(first.sellerCurrencyPrice, currency,
-                            f"order.orderGoodsInfoList[{indexes[0]}].sellerCurrencyPrice")
+        if len(indexes) == 1 and type(first.goodsId) is str:
+            ids: tuple[str, ...] = (first.goodsId,)
+        else:
+            ids = tuple([rows[i].goodsId if type(rows[i].goodsId) is str else str(rows[i].goodsId) for i in indexes])
+        shipped_units = 0
+        if shipped:
+            for i in ids:
+                if i in shipped:
+                    shipped_units += 1
+        unit_price = prices[n] if prices is not None else _money(
+            first.sellerCurrencyPrice, currency, f"order.orderGoodsInfoList[{indexes[0]}].sellerCurrencyPrice")
         try:
             lines.append(OrderLine(
                 line_ids=ids,
@@ -157,15 +196,20 @@ def _lines(rows: list[wire.Goods], currency: str, shipped: set[str], status: Ord
     return tuple(lines)
 
 
-def _totals(order: wire.Order, currency: str) -> Totals:
-    """items + shipping + tax - discounts. totalSaleTax is tax on top (US); VAT is inside the prices."""
-    items, shipping, tax, store_discount, promotion_discount = (
-        Money.zero(currency) if getattr(order, name) is None
-        else _money(getattr(order, name), currency, f"order.{name}") for name in TOTALS)
-    discount = money(store_discount.amount + promotion_discount.amount, currency,
-                     "order.{storeDiscountTotalPrice,promotionDiscountTotalPrice}")
+def _totals(order: wire.Order, currency: str, plain: list[Money] | None) -> Totals:
+    """items + shipping + tax - discounts. totalSaleTax is tax on top (US); VAT is inside the prices.
+    `plain`: the five amounts read already (plain_money), or None to read each here."""
+    if plain is None:
+        plain = [Money.zero(currency) if getattr(order, name) is None
+                 else _money(getattr(order, name), currency, f"order.{name}") for name in TOTALS]
+    items, shipping, tax, store_discount, promotion_discount = plain
+    if store_discount.amount is promotion_discount.amount and not store_discount.amount:
+        discount = store_discount  # the same shared zero twice (0, "0.00"): their sum is that very Decimal
+    else:
+        discount = money(store_discount.amount + promotion_discount.amount, currency,
+                         "order.{storeDiscountTotalPrice,promotionDiscountTotalPrice}")
     total = money(items.amount + shipping.amount + tax.amount - discount.amount, currency,
-                  f"order.{{{','.join(TOTALS)}}} (items + shipping + tax - discounts)")
+                  _TOTAL_PATH)
     return Totals(items=items, shipping=shipping, tax=tax, discount=discount, total=total)
 
 

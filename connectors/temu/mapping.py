@@ -9,16 +9,27 @@ in `regionName1`. A null amount (TEMU still calculating it) maps to no prices at
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import orjson
 
-from connectors.fields import canonical_order, decode_bundle, identify_order
+from connectors.fields import canonical_error, decode_bundle, identify_order
 from connectors.temu import wire
-from connectors.values import currency_of, epoch_time, line_error, minor_money, money, quantity_of
+from connectors.values import (
+    EPOCH_EARLIEST,
+    EPOCH_LATEST,
+    currency_of,
+    epoch_time,
+    line_error,
+    minor_money,
+    money,
+    quantity_of,
+)
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.identity import order_key
+from pipeline.model import MAX_QUANTITY, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 # PENDING orders may still change (address, quantity) and must not be released until UN_SHIPPING.
@@ -52,6 +63,7 @@ COUNTRY_CURRENCY = {"US": "USD", "GB": "GBP", "JP": "JPY", "MX": "MXN", "CA": "C
 
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
+_from_timestamp = datetime.fromtimestamp
 
 
 def identify(bundle: dict[str, Any]) -> BundleIdentity:
@@ -71,32 +83,49 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
 
 
 def map_raw(raw: bytes, shop: ShopRef) -> Order:
-    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    """The pipeline's path: the bundle bytes the store keeps → Order. Flat on purpose: each call, closure
+    and f-string here is paid per order (bench/normalize.py)."""
     bundle = decode_bundle(_DECODER, raw)
     parent, children = bundle.order.parentOrderMap, bundle.order.orderList
     raw_status = parent.parentOrderStatus
-    if raw_status not in STATUS:
+    status = STATUS.get(raw_status)
+    if status is None:
         raise MappingError("order.parentOrderMap.parentOrderStatus", f"unknown status {raw_status!r}")
     amount = bundle.amount
     if amount:
         currency = currency_of(amount.parentOrderMap.customerPaid.currency, "amount.parentOrderMap.customerPaid.currency")
     else:
         currency = _unpriced_currency(parent, bundle.shipping)
+    placed, updated, ship_by = parent.parentOrderTime, parent.updateTime, parent.expectShipLatestTime
+    # epoch_time's bounds (2000 to 2100), compared here and named by epoch_time only when one fails
+    if not (EPOCH_EARLIEST <= placed < EPOCH_LATEST and EPOCH_EARLIEST <= updated < EPOCH_LATEST
+            and (ship_by is None or EPOCH_EARLIEST <= ship_by < EPOCH_LATEST)):
+        for value, path in ((placed, "order.parentOrderMap.parentOrderTime"), (updated, "order.parentOrderMap.updateTime"),
+                            (ship_by, "order.parentOrderMap.expectShipLatestTime")):
+            if value is not None:
+                epoch_time(value, path)
     rows = _amount_rows(amount) if amount else {}
-    return canonical_order(
-        shop, str(parent.parentOrderSn),
-        platform_status=STATUS_NAMES[raw_status],
-        status=STATUS[raw_status],
-        fulfilled_by=_fulfilled_by(children),
-        placed_at=epoch_time(parent.parentOrderTime, "order.parentOrderMap.parentOrderTime"),
-        updated_at=epoch_time(parent.updateTime, "order.parentOrderMap.updateTime"),
-        ship_by=epoch_time(parent.expectShipLatestTime, "order.parentOrderMap.expectShipLatestTime")
-        if parent.expectShipLatestTime is not None else None,
-        currency=currency,
-        lines=tuple(_line(i, child, rows, currency) for i, child in enumerate(children)),
-        ship_to=_address(bundle.shipping),
-        totals=_totals(amount.parentOrderMap, currency) if amount else None,
-    )
+    lines = tuple([_line(i, child, rows, currency) for i, child in enumerate(children)])
+    ship_to = _address(bundle.shipping)
+    totals = _totals(amount.parentOrderMap, currency) if amount else None
+    external_id = parent.parentOrderSn if type(parent.parentOrderSn) is str else str(parent.parentOrderSn)
+    try:
+        return Order(
+            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
+            shop_id=shop.shop_id, external_id=external_id,
+            platform_status=STATUS_NAMES[raw_status],
+            status=status,
+            fulfilled_by=_fulfilled_by(children),
+            placed_at=_from_timestamp(placed, UTC),
+            updated_at=_from_timestamp(updated, UTC),
+            ship_by=None if ship_by is None else _from_timestamp(ship_by, UTC),
+            currency=currency,
+            lines=lines,
+            ship_to=ship_to,
+            totals=totals,
+        )
+    except InvalidModel as exc:
+        raise canonical_error(exc) from None
 
 
 def _fulfilled_by(children: list[wire.Child]) -> FulfilledBy:
@@ -108,7 +137,10 @@ def _money(value: wire.Money, currency: str, path: str) -> Money:
     """TEMU Money `{currency, amount}`: amount is an integer of minor units (USD 1999 → 19.99, JPY 1980 → 1980)."""
     if value.currency != currency:
         raise MappingError(f"{path}.currency", f"differs from the order currency {currency}")
-    return minor_money(value.amount, currency, f"{path}.amount")
+    try:
+        return minor_money(value.amount, currency, "amount")
+    except MappingError as exc:
+        raise exc.at(path) from None  # the path is made only for a refusal: this runs for every amount
 
 
 def _unpriced_currency(parent: wire.Parent, shipping: wire.Shipping | None) -> str:
@@ -129,10 +161,12 @@ def _unit_price(rows: dict[str, tuple[int, wire.ChildAmount]], sn: str, currency
     if sn not in rows:
         return None
     i, row = rows[sn]
-    path = f"amount.orderList[{i}].unitBasePrice"
     if row.unitBasePrice is None:
-        raise MappingError(path, "missing")
-    return _money(row.unitBasePrice, currency, path)
+        raise MappingError(f"amount.orderList[{i}].unitBasePrice", "missing")
+    try:
+        return _money(row.unitBasePrice, currency, "unitBasePrice")
+    except MappingError as exc:
+        raise exc.at(f"amount.orderList[{i}]") from None
 
 
 def _platform_sku(i: int, child: wire.Child) -> str:
@@ -151,12 +185,14 @@ def _platform_sku(i: int, child: wire.Child) -> str:
 def _line(i: int, child: wire.Child, rows: dict[str, tuple[int, wire.ChildAmount]], currency: str) -> OrderLine:
     """A child with originalOrderQuantity 0 is held, not dropped: TEMU keeps a cancelled child's original
     quantity (and counts it in canceledQuantityBeforeShipment), so 0 units ordered is not a known shape."""
-    original = quantity_of(child.originalOrderQuantity, "order.orderList", i, "originalOrderQuantity")
+    original = child.originalOrderQuantity
+    if not 0 < original <= MAX_QUANTITY:  # (the wire Struct made it an int)
+        quantity_of(original, "order.orderList", i, "originalOrderQuantity")
     cancelled = child.canceledQuantityBeforeShipment or 0
     if child.quantity != original - cancelled:
         raise MappingError(f"order.orderList[{i}].quantity",
                            "is not originalOrderQuantity - canceledQuantityBeforeShipment")
-    sn = str(child.orderSn)
+    sn = child.orderSn if type(child.orderSn) is str else str(child.orderSn)
     unit_price = _unit_price(rows, sn, currency)
     try:
         return OrderLine(
@@ -174,14 +210,22 @@ def _line(i: int, child: wire.Child, rows: dict[str, tuple[int, wire.ChildAmount
 
 
 def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
-    def field(name: str) -> Money:
-        value = getattr(parent, name)
-        return Money.zero(currency) if value is None else _money(value, currency, f"amount.parentOrderMap.{name}")
-
-    discount = money(field("discountFromSeller").amount + field("discountFromTEMU").amount, currency,
-                     "amount.parentOrderMap.{discountFromSeller,discountFromTEMU}")
-    return Totals(items=field("basePriceTotal"), shipping=field("shippingAmountTotal"), tax=field("taxTotal"),
-                  discount=discount, total=field("customerPaid"))
+    zero = Money.zero(currency)
+    base, shipping, tax = parent.basePriceTotal, parent.shippingAmountTotal, parent.taxTotal
+    by_seller, by_temu = parent.discountFromSeller, parent.discountFromTEMU
+    seller_off = zero if by_seller is None else _money(by_seller, currency, "amount.parentOrderMap.discountFromSeller")
+    temu_off = zero if by_temu is None else _money(by_temu, currency, "amount.parentOrderMap.discountFromTEMU")
+    if seller_off is temu_off and not seller_off.amount:  # both the same zero (0 minor units twice): their sum
+        discount = seller_off
+    else:
+        discount = money(seller_off.amount + temu_off.amount, currency,
+                         "amount.parentOrderMap.{discountFromSeller,discountFromTEMU}")
+    return Totals(
+        items=zero if base is None else _money(base, currency, "amount.parentOrderMap.basePriceTotal"),
+        shipping=zero if shipping is None else _money(shipping, currency, "amount.parentOrderMap.shippingAmountTotal"),
+        tax=zero if tax is None else _money(tax, currency, "amount.parentOrderMap.taxTotal"),
+        discount=discount,
+        total=_money(parent.customerPaid, currency, "amount.parentOrderMap.customerPaid"))
 
 
 def _address(doc: wire.Shipping | None) -> Address | None:
@@ -196,29 +240,27 @@ def _address(doc: wire.Shipping | None) -> Address | None:
     country = COUNTRIES.get(doc.regionName1)
     if country is None:
         raise MappingError("shipping.regionName1", f"unknown country name {doc.regionName1!r}")
-    masked: list[str] = []
-
-    def clear(name: str) -> str | None:
-        value = getattr(doc, name) or None
-        if value is not None and MASK in value:
-            masked.append(name)
-            return None
-        return value
-
-    name, phone, line1 = clear("receiptName"), clear("mobile"), clear("addressLine1")
+    # A field is masked when it holds a `*`: one scan of every field, then each is withheld (None) on its own.
+    fields = (doc.receiptName or None, doc.mobile or None, doc.mail or None, doc.addressLine1 or None,
+              doc.addressLine2 or None, doc.addressLine3 or None, doc.regionName2 or None, doc.regionName3 or None,
+              doc.regionName4 or None, doc.postCode or None)
+    masked = MASK in "\n".join(filter(None, fields))
+    if masked:
+        fields = tuple(None if value is not None and MASK in value else value for value in fields)
+    name, phone, mail, line1, line2, line3, region, city, district, postal_code = fields
     try:
         return Address(
             country=country,
             name=name,
             phone=phone,
-            email=clear("mail"),
+            email=mail,
             line1=line1,
-            line2=clear("addressLine2"),
-            line3=clear("addressLine3"),
-            region=clear("regionName2"),
-            city=clear("regionName3"),
-            district=clear("regionName4"),
-            postal_code=clear("postCode"),
+            line2=line2,
+            line3=line3,
+            region=region,
+            city=city,
+            district=district,
+            postal_code=postal_code,
             pii_complete=not masked and bool(name and line1 and phone),
         )
     except InvalidModel as exc:

@@ -9,16 +9,27 @@ FULFILLMENT_BY_TIKTOK orders are TikTok's to ship; names and phones arrive maske
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import orjson
 
-from connectors.fields import canonical_order, decode_bundle, identify_order
+from connectors.fields import canonical_error, decode_bundle, identify_order
 from connectors.tiktok import wire
-from connectors.values import currency_of, epoch_time, line_error, money, money_of
+from connectors.values import (
+    EPOCH_EARLIEST,
+    EPOCH_LATEST,
+    currency_of,
+    epoch_time,
+    line_error,
+    money,
+    money_of,
+    plain_money,
+)
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.model import Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.identity import order_key
+from pipeline.model import MINOR_STEP, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 STATUS = {
@@ -38,6 +49,7 @@ LINE_FIELDS = {"line_ids": "id", "platform_sku": "seller_sku", "quantity": "sku_
 
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
+_from_timestamp = datetime.fromtimestamp
 
 
 def identify(bundle: dict[str, Any]) -> BundleIdentity:
@@ -50,44 +62,94 @@ def map_order(bundle: dict[str, Any], shop: ShopRef) -> Order:
 
 
 def map_raw(raw: bytes, shop: ShopRef) -> Order:
-    """The pipeline's path: the bundle bytes the store keeps → Order."""
+    """The pipeline's path: the bundle bytes the store keeps → Order. One flat function on purpose (with
+    `_lines` and `_address`): each call, closure and f-string is per order here (bench/normalize.py)."""
     order = decode_bundle(_DECODER, raw).order
-    if order.status not in STATUS:
+    status = STATUS.get(order.status)
+    if status is None:
         raise MappingError("order.status", f"unknown status {order.status!r}")
-    currency = currency_of(order.payment.currency, "order.payment.currency")
-    return canonical_order(
-        shop, str(order.id),
-        platform_status=order.status,
-        status=STATUS[order.status],
-        fulfilled_by=FulfilledBy.PLATFORM if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
-        else FulfilledBy.SELLER,
-        placed_at=epoch_time(order.create_time, "order.create_time"),
-        updated_at=epoch_time(order.update_time, "order.update_time"),
-        ship_by=epoch_time(order.rts_sla_time, "order.rts_sla_time") if order.rts_sla_time is not None else None,
-        currency=currency,
-        lines=_lines(order.line_items, currency),
-        ship_to=_address(order.recipient_address),
-        totals=_totals(order.payment, currency),
-    )
+    payment = order.payment
+    currency = payment.currency
+    if currency not in MINOR_STEP:
+        currency_of(currency, "order.payment.currency")  # raises at the field
+    create, update, sla = order.create_time, order.update_time, order.rts_sla_time
+    # epoch_time's bounds (2000 to 2100), compared here and named by epoch_time only when one fails
+    if not (EPOCH_EARLIEST <= create < EPOCH_LATEST and EPOCH_EARLIEST <= update < EPOCH_LATEST
+            and (sla is None or EPOCH_EARLIEST <= sla < EPOCH_LATEST)):
+        for value, path in ((create, "order.create_time"), (update, "order.update_time"),
+                            (sla, "order.rts_sla_time")):
+            if value is not None:
+                epoch_time(value, path)
+    groups = _groups(order.line_items)
+    texts = [payment.sub_total, payment.shipping_fee, payment.tax, payment.total_amount]
+    for rows in groups.values():
+        texts.append(rows[0].sale_price)
+    amounts = plain_money(texts, currency)
+    # every amount plain decimal text (then Money's checks were made on all at once), else read one by one
+    lines = _lines(order.line_items, groups, None if amounts is None else amounts[4:], currency)
+    ship_to = _address(order.recipient_address)
+    if amounts is None:
+        totals = _totals(payment, currency)
+    else:
+        sub_total, shipping_fee, tax, total = amounts[:4]
+        totals = Totals(items=sub_total, shipping=shipping_fee, tax=tax, discount=_discount(payment, currency),
+                        total=total)
+    external_id = order.id if type(order.id) is str else str(order.id)
+    try:
+        return Order(
+            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
+            shop_id=shop.shop_id, external_id=external_id,
+            platform_status=order.status,
+            status=status,
+            fulfilled_by=FulfilledBy.PLATFORM if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
+            else FulfilledBy.SELLER,
+            placed_at=_from_timestamp(create, UTC),
+            updated_at=_from_timestamp(update, UTC),
+            ship_by=None if sla is None else _from_timestamp(sla, UTC),
+            currency=currency,
+            lines=lines,
+            ship_to=ship_to,
+            totals=totals,
+        )
+    except InvalidModel as exc:
+        raise canonical_error(exc) from None
 
 
-def _lines(items: list[wire.LineItem], currency: str) -> tuple[OrderLine, ...]:
-    """Collapse unit rows per SKU: quantity = rows, line_ids = every row id, in platform order."""
-    groups: dict[str, list[int]] = {}  # SKU → indexes of its rows
-    for index, item in enumerate(items):
-        groups.setdefault(str(item.sku_id), []).append(index)
+def _groups(items: list[wire.LineItem]) -> dict[str, list[wire.LineItem]]:
+    """Unit rows by SKU, in platform order."""
+    groups: dict[str, list[wire.LineItem]] = {}
+    for item in items:
+        sku = item.sku_id if type(item.sku_id) is str else str(item.sku_id)
+        rows = groups.get(sku)
+        if rows is None:
+            groups[sku] = [item]
+        else:
+            rows.append(item)
+    return groups
+
+
+def _lines(items: list[wire.LineItem], groups: dict[str, list[wire.LineItem]], prices: list[Money | None] | None,
+           currency: str) -> tuple[OrderLine, ...]:
+    """Collapse unit rows per SKU: quantity = rows, line_ids = every row id, in platform order. `prices`:
+    each group's unit price, read already (plain_money), or None to read each here."""
     lines = []
-    for sku_id, indexes in groups.items():
-        rows = [items[i] for i in indexes]
+    for n, (sku_id, rows) in enumerate(groups.items()):
         first = rows[0]
-        cancelled = sum(1 for r in rows if "CANCELLED" in (r.display_status, r.package_status))
-        shipped = sum(1 for r in rows if r.package_status in SHIPPED_UNIT)
-        price = None
-        if first.sale_price is not None:
-            price = money_of(first.sale_price, currency, f"order.line_items[{indexes[0]}].sale_price")
+        cancelled = shipped = 0
+        for row in rows:
+            package = row.package_status
+            if package == "CANCELLED" or row.display_status == "CANCELLED":
+                cancelled += 1
+            if package in SHIPPED_UNIT:
+                shipped += 1
         try:
+            if prices is not None:
+                price = prices[n]
+            else:
+                price = None if first.sale_price is None else money_of(first.sale_price, currency, "sale_price")
             lines.append(OrderLine(
-                line_ids=tuple(str(r.id) for r in rows),
+                line_ids=(first.id,) if len(rows) == 1 and type(first.id) is str
+                else tuple([r.id if type(r.id) is str else str(r.id) for r in rows]),
                 platform_sku=first.seller_sku or sku_id,
                 title=first.product_name or "",
                 quantity=len(rows),
@@ -95,52 +157,77 @@ def _lines(items: list[wire.LineItem], currency: str) -> tuple[OrderLine, ...]:
                 shipped_quantity=shipped,
                 unit_price=price,
             ))
-        except InvalidModel as exc:
-            raise line_error(exc, "order.line_items", indexes[0], LINE_FIELDS) from None
+        except (InvalidModel, MappingError) as exc:
+            index = next(i for i, item in enumerate(items) if item is first)  # only when refused: its index
+            if isinstance(exc, MappingError):
+                raise exc.at(f"order.line_items[{index}]") from None
+            raise line_error(exc, "order.line_items", index, LINE_FIELDS) from None
     return tuple(lines)
 
 
-def _totals(payment: wire.Payment, currency: str) -> Totals:
-    def field(name: str) -> Money:
-        value = getattr(payment, name)
-        if value is None:
-            return Money.zero(currency)
-        return money_of(value, currency, f"order.payment.{name}")
+def _discount(payment: wire.Payment, currency: str) -> Money:
+    """seller_discount + platform_discount, each read (and checked) on its own first."""
+    zero = Money.zero(currency)
+    seller_discount, platform_discount = payment.seller_discount, payment.platform_discount
+    seller_off = zero if seller_discount is None else money_of(seller_discount, currency, "order.payment.seller_discount")
+    platform_off = zero if platform_discount is None else \
+        money_of(platform_discount, currency, "order.payment.platform_discount")
+    if seller_off is platform_off and not seller_off.amount:
+        return seller_off  # the same zero twice ("0.00", shared by money_of): their sum is that very Decimal
+    return money(seller_off.amount + platform_off.amount, currency, "order.payment.{seller_discount,platform_discount}")
 
-    discount = money(field("seller_discount").amount + field("platform_discount").amount, currency,
-                     "order.payment.{seller_discount,platform_discount}")
-    return Totals(items=field("sub_total"), shipping=field("shipping_fee"), tax=field("tax"), discount=discount,
-                  total=field("total_amount"))
+
+def _totals(payment: wire.Payment, currency: str) -> Totals:
+    """The totals read field by field (an amount that is not plain decimal text, or absent): each refusal
+    names its field."""
+    zero = Money.zero(currency)
+    sub_total, shipping_fee, tax = payment.sub_total, payment.shipping_fee, payment.tax
+    discount = _discount(payment, currency)
+    return Totals(
+        items=zero if sub_total is None else money_of(sub_total, currency, "order.payment.sub_total"),
+        shipping=zero if shipping_fee is None else money_of(shipping_fee, currency, "order.payment.shipping_fee"),
+        tax=zero if tax is None else money_of(tax, currency, "order.payment.tax"),
+        discount=discount,
+        total=money_of(payment.total_amount, currency, "order.payment.total_amount"))
 
 
 def _address(doc: wire.RecipientAddress | None) -> Address | None:
+    """A desensitised field (any `*`: TikTok masks name, phone, street lines, postcode and L3/L4 in the
+    US by status) is withheld, never copied: without a name or street the order is held and fetched
+    again until TikTok shows them."""
     if doc is None:
         return None  # outside the US TikTok shows no recipient while an order is UNPAID or ON_HOLD
-    levels = {d.address_level: d.address_name for d in doc.district_info or ()}
-    masked: list[str] = []
-
-    def clear(name: str, value: str | None) -> str | None:
-        """A desensitised field (any `*`: TikTok masks name, phone, street lines, postcode and L3/L4 in the
-        US by status) is withheld, never copied: without a name or street the order is held and fetched
-        again until TikTok shows them."""
-        if value and "*" in value:
-            masked.append(name)
-            return None
-        return value or None
-
-    name, line1 = clear("name", doc.name), clear("address_line1", doc.address_line1)
+    l1 = l2 = l3 = l4 = None
+    if doc.district_info:
+        for district in doc.district_info:  # the last of a level wins, as a dict of them would keep
+            level = district.address_level
+            if level == "L1":
+                l1 = district.address_name
+            elif level == "L2":
+                l2 = district.address_name
+            elif level == "L3":
+                l3 = district.address_name
+            elif level == "L4":
+                l4 = district.address_name
+    fields = (doc.name or None, doc.phone_number or None, doc.address_line1 or None, doc.address_line2 or None,
+              doc.address_line3 or None, doc.post_town or l3 or l2 or None, l1 or None, l4 or None,
+              doc.postal_code or None)
+    masked = "*" in "\n".join(filter(None, fields))  # one scan of every field (any `*` masks the field it is in)
+    if masked:
+        fields = tuple(None if value and "*" in value else value for value in fields)
+    name, phone, line1, line2, line3, city, region, district, postal_code = fields
     try:
         return Address(
             country=doc.region_code,
             name=name,
-            phone=clear("phone_number", doc.phone_number),
+            phone=phone,
             line1=line1,
-            line2=clear("address_line2", doc.address_line2),
-            line3=clear("address_line3", doc.address_line3),
-            city=clear("city", doc.post_town or levels.get("L3") or levels.get("L2")),
-            region=clear("region", levels.get("L1")),
-            district=clear("district", levels.get("L4")),
-            postal_code=clear("postal_code", doc.postal_code),
+            line2=line2,
+            line3=line3,
+            city=city,
+            region=region,
+            district=district,
+            postal_code=postal_code,
             pii_complete=not masked and bool(name and line1),
         )
     except InvalidModel as exc:

@@ -87,6 +87,11 @@ def stage_seconds(client: redis.Redis) -> dict[str, dict[str, float]]:
     return table
 
 
+def task_cpu(client: redis.Redis) -> dict[str, float]:
+    """CPU seconds per task (short name) the workers spent, from their own process clocks."""
+    return {k.decode().rsplit(".", 1)[-1]: float(v) for k, v in client.hgetall(keys.task_cpu_seconds(PREFIX)).items()}
+
+
 def percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")

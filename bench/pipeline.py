@@ -32,6 +32,7 @@ from bench._measure import (
     redis_cpu,
     self_cpu,
     stage_seconds,
+    task_cpu,
     wait_for,
     workers_cpu,
 )
@@ -50,9 +51,18 @@ from bench._world import (
     spread,
 )
 from pipeline import keys
+from workers.common import PROFILE_DIR
 
 GOAL_RATE = 2000.0
 GOAL_VS_NOOP = 2.5
+
+
+def _has_py_spy() -> bool:
+    """py-spy samples the emulators too; without it, --profile keeps the workers' cProfile stats only."""
+    import shutil
+    import sys
+
+    return shutil.which("py-spy") is not None or (Path(sys.executable).parent / "py-spy").exists()
 
 
 def layout(args: argparse.Namespace) -> list[tuple[str, str, int]]:
@@ -102,7 +112,7 @@ def backlog(world: World, procs: list[Celery], count: int, timeout: float,
     """(a) Every order visible at once; the clock starts when the syncs are kicked."""
     appear = world.clock.now().replace(microsecond=0) - timedelta(seconds=150)
     placed = _place(world, count, appear, None, seed=100)  # before the 2-minute Amazon horizon too
-    world.client.delete(keys.task_seconds(PREFIX))
+    world.client.delete(keys.task_seconds(PREFIX), keys.task_cpu_seconds(PREFIX))
     commands0, cpu0, self0, redis0 = (commands_processed(world.client), workers_cpu(procs), self_cpu(),
                                       redis_cpu(world.client))
     stats0 = commandstats(world.client)
@@ -139,11 +149,17 @@ def backlog(world: World, procs: list[Celery], count: int, timeout: float,
         "cpu_share_redis": round(cpu_redis / max(elapsed, 1e-9) / 2, 3),
         "duplicates": world.duplicates(),
     }
+    # What the workers alone could do on one core (the emulators and the bench share this machine and
+    # its two cores: where their CPU is what stops the rate, this is the figure that carries over).
+    figures["worker_capacity_orders_per_s_per_core"] = round(1000 / figures["cpu_ms_per_order_workers"], 1) \
+        if figures["cpu_ms_per_order_workers"] else 0.0
     wait_for(lambda: queues_idle(world.client), 60)
     shein = sum(1 for p in placed if p.platform == "shein")
     figures["shein_acknowledged"] = f"{len(set(world.platforms['shein'].acknowledged))} of {shein}"
-    for n, command in by_command[:8]:
+    for n, command in by_command[:12]:
         figures[f"redis_per_order:{command}"] = round(n / max(done, 1), 1)
+    for name, seconds in sorted(task_cpu(world.client).items()):
+        figures[f"task_cpu_ms_per_order:{name}"] = round(seconds * 1000 / max(done, 1), 3)
     for name, row in sorted(stages.items()):
         figures[f"task_ms_per_order:{name}"] = round(row.get("sum", 0) * 1000 / max(done, 1), 3)
         figures[f"task_count:{name}"] = int(row.get("count", 0))
@@ -190,13 +206,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             os.environ.update(world.env())
             seed_ledger(world)
             figures |= noop_rate(world, args.noop, workers, args.pool, work)
-            procs = [Celery(world.env(), name, work, queues=queues, concurrency=concurrency, pool=args.pool)
+            env = world.env(**({PROFILE_DIR: str(Path(args.profile).resolve())} if args.profile else {}))
+            if args.profile:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+            procs = [Celery(env, name, work, queues=queues, concurrency=concurrency, pool=args.pool)
                      for name, queues, concurrency in workers]
             procs.append(Celery(world.env(), "beat", work, beat=True))
             try:
                 ping("workers")
                 if args.backlog:
-                    figures |= backlog(world, procs, args.backlog, args.timeout, args.profile)
+                    figures |= backlog(world, procs, args.backlog, args.timeout,
+                                       args.profile if _has_py_spy() else None)
                 if args.rate and args.seconds:
                     figures |= steady(world, args.rate, args.seconds, args.timeout)
             finally:
@@ -242,7 +262,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--redis-url", default=None, help="use a shared server (claims an empty database)")
     parser.add_argument("--keep-logs", default=None, help="copy worker logs to this folder")
-    parser.add_argument("--profile", default=None, help="py-spy the workers and emulators during the backlog into this folder")
+    parser.add_argument("--profile", default=None, help="profile into this folder: each worker's tasks with cProfile (<task>.<pid>.prof), "
+                        "and with py-spy (when installed) the workers and emulators during the backlog")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = run(args)

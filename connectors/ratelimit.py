@@ -2,7 +2,12 @@
 
 Celery's own `rate_limit` is per worker instance, so N workers would spend N times a platform's
 budget. Here refill and take happen in one Lua call on Redis's clock, so any number of processes
-together stay within the limit; a 429 that slips through blocks the bucket for everyone. The bucket
+together stay within the limit; a 429 that slips through blocks the bucket for everyone.
+
+A bucket with room to spare (a burst of thousands, as warehouse APIs allow) is taken from a few
+tokens at a time, kept in the process and spent within a window short enough that the platform's
+own bucket never sees more than it allows (see `_Reservoir`): one Lua call per call was a third of
+the pipeline's Redis commands. A small bucket (a burst of tens, most platform limits) is untouched. The bucket
 and the call counters are pipeline/keys.py families (connectors may import the pipeline).
 """
 
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from collections.abc import Callable
 
@@ -22,7 +28,9 @@ from pipeline.ports import Limit
 __all__ = ["Limit", "RateLimiter"]
 
 
-# Returns the seconds to wait as a string (Lua numbers would be truncated to integers): "0" = granted.
+# Returns {seconds to wait as a string (Lua numbers would be truncated to integers), tokens granted}:
+# "0" = granted. ARGV[5] is how many tokens to take at most (>= cost): as many as there are, if at least cost.
+# The call counter counts this call (cost); tokens taken ahead are counted as they are spent.
 _TAKE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
@@ -35,19 +43,22 @@ local ts = tonumber(state[2]) or now
 local blocked = tonumber(state[3]) or 0
 local ttl = math.ceil(burst / rate * 2 + 60)
 if now < blocked then
-  return tostring(blocked - now)
+  return {tostring(blocked - now), 0}
 end
 tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local want = math.max(cost, tonumber(ARGV[5]) or cost)
 local wait = 0
+local granted = 0
 if tokens >= cost then
-  tokens = tokens - cost
+  granted = math.max(cost, math.min(want, math.floor(tokens)))
+  tokens = tokens - granted
 else
   wait = (cost - tokens) / rate
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], ttl)
-if wait == 0 then redis.call('HINCRBY', KEYS[2], ARGV[4], 1) end
-return tostring(wait)
+if wait == 0 then redis.call('HINCRBY', KEYS[2], ARGV[4], cost) end
+return {tostring(wait), granted}
 """
 
 _BLOCK = """
@@ -61,6 +72,35 @@ if until_ts > current then
 end
 return 1
 """
+
+
+PREFETCH_MAX = 64
+"""The most tokens one Lua call takes ahead for this process."""
+
+
+class _Reservoir:
+    """Tokens this process took ahead from one bucket, and until when it may spend them.
+
+    Why it stays within the platform's limit: the shared bucket runs at `headroom` of the platform's
+    burst B and rate r, leaving a margin m = B - floor(B x headroom) tokens. Tokens are spent at most
+    h = m / (2 r') after they were taken (r' the bucket's rate), so the calls of any window W are at
+    most the takes of W widened by h: floor(B x headroom) + r'(W + h) <= B + rW. Tokens not spent in
+    time are dropped (the bucket lends them to nobody else: a little budget lost, never exceeded)."""
+
+    __slots__ = ("tokens", "spend_by")
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.spend_by = 0.0
+
+
+def _ahead(limit: Limit, rate: float, burst: int) -> tuple[int, float]:
+    """(extra tokens to take ahead, seconds they may be kept): none for a bucket without margin."""
+    margin = limit.burst - burst
+    extra = min(PREFETCH_MAX, margin // 2)
+    if extra < 2 or rate <= 0:
+        return 0, 0.0
+    return int(extra), min(1.0, margin / (2 * rate))
 
 
 class RateLimiter:
@@ -85,6 +125,8 @@ class RateLimiter:
         # its bucket at zero, where any network jitter that bunches two requests becomes a 429.
         self.headroom = headroom
         self._sleep = sleep
+        self._reservoirs: dict[str, _Reservoir] = {}
+        self._lock = threading.Lock()
 
     def _key(self, platform: str, account: str, operation: str) -> str:
         return keys.rate_bucket(self._prefix, platform, account, operation)
@@ -96,8 +138,24 @@ class RateLimiter:
         # (clock skew, calls in flight), and a full burst at exactly the platform's size meets its last
         # token gone one time in many.
         burst = max(1, math.floor(limit.burst * self.headroom))
-        wait = self._take(keys=[self._key(platform, account, operation), keys.api_calls(self._prefix)],
-                          args=[rate, burst, cost, keys.api_call_field(platform, operation)])
+        bucket = self._key(platform, account, operation)
+        extra, keep = _ahead(limit, rate, burst)
+        if extra:
+            with self._lock:
+                held = self._reservoirs.setdefault(bucket, _Reservoir())
+                spend = held.tokens >= cost and time.monotonic() < held.spend_by
+                if spend:
+                    held.tokens -= cost
+            if spend:  # the call is counted as it is made (one command, not the bucket's six)
+                self._redis.hincrby(keys.api_calls(self._prefix), keys.api_call_field(platform, operation), cost)
+                return 0.0
+        started = time.monotonic()
+        wait, granted = self._take(keys=[bucket, keys.api_calls(self._prefix)],
+                                   args=[rate, burst, cost, keys.api_call_field(platform, operation), cost + extra])
+        if extra and int(granted) > cost:
+            with self._lock:
+                held = self._reservoirs[bucket]
+                held.tokens, held.spend_by = int(granted) - cost, started + keep
         return float(wait)
 
     def acquire(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:
@@ -118,12 +176,15 @@ class RateLimiter:
 
     def block(self, platform: str, account: str, operation: str, seconds: float) -> None:
         """After the platform throttled anyway: empty the bucket for every process for `seconds`, and
-        count the throttle for `orderhub status`."""
+        count the throttle for `orderhub status`. Tokens this process took ahead are dropped with it
+        (another process spends its own for at most their short window, see `_Reservoir`)."""
+        with self._lock:
+            self._reservoirs.pop(self._key(platform, account, operation), None)
         self._block(keys=[self._key(platform, account, operation)], args=[max(0.0, seconds)])
         self._redis.hincrby(keys.api_throttles(self._prefix), keys.api_call_field(platform, operation), 1)
 
     def call_counts(self) -> dict[str, int]:
-        """Calls let through per `platform:operation` (one per token taken)."""
+        """Calls let through per `platform:operation` (one per token spent)."""
         return {k.decode(): int(v) for k, v in self._redis.hgetall(keys.api_calls(self._prefix)).items()}
 
     def throttle_counts(self) -> dict[str, int]:

@@ -20,22 +20,26 @@ from pipeline.identity import outbound_reference
 from pipeline.model import EventKind, HoldReason, OrderStatus
 from pipeline.ports import OutboundLine, OutboundRequest, OutboundStatus, WarehouseClient
 from pipeline.stages import OutboundState, Stage
-from pipeline.stock import StockLedger
+from pipeline.stock import StockLedger, allocations_of_raw
 from pipeline.store import OrderStore
-from pipeline.submissions import Submission, record, submissions
+from pipeline.submissions import Records, Submission, record, submissions
 
 log = structlog.get_logger()
 
 
 def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, order_key: str,
-                 clients: Mapping[str, WarehouseClient]) -> dict[str, Submission]:
+                 clients: Mapping[str, WarehouseClient], *, preloaded: tuple | None = None,
+                 batch: Records | None = None) -> dict[str, Submission]:
     """Submit every allocation of a routed order that is not submitted yet, each outbound order named by
-    its `outbound_reference`. A warehouse refusal holds the order WAREHOUSE_REJECTED and frees its stock."""
-    stored = store.get(seller.seller, order_key)
+    its `outbound_reference`. A warehouse refusal holds the order WAREHOUSE_REJECTED and frees its stock.
+    A dispatch batch passes what `submissions.preload` read for the order (once per order, in one round
+    trip for the batch) and its `Records`, which writes the submissions when the batch ends."""
+    stored, done, raw_allocation = preloaded if preloaded is not None else (store.get(seller.seller, order_key),
+                                                                            None, None)
     if stored is None or stored.order is None or stored.order.status is OrderStatus.CANCELLED:
         return {}
     order = stored.order
-    done = submissions(store, seller.seller, order_key)
+    done = dict(done) if preloaded is not None else submissions(store, seller.seller, order_key)
     bound = log.bind(seller=seller.seller, platform=order.platform, shop=order.shop_id, order_key=order_key)
     if not done and order.status not in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
         # Shipped (or delivered) on the platform between routing and now, with no warehouse involved:
@@ -58,7 +62,8 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
     if order.status not in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
         return done  # shipped on the platform: nothing more goes to a warehouse
     wrote_stage = False
-    allocations = ledger.allocation(seller.seller, order_key)
+    allocations = (allocations_of_raw(raw_allocation) if preloaded is not None
+                   else ledger.allocation(seller.seller, order_key))
     for i, allocation in enumerate(allocations):
         if allocation.warehouse in done:
             continue
@@ -78,7 +83,7 @@ def submit_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, o
                          ship_to=order.ship_to)
         record(store, seller.seller, order_key, sub,
                 submitted=f"{allocation.warehouse} ref {request.reference} ({status.remote_id})",
-                last=i == len(allocations) - 1)
+                last=i == len(allocations) - 1, batch=batch)
         done[allocation.warehouse] = sub
         wrote_stage = i == len(allocations) - 1
         bound.info("order.submitted", warehouse=allocation.warehouse)

@@ -25,7 +25,8 @@ scripts are left as they are; their families must keep the templates below:
     pipeline/store_scripts.py `_HOLD`, `_RELEASE`  holds, event_counts (order and timeline come in KEYS)
     pipeline/stock.py scripts  from stock_base: stock_count (onhand, shipped, doubt, reserved),
         allocation, allocations, consumed, `shiplog:{warehouse}`, and the `asof`, `until` and `skew`
-        hashes (stock_reported is `asof`)
+        hashes (stock_reported is `asof`); pipeline/stock_batch.py `_RESERVE_MANY` the same (a batch's
+        reservations: stock_count, allocation, allocations)
 tests/test_keys.py runs those scripts and checks that the keys they made are the ones named here.
 
 Not here: Celery's (kombu's) own keys, the queue lists and `unacked`.
@@ -52,6 +53,11 @@ def task_seconds(prefix: str) -> str:
 def task_seconds_fields(task: str) -> tuple[str, str]:
     """The (sum, count) fields of one task in the task_seconds hash."""
     return f"{task}:sum", f"{task}:count"
+
+
+def task_cpu_seconds(prefix: str) -> str:
+    """Hash of Celery task CPU seconds (the pool process's own), by task name: where a worker's CPU goes."""
+    return f"{prefix}:stats:task_cpu"
 
 
 def task_of_field(field: str) -> str:

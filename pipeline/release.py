@@ -18,7 +18,8 @@ from config.schema import SellerConfig
 from pipeline import keys
 from pipeline.errors import UnknownSku
 from pipeline.locks import lease
-from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus
+from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus, utc_now
+from pipeline.route_views import Batch, Pending, Views
 from pipeline.routing import Decision, route
 from pipeline.skus import map_skus
 from pipeline.stages import Stage
@@ -63,13 +64,20 @@ def route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, ke
         return _route_order(store, ledger, seller, key, sku_capabilities)
 
 
+_READ = object()  # `_route_order` reads the order and its allocation itself
+
+
 def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, key: str,
-                 sku_capabilities: dict[str, list[str]] | None) -> Result:
-    stored = store.get(seller.seller, key)
+                 sku_capabilities: dict[str, list[str]] | None, *, stored=_READ, existing=_READ,
+                 views: Views | None = None, batch: Batch | None = None) -> Result | None:
+    """Decide one order held under its lease. A batch (pipeline/route_batch.py) passes the order and its
+    allocation as read under the lease, a shared stock view, and a `Batch` collecting the routed
+    orders' stage and timeline writes for one round trip; alone, each is read and written here. A batch
+    that defers its reservations gets None for an order it is to reserve (see `finish`)."""
+    stored = store.get(seller.seller, key) if stored is _READ else stored
     if stored is None or stored.order is None:
         return Result(Outcome.UNMAPPED)
     order = stored.order
-    bound = log.bind(seller=seller.seller, platform=order.platform, shop=order.shop_id, order_key=key)
     if order.fulfilled_by is FulfilledBy.PLATFORM:
         if stored.stage != Stage.IGNORED:
             store.set_stage(seller.seller, key, Stage.IGNORED)
@@ -83,7 +91,7 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
         return Result(Outcome.WAITING)
     if order.status not in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
         return Result(Outcome.NOTHING_TO_SHIP)
-    existing = ledger.allocation(seller.seller, key)
+    existing = ledger.allocation(seller.seller, key) if existing is _READ else existing
     if existing:
         return Result(Outcome.ALREADY_ROUTED, tuple(existing))
     if stored.hold is not None and stored.hold.reason is HoldReason.INVALID_PAYLOAD:
@@ -94,38 +102,70 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
         if seller.routing.hold_on_unknown_sku:
             return _hold(store, seller, key, HoldReason.UNKNOWN_SKU, exc.message, stored.hold)
         raise
-    decision = _decide(ledger, seller, order, sku_capabilities)
+    decision = _decide(ledger, seller, order, sku_capabilities, views)
+    if views is not None and not decision.routed:  # never hold on a batch's view: stock may have come back
+        decision = _decide(ledger, seller, order, sku_capabilities, views, fresh=True)
     if decision.routed:
-        allocations, short, fresh = ledger.reserve(seller.seller, key, decision.allocations)
-        if short:  # another router took the stock between our read and our reservation: look again
-            decision = _decide(ledger, seller, order, sku_capabilities)
-            allocations, short, fresh = (ledger.reserve(seller.seller, key, decision.allocations)
-                                         if decision.routed else ([], [], False))
-        if allocations and not fresh:  # a concurrent router of the same order got there first
-            return Result(Outcome.ALREADY_ROUTED, tuple(allocations))
-        if allocations:
-            if stored.hold is not None:
-                store.release(seller.seller, key, "routed")
+        if batch is not None and batch.defer:  # the batch reserves every decided order in one script
+            views.take(decision.allocations, pending=True)
+            batch.pending.append(Pending(key, stored, order, decision, utc_now()))
+            return None
+        return finish(store, ledger, seller, Pending(key, stored, order, decision, utc_now()), sku_capabilities,
+                      views=views, batch=batch)
+    return _not_routed(store, seller, key, decision, stored.hold)
+
+
+def finish(store: OrderStore, ledger: StockLedger, seller: SellerConfig, pending: Pending,
+           sku_capabilities: dict[str, list[str]] | None, *, views: Views | None = None, batch: Batch | None = None,
+           reserved: tuple | None = None) -> Result:
+    """Reserve a routed decision (or take the batch's `reserved` outcome of it) and write what follows:
+    a shortfall looks again on fresh stock once, then holds; another router's allocation is kept."""
+    key, stored, order, decision = pending.key, pending.stored, pending.order, pending.decision
+    taken = reserved is not None  # the batch already counted this decision in its view
+    allocations, short, fresh = reserved or ledger.reserve(seller.seller, key, decision.allocations)
+    if short:  # another router took the stock between our read and our reservation: look again
+        decision = _decide(ledger, seller, order, sku_capabilities, views, fresh=True)
+        allocations, short, fresh = (ledger.reserve(seller.seller, key, decision.allocations)
+                                     if decision.routed else ([], [], False))
+        taken = False
+    if allocations and not fresh:  # a concurrent router of the same order got there first
+        return Result(Outcome.ALREADY_ROUTED, tuple(allocations))
+    if allocations:
+        if stored.hold is not None:
+            store.release(seller.seller, key, "routed")
+        if views is not None and not taken:
+            views.take(allocations)
+        if batch is not None:  # the batch writes every routed order's stage and event at once
+            batch.routed.append((key, EventKind.ROUTED, decision.explain(), pending.at if taken else utc_now()))
+        else:
             pipe = store.redis.pipeline(transaction=False)  # stage and timeline in one round trip
             store.set_stage(seller.seller, key, Stage.ROUTED, pipe=pipe)
             store.append_event(seller.seller, key, EventKind.ROUTED, decision.explain(), pipe=pipe)
             pipe.execute()
-            bound.info("order.routed", warehouses=[a.warehouse for a in allocations])
-            return Result(Outcome.ROUTED, tuple(allocations), decision.explain())
-        if decision.routed or short:
-            detail = "; ".join(f"{s.seller_sku} at {s.warehouse}: need {s.wanted}, {s.available} free" for s in short)
-            return _hold(store, seller, key, HoldReason.INSUFFICIENT_STOCK, detail or "stock taken concurrently",
-                         stored.hold)
+        log.info("order.routed", seller=seller.seller, platform=order.platform, shop=order.shop_id, order_key=key,
+                 warehouses=[a.warehouse for a in allocations])
+        return Result(Outcome.ROUTED, tuple(allocations), decision.explain())
+    if decision.routed or short:
+        detail = "; ".join(f"{s.seller_sku} at {s.warehouse}: need {s.wanted}, {s.available} free" for s in short)
+        return _hold(store, seller, key, HoldReason.INSUFFICIENT_STOCK, detail or "stock taken concurrently",
+                     stored.hold)
+    return _not_routed(store, seller, key, decision, stored.hold)
+
+
+def _not_routed(store: OrderStore, seller: SellerConfig, key: str, decision: Decision, current) -> Result:
     if decision.hold is None:
         return Result(Outcome.NOTHING_TO_SHIP)
     detail = decision.hold.detail + (f" (passed over: {decision.explain().split('passed over ', 1)[1]})"
                                      if decision.passed_over else "")
-    return _hold(store, seller, key, decision.hold.reason, detail, stored.hold)
+    return _hold(store, seller, key, decision.hold.reason, detail, current)
 
 
-def _decide(ledger: StockLedger, seller: SellerConfig, order, sku_capabilities) -> Decision:
+def _decide(ledger: StockLedger, seller: SellerConfig, order, sku_capabilities, views: Views | None = None,
+            fresh: bool = False) -> Decision:
     skus = {line.seller_sku for line in order.lines if line.seller_sku}
-    view = ledger.view(seller.seller, [(wh.id, sku) for wh in seller.warehouses for sku in skus])
+    pairs = [(wh.id, sku) for wh in seller.warehouses for sku in skus]
+    # a batch's view is read once for the batch, and refreshed when a reservation found it stale
+    view = ledger.view(seller.seller, pairs) if views is None else views.get(pairs, fresh=fresh)
     return route(order, seller, view, sku_capabilities)
 
 

@@ -169,11 +169,7 @@ class StockLedger:
         """Reserve every line of every allocation, or nothing; the flag says whether this call made it.
         An order that already holds an allocation gets that one back and reserves nothing more (so a
         retried or duplicated routing is harmless)."""
-        merged: dict[tuple[str, str], int] = {}
-        for allocation in allocations:
-            for sku, qty in allocation.lines:
-                merged[(allocation.warehouse, sku)] = merged.get((allocation.warehouse, sku), 0) + qty
-        wanted = [[wh, sku, qty] for (wh, sku), qty in merged.items()]
+        wanted = wanted_rows(allocations)
         outcome, payload = self._reserve(keys=[], args=[self._base(seller), order_key, orjson.dumps(wanted)])
         outcome = outcome.decode()
         if outcome == "SHORT":
@@ -210,15 +206,31 @@ class StockLedger:
                                                   orjson.dumps(units) if units else b"{}"]))
 
     def view(self, seller: str, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """Available units for each (warehouse, SKU), read in one round trip."""
-        pairs = list(dict.fromkeys(pairs))
+        """Available units for each (warehouse, SKU), read in one round trip: one HMGET per count and
+        warehouse for all its SKUs, not four HGETs per pair (a batch of orders, a stock push of many
+        SKUs costs a few commands, not four per SKU and warehouse)."""
+        by_wh: dict[str, list[str]] = {}
+        for wh, sku in dict.fromkeys(pairs):
+            by_wh.setdefault(wh, []).append(sku)
+        if not by_wh:
+            return {}
         pipe = self.redis.pipeline(transaction=False)
-        for wh, sku in pairs:
+        for wh, skus in by_wh.items():
             for kind in _KINDS:
-                pipe.hget(keys.stock_count(self.prefix, seller, kind, wh), sku)
-        values = [int(v or 0) for v in pipe.execute()]
-        n = len(_KINDS)
-        return {pair: _available(values[n * i:n * i + n]) for i, pair in enumerate(pairs)}
+                pipe.hmget(keys.stock_count(self.prefix, seller, kind, wh), skus)
+        replies, n = pipe.execute(), len(_KINDS)
+        return {(wh, sku): _available([r[j] or 0 for r in replies[n * i:n * i + n]])
+                for i, (wh, skus) in enumerate(by_wh.items()) for j, sku in enumerate(skus)}
+
+    def view_bulk(self, seller: str, warehouses: Sequence[str], skus: Iterable[str]) -> dict[tuple[str, str], int]:
+        """`view` of every SKU at every one of `warehouses` (a routing batch reads its SKUs once)."""
+        skus = list(dict.fromkeys(skus))
+        return self.view(seller, [(wh, sku) for wh in warehouses for sku in skus])
+
+    def allocation_many(self, seller: str, order_keys: Sequence[str], pipe: redis.client.Pipeline) -> None:
+        """Queue `allocation`'s read of each order on `pipe`; `allocations_of_raw` decodes each reply."""
+        for order_key in order_keys:
+            pipe.get(keys.allocation(self.prefix, seller, order_key))
 
     def available_all(self, seller: str, warehouses: Iterable[str]) -> dict[tuple[str, str], int]:
         """Available units of every SKU the given warehouses know, four HGETALLs per warehouse."""
@@ -253,6 +265,19 @@ _TOTALS = ("on_hand", "shipped", "in_doubt", "reserved")
 def _available(counts: Sequence[int | bytes]) -> int:
     on_hand, shipped, doubt, reserved = (int(c) for c in counts)
     return max(0, on_hand - shipped - doubt - reserved)
+
+
+def wanted_rows(allocations: Iterable[Allocation]) -> list[list]:
+    """[[warehouse, sku, qty], ...] of allocations, one row per (warehouse, SKU): what a reservation stores."""
+    merged: dict[tuple[str, str], int] = {}
+    for allocation in allocations:
+        for sku, qty in allocation.lines:
+            merged[(allocation.warehouse, sku)] = merged.get((allocation.warehouse, sku), 0) + qty
+    return [[wh, sku, qty] for (wh, sku), qty in merged.items()]
+
+
+def allocations_of_raw(raw: bytes | None) -> list[Allocation]:
+    return allocations_of(orjson.loads(raw)) if raw else []
 
 
 def allocations_of(rows: Iterable[Sequence]) -> list[Allocation]:

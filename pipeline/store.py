@@ -125,6 +125,18 @@ class OrderStore(StoreReads):
         if own:
             pipe.execute()
 
+    def append_events(self, seller: str, events: Sequence[tuple[str, EventKind, str, datetime]],
+                      pipe: redis.client.Pipeline) -> None:
+        """`append_event` for a batch of (key, kind, detail, when it happened), queued on `pipe`: one RPUSH
+        per order, and the counters once per kind instead of once per event. Each event keeps the time
+        its decision was made, not the time the batch wrote it, so timelines order events as they happened."""
+        counts: dict[str, int] = {}
+        for key, kind, detail, at in events:
+            pipe.rpush(self._timeline_key(seller, key), _event_json(kind, detail, at=at))
+            counts[kind.value] = counts.get(kind.value, 0) + 1
+        for kind_value, n in counts.items():
+            pipe.hincrby(keys.event_counts(self.prefix, seller), kind_value, n)
+
     def event_counts(self, seller: str) -> dict[str, int]:
         """How many events of each kind (and holds per reason, as `held:REASON`) ever happened."""
         return {k.decode(): int(v) for k, v in self.redis.hgetall(keys.event_counts(self.prefix, seller)).items()}
@@ -181,8 +193,9 @@ class OrderStore(StoreReads):
         pipe.execute()
 
 
-def _event_json(kind: EventKind, detail: str, addresses: Mapping[str, Address] | None = None) -> bytes:
-    event: dict[str, object] = {"at": utc_now().isoformat(), "kind": kind.value, "detail": detail}
+def _event_json(kind: EventKind, detail: str, addresses: Mapping[str, Address] | None = None,
+                at: datetime | None = None) -> bytes:
+    event: dict[str, object] = {"at": (at or utc_now()).isoformat(), "kind": kind.value, "detail": detail}
     if addresses:
         event["addresses"] = {name: msgspec.to_builtins(address) for name, address in addresses.items()}
     return orjson.dumps(event)

@@ -54,6 +54,7 @@ local LEGACY_HEAD = """ + str(LEGACY_HEAD) + """
 local base = ARGV[1] .. ':' .. ARGV[2] .. ':'
 local at = ARGV[3]
 local results = {}
+local counted = {}  -- event counters, added once per kind for the batch
 local i = 4
 while i <= #ARGV do
   local key, hash, upd, status, platform = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2]), ARGV[i+3], ARGV[i+4]
@@ -96,7 +97,7 @@ while i <= #ARGV do
     end
     local kind = (result == 'NEW') and 'received' or 'updated'
     redis.call('RPUSH', tlkey, cjson.encode({at = at, kind = kind, detail = (err == '' and status or 'payload did not map')}))
-    redis.call('HINCRBY', base .. 'stats:events', kind, 1)
+    counted[kind] = (counted[kind] or 0) + 1
     if err ~= '' then
       if old[5] and old[5] ~= 'INVALID_PAYLOAD' then
         redis.call('SREM', base .. 'holds:' .. old[5], key)
@@ -104,7 +105,7 @@ while i <= #ARGV do
       redis.call('HSET', okey, 'hold', 'INVALID_PAYLOAD', 'hold_detail', err)
       redis.call('SADD', base .. 'holds:INVALID_PAYLOAD', key)
       redis.call('RPUSH', tlkey, cjson.encode({at = at, kind = 'held', detail = 'INVALID_PAYLOAD: ' .. err}))
-      redis.call('HINCRBY', base .. 'stats:events', 'held:INVALID_PAYLOAD', 1)
+      counted['held:INVALID_PAYLOAD'] = (counted['held:INVALID_PAYLOAD'] or 0) + 1
     elseif old[5] == 'INVALID_PAYLOAD' then
       redis.call('HDEL', okey, 'hold', 'hold_detail')
       redis.call('SREM', base .. 'holds:INVALID_PAYLOAD', key)
@@ -113,6 +114,7 @@ while i <= #ARGV do
   end
   table.insert(results, result)
 end
+for kind, n in pairs(counted) do redis.call('HINCRBY', base .. 'stats:events', kind, n) end
 redis.call('SADD', ARGV[1] .. ':sellers', ARGV[2])
 return results
 """

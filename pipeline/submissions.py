@@ -16,7 +16,7 @@ import msgspec
 import orjson
 
 from pipeline import identity, keys
-from pipeline.model import Address, EventKind
+from pipeline.model import Address, EventKind, utc_now
 from pipeline.stages import Stage
 from pipeline.store import OrderStore
 
@@ -56,14 +56,56 @@ def submitted_per_warehouse(store: OrderStore, seller: str, order_keys: Sequence
 
 
 def record(store: OrderStore, seller: str, order_key: str, sub: Submission, *, submitted: str = "",
-           last: bool = False) -> None:
+           last: bool = False, batch: Records | None = None) -> None:
     """Record a submission; with `submitted` (the timeline detail) its event goes in the same transaction,
-    and with `last` (no allocation left to submit) the stage too: one round trip instead of three."""
-    pipe = store.redis.pipeline(transaction=True)
+    and with `last` (no allocation left to submit) the stage too: one round trip instead of three. Given
+    a batch, the writes wait for its `flush` (one transaction for every order of a dispatch task)."""
+    own = batch is None
+    pipe = store.redis.pipeline(transaction=True) if own else batch.pipe
     pipe.hset(_key(store, seller, order_key), sub.warehouse, orjson.dumps(msgspec.to_builtins(sub)))
     identity.index_reference(pipe, store.prefix, seller, sub.reference, order_key)
     if submitted:
-        store.append_event(seller, order_key, EventKind.SUBMITTED, submitted, pipe=pipe)
+        if own:
+            store.append_event(seller, order_key, EventKind.SUBMITTED, submitted, pipe=pipe)
+        else:
+            batch.events.append((order_key, EventKind.SUBMITTED, submitted, utc_now()))
     if last:
         store.set_stage(seller, order_key, Stage.SUBMITTED, pipe=pipe)
-    pipe.execute()
+    if own:
+        pipe.execute()
+
+
+class Records:
+    """The submissions of a dispatch batch, written in one transaction at its end (`flush`, in a
+    `finally`, so a batch cut short by a retry still records what the warehouses confirmed). Until
+    then a warehouse has an outbound we have not recorded, as between a create and its record alone:
+    a re-run submits again under the same reference, which the warehouse keeps to one outbound."""
+
+    def __init__(self, store: OrderStore, seller: str) -> None:
+        self.store, self.seller = store, seller
+        self.pipe = store.redis.pipeline(transaction=True)
+        self.events: list[tuple] = []
+
+    def flush(self) -> None:
+        self.store.append_events(self.seller, self.events, self.pipe)
+        if len(self.pipe):
+            self.pipe.execute()
+        self.pipe = self.store.redis.pipeline(transaction=True)
+        self.events = []
+
+
+def preload(store: OrderStore, seller: str, order_keys: Sequence[str]) -> dict[str, tuple]:
+    """(stored order, submissions, allocation rows) of each key, read in one round trip for a batch."""
+    from pipeline.store_reads import decode_many
+
+    pipe = store.redis.pipeline(transaction=False)
+    store.get_many(seller, order_keys, pipe=pipe)
+    for order_key in order_keys:
+        pipe.hgetall(_key(store, seller, order_key))
+    for order_key in order_keys:
+        pipe.get(keys.allocation(store.prefix, seller, order_key))
+    replies, n = pipe.execute(), len(order_keys)
+    stored = decode_many(order_keys, replies[:n])
+    subs = [{wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
+            for raw in replies[n:2 * n]]
+    return {key: (one, sub, raw) for key, one, sub, raw in zip(order_keys, stored, subs, replies[2 * n:], strict=True)}

@@ -148,6 +148,17 @@ def test_the_keys_the_ledger_scripts_build_are_the_ones_named_here(redis_client,
     assert redis_client.hexists(keys.stock_reported(prefix, "acme"), "east")
 
 
+def test_the_keys_the_batch_reservation_builds_are_the_ones_named_here(redis_client, prefix):
+    from pipeline.stock_batch import reserve_many
+
+    ledger, at = StockLedger(redis_client, prefix), datetime(2026, 3, 1, tzinfo=UTC)
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=5, as_of=at)], at)
+    reserve_many(ledger, "acme", [(K, [Allocation("east", (("MUG", 2),))])])
+    assert redis_client.hget(keys.stock_count(prefix, "acme", "reserved", "east"), "MUG") == b"2"
+    assert redis_client.sismember(keys.allocations(prefix, "acme"), K)
+    assert redis_client.exists(keys.allocation(prefix, "acme", K))
+
+
 # --- no key spelt anywhere else -----------------------------------------------------------------
 
 SEARCHED = ("pipeline", "workers", "orderhub", "connectors", "config")

@@ -7,6 +7,7 @@ import pytest
 import redis
 
 from connectors.ratelimit import RateLimiter
+from pipeline import keys
 from pipeline.errors import RateLimited
 from pipeline.ports import Limit
 
@@ -62,3 +63,26 @@ def test_block_after_a_429_stops_every_process_until_it_passes(redis_client, pre
     assert 0.2 < wait <= 0.3
     time.sleep(0.35)
     assert other.try_take("amazon", "A1", "getOrderItems", limit) == 0
+
+
+def test_a_roomy_bucket_is_taken_from_a_few_tokens_at_a_time_and_spent_within_its_window(redis_client, prefix):
+    limiter = RateLimiter(redis_client, prefix)
+    script, scripts = limiter._take, []
+    limiter._take = lambda **kw: scripts.append(1) or script(**kw)
+    limit = Limit(rate=1000, burst=1000)  # a margin of 50 tokens: up to 25 taken ahead, kept 25 ms at most
+    assert all(limiter.try_take("fourpx", "k", "create", limit) == 0 for _ in range(10))
+    assert len(scripts) == 1  # one script call for ten
+    tokens = float(redis_client.hget(keys.rate_bucket(prefix, "fourpx", "k", "create"), "tokens"))
+    assert 950 - 26 - 1 <= tokens <= 950 - 26 + 1  # the ten and the rest taken ahead are gone from the shared bucket
+    assert limiter.call_counts()["fourpx:create"] == 10  # calls made, not tokens taken ahead
+    time.sleep(0.03)  # past the window: what is left ahead is dropped, the next call goes to Redis
+    limiter.try_take("fourpx", "k", "create", limit)
+    assert len(scripts) == 2
+
+
+def test_a_small_bucket_takes_one_token_per_call(redis_client, prefix):
+    limiter = RateLimiter(redis_client, prefix)
+    limit = Limit(rate=20, burst=20)  # a margin of one token: nothing taken ahead
+    for _ in range(3):
+        assert limiter.try_take("amazon", "A1", "getOrders", limit) == 0
+    assert limiter.call_counts()["amazon:getOrders"] == 3

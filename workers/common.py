@@ -7,6 +7,7 @@ the orchestration of its own concern.
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import threading
@@ -46,6 +47,7 @@ def _hint(exc: BaseException) -> float | None:
 
 
 _started: dict[str, float] = {}
+_cpu_started: dict[str, float] = {}
 
 
 def _soft_limit_reached(signum: int, frame: Any) -> None:
@@ -65,25 +67,51 @@ def _guard_soft_limit() -> None:
         signal.signal(signal.SIGUSR1, _soft_limit_reached)
 
 
+PROFILE_DIR = "ORDERHUB_PROFILE_DIR"
+"""When set (bench/pipeline.py --profile), each pool process profiles its tasks with cProfile and keeps the
+cumulative stats in that folder, one file per process and task name: the CPU split per task."""
+_profiles: dict[str, Any] = {}
+
+
+def _profile(name: str, start: bool) -> None:
+    folder = os.environ.get(PROFILE_DIR)
+    if not folder:
+        return
+    import cProfile
+
+    prof = _profiles.setdefault(name, cProfile.Profile())
+    if start:
+        prof.enable()
+        return
+    prof.disable()
+    prof.dump_stats(os.path.join(folder, f"{name.rsplit('.', 1)[-1]}.{os.getpid()}.prof"))
+
+
 @task_prerun.connect
 def _bind_task_context(task_id: str | None = None, task: Task | None = None, args: Any = None, **_: Any) -> None:
+    _profile(getattr(task, "name", ""), True)
     _guard_soft_limit()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(task_id=task_id, task=getattr(task, "name", None))
     if task_id:
         _started[task_id] = time.perf_counter()
+        _cpu_started[task_id] = time.process_time()
 
 
 @task_postrun.connect
 def _clear_task_context(task_id: str | None = None, task: Task | None = None, **_: Any) -> None:
     structlog.contextvars.clear_contextvars()
+    _profile(getattr(task, "name", ""), False)
     started = _started.pop(task_id or "", None)
+    cpu_started = _cpu_started.pop(task_id or "", None)
     if started is not None and task is not None:  # durations for `orderhub metrics serve`
         durations = keys.task_seconds(key_prefix())
         sum_field, count_field = keys.task_seconds_fields(task.name)
         pipe = get_redis().pipeline(transaction=False)
         pipe.hincrbyfloat(durations, sum_field, time.perf_counter() - started)
         pipe.hincrby(durations, count_field, 1)
+        if cpu_started is not None:  # and CPU, for the benchmark's split per task
+            pipe.hincrbyfloat(keys.task_cpu_seconds(key_prefix()), task.name, time.process_time() - cpu_started)
         pipe.execute()
 
 

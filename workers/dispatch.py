@@ -18,6 +18,8 @@ from pipeline.errors import NeedsReview
 from pipeline.identity import parse_order_key
 from pipeline.model import EventKind, HoldReason
 from pipeline.ports import AcknowledgingClient
+from pipeline.store_reads import decode_many
+from pipeline.submissions import Records, preload
 from workers.app import app
 from workers.clients import platform_client
 from workers.common import MAX_RETRIES, _ledger, _store, _warehouses, _with_retry, log
@@ -29,23 +31,43 @@ def submit_orders(self: Task, seller: str, keys: list[str]) -> int:
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger, clients = seller_config(seller), _store(), _ledger(), _warehouses(seller)
     to_acknowledge = []
-    for key in keys:
-        structlog.contextvars.bind_contextvars(order_key=key)
-        try:
-            done = _with_retry(self, seller, key,
-                               lambda k=key: pipeline_dispatch.submit_order(store, ledger, cfg, k, clients))
-        except Retry:
-            raise
-        except Exception as exc:  # a bug on one order must not strand the rest of the batch
-            log.exception("order.submit_failed")
-            pipeline_dispatch.hold_unsubmitted(store, ledger, seller, key, HoldReason.INTERNAL_ERROR,
-                                               f"submitting failed: {type(exc).__name__}")
-            continue
-        if done and _platform_acknowledges(key):
-            to_acknowledge.append(key)
+    keys = list(dict.fromkeys(keys))
+    for start in range(0, len(keys), DISPATCH_CHUNK):
+        to_acknowledge += _submit_chunk(self, seller, cfg, store, ledger, clients, keys[start:start + DISPATCH_CHUNK])
     if to_acknowledge:  # one task for the batch, not one per order
         acknowledge_orders.apply_async((seller, to_acknowledge), queue="dispatch")
     return len(keys)
+
+
+DISPATCH_CHUNK = 10
+"""Orders read in one round trip and recorded in one transaction. Small, because until its chunk is
+recorded a submission is invisible to a cancellation running beside it (as between one create and its
+record): ten orders' reads cost one round trip instead of ten, and the window stays ten creates long."""
+
+
+def _submit_chunk(self: Task, seller: str, cfg, store, ledger, clients, keys: list[str]) -> list[str]:
+    to_acknowledge = []
+    preloaded = preload(store, seller, keys)  # every order's reads in one round trip
+    batch = Records(store, seller)  # and every submission's writes in one transaction, at the end
+    try:
+        for key in keys:
+            structlog.contextvars.bind_contextvars(order_key=key)
+            try:
+                done = _with_retry(self, seller, key, lambda k=key: pipeline_dispatch.submit_order(
+                    store, ledger, cfg, k, clients, preloaded=preloaded[k], batch=batch))
+            except Retry:
+                raise
+            except Exception as exc:  # a bug on one order must not strand the rest of the batch
+                log.exception("order.submit_failed")
+                batch.flush()  # what it recorded before failing stays recorded, as without a batch
+                pipeline_dispatch.hold_unsubmitted(store, ledger, seller, key, HoldReason.INTERNAL_ERROR,
+                                                   f"submitting failed: {type(exc).__name__}")
+                continue
+            if done and _platform_acknowledges(key):
+                to_acknowledge.append(key)
+    finally:
+        batch.flush()
+    return to_acknowledge
 
 
 def _platform_acknowledges(key: str) -> bool:
@@ -54,17 +76,31 @@ def _platform_acknowledges(key: str) -> bool:
 
 @app.task(name="workers.tasks.acknowledge_orders", bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def acknowledge_orders(self: Task, seller: str, keys: list[str]) -> int:
-    """Acknowledge a submitted batch; a retry skips the orders already acknowledged (their marker)."""
-    return sum(_acknowledge(self, seller, key) for key in keys)
-
-
-def _acknowledge(self: Task, seller: str, key: str) -> bool:
-    """Tell the platform the order is taken on (only platforms that ask for it); once per order."""
+    """Acknowledge a submitted batch; a retry skips the orders already acknowledged (their marker). The
+    markers and orders of the whole batch are read in one round trip."""
+    keys = list(dict.fromkeys(keys))
     store, client_redis = _store(), get_redis()
-    marker = keys.acknowledged(key_prefix(), seller, key)
-    stored = store.get(seller, key)
-    if client_redis.exists(marker) or stored is None or stored.order is None:
+    markers = [_marker(seller, key) for key in keys]
+    pipe = client_redis.pipeline(transaction=False)
+    store.get_many(seller, keys, pipe=pipe)
+    for marker in markers:
+        pipe.exists(marker)
+    replies = pipe.execute()
+    stored = decode_many(keys, replies[:len(keys)])
+    done = replies[len(keys):]
+    return sum(_acknowledge(self, seller, key, one, marker) for key, one, marker, acknowledged
+               in zip(keys, stored, markers, done, strict=True) if not acknowledged)
+
+
+def _marker(seller: str, key: str) -> str:
+    return keys.acknowledged(key_prefix(), seller, key)
+
+
+def _acknowledge(self: Task, seller: str, key: str, stored, marker: str) -> bool:
+    """Tell the platform the order is taken on (only platforms that ask for it); once per order."""
+    if stored is None or stored.order is None:
         return False
+    store, client_redis = _store(), get_redis()
     cfg = seller_config(seller)
     structlog.contextvars.bind_contextvars(seller=seller, order_key=key)
 
@@ -76,9 +112,11 @@ def _acknowledge(self: Task, seller: str, key: str) -> bool:
         except NeedsReview as exc:
             store.append_event(seller, key, EventKind.NOTE, f"platform refused the acknowledgement: {exc}")
             return
-        if outcome.accepted:
-            client_redis.set(marker, 1)
-            store.append_event(seller, key, EventKind.NOTE, "acknowledged to the platform")
+        if outcome.accepted:  # the marker and its note in one round trip
+            pipe = client_redis.pipeline(transaction=False)
+            pipe.set(marker, 1)
+            store.append_event(seller, key, EventKind.NOTE, "acknowledged to the platform", pipe=pipe)
+            pipe.execute()
 
     _with_retry(self, seller, key, ack)
     return True

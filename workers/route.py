@@ -8,7 +8,8 @@ from __future__ import annotations
 import structlog
 from celery import Task
 
-from pipeline.release import Outcome, route_order
+from pipeline.release import Outcome
+from pipeline.route_batch import route_batch
 from pipeline.submissions import submitted_among
 from workers.app import app
 from workers.common import MAX_RETRIES, _ledger, _store
@@ -28,13 +29,13 @@ def _route_in_batches(seller: str, keys: list[str]) -> None:
 
 @app.task(name="workers.tasks.route_orders", bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
-    """Route a batch of changed orders; routed ones go to dispatch, cancelled ones to cancellation."""
+    """Route a batch of changed orders (pipeline/route_batch.py: a few round trips for the whole batch);
+    routed ones go to dispatch, cancelled ones to cancellation."""
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger = seller_config(seller), _store(), _ledger()
     outcomes: dict[str, int] = {}
     to_submit, to_cancel, reserved, finished = [], [], set(), []
-    for key in keys:
-        result = route_order(store, ledger, cfg, key)
+    for key, result in route_batch(store, ledger, cfg, keys).items():
         outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
         if result.outcome in (Outcome.ROUTED, Outcome.ALREADY_ROUTED):
             to_submit.append(key)

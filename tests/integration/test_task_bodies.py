@@ -111,7 +111,7 @@ def test_one_order_failing_unexpectedly_is_held_and_the_rest_of_the_batch_still_
     store.upsert("acme", [received(o) for o in orders])
     sent = []
 
-    def submit(store, ledger, cfg, key, clients):
+    def submit(store, ledger, cfg, key, clients, **batch):  # a dispatch batch passes its reads and records
         if key == orders[1].key:
             raise AttributeError("'NoneType' object has no attribute 'name'")
         sent.append(key)

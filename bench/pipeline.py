@@ -55,6 +55,8 @@ from workers.common import PROFILE_DIR
 
 GOAL_RATE = 2000.0
 GOAL_VS_NOOP = 2.5
+GOAL_CPU_MS = 1.0  # worker CPU per order, end to end
+GOAL_COMMANDS = 15.0  # Redis commands per order, end to end
 
 
 def _has_py_spy() -> bool:
@@ -236,8 +238,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def report(figures: dict[str, Any]) -> None:
     rate, ratio = figures.get("backlog_sustained_orders_per_s", 0.0), figures.get("pipeline_vs_noop", 0.0)
     print(f"{'figure':<44}{'value':>14}  {'goal':<14}{'':<8}")
+    cpu, commands = figures.get("cpu_ms_per_order_workers"), figures.get("redis_commands_per_order")
     goals = {"backlog_sustained_orders_per_s": (f">= {GOAL_RATE:.0f}/s", rate >= GOAL_RATE),
              "pipeline_vs_noop": (f">= {GOAL_VS_NOOP}x", ratio >= GOAL_VS_NOOP)}
+    if cpu is not None:
+        goals["cpu_ms_per_order_workers"] = (f"<= {GOAL_CPU_MS} ms", cpu <= GOAL_CPU_MS)
+    if commands is not None:
+        goals["redis_commands_per_order"] = (f"<= {GOAL_COMMANDS:.0f}", commands <= GOAL_COMMANDS)
     for key, value in figures.items():
         goal, met = goals.get(key, ("", None))
         verdict = "" if met is None else ("met" if met else "MISSED")

@@ -29,7 +29,7 @@ from config.rules import (
     check_warehouse,
     id_problem,
 )
-from config.schema import SellerConfig
+from config.schema import SellerConfig, StockConfig
 from config.structure import fields_of, salvage, unknown_keys, walk
 from config.tenancy import ConfigState, FileReport, combine
 from connectors.registry import PLATFORMS
@@ -86,34 +86,34 @@ def _check_seller(raw: dict[str, Any], found: Findings) -> None:
             for platform in named if isinstance(named, dict) else ():
                 if platform not in PLATFORMS:
                     problems.append(f'sku_map.{group}.{platform}: unknown platform (known: {", ".join(PLATFORMS)})')
+    stock = StockConfig()  # absent: the defaults, which the risk rules below check against lanes too
     if "stock" in raw:
         stock, _ = salvage(raw["stock"], fields["stock"].type, "stock", problems)
         if stock is not None:
-            shops = raw.get("shops")
-            shop_ids = {s["shop_id"] for s in shops if isinstance(s, dict) and isinstance(s.get("shop_id"), str)} \
-                if isinstance(shops, list) else set()
-            check_stock(stock, shop_ids, problems)
-    if "stock" in raw or "transfer_lanes" in raw:
-        _check_risk(raw, fields, problems)
+            check_stock(stock, _ids(raw, "shops", "shop_id"), problems)
+    if stock is not None and ("stock" in raw or "transfer_lanes" in raw):
+        _check_risk(raw, fields, stock, problems)
     if "retention" in raw:
         retention, _ = salvage(raw["retention"], fields["retention"].type, "retention", problems)
         if retention is not None:
             check_retention(retention, problems)
 
 
-def _check_risk(raw: dict[str, Any], fields: dict[str, Any], problems: list[str]) -> None:
-    """Replenishment terms and transfer lanes against the seller's warehouse ids (type errors are the
-    walk's to report, once: salvaged here without repeating them)."""
-    stock, _ = salvage(raw.get("stock", {}), fields["stock"].type, "stock", [])
+def _check_risk(raw: dict[str, Any], fields: dict[str, Any], stock: StockConfig, problems: list[str]) -> None:
+    """Replenishment terms and transfer lanes against the seller's warehouse ids."""
     found: list[str] = []
     walk(raw.get("transfer_lanes", []), fields["transfer_lanes"].type, "transfer_lanes", found)
     problems.extend(found)
-    lanes = None if found else msgspec.convert(raw.get("transfer_lanes", []), fields["transfer_lanes"].type)
-    warehouses = raw.get("warehouses")
-    ids = {w["id"] for w in warehouses if isinstance(w, dict) and isinstance(w.get("id"), str)} \
-        if isinstance(warehouses, list) else set()
-    if stock is not None and lanes is not None:
-        check_risk(stock, lanes, ids, problems)
+    if not found:
+        lanes = msgspec.convert(raw.get("transfer_lanes", []), fields["transfer_lanes"].type)
+        check_risk(stock, lanes, _ids(raw, "warehouses", "id"), problems)
+
+
+def _ids(raw: dict[str, Any], section: str, field: str) -> set[str]:
+    """The ids a section's tables declare as text (those that do not are reported by the walk)."""
+    items = raw.get(section)
+    return {item[field] for item in items if isinstance(item, dict) and isinstance(item.get(field), str)} \
+        if isinstance(items, list) else set()
 
 
 def _read(path: Path) -> tuple[dict[str, Any] | None, str]:

@@ -154,8 +154,9 @@ class RateLimiter:
                                    args=[rate, burst, cost, keys.api_call_field(platform, operation), cost + extra])
         if extra and int(granted) > cost:
             with self._lock:
-                held = self._reservoirs[bucket]
-                held.tokens, held.spend_by = int(granted) - cost, started + keep
+                held = self._reservoirs.get(bucket)  # None: block() emptied it meanwhile (a 429): keep none
+                if held is not None:
+                    held.tokens, held.spend_by = int(granted) - cost, started + keep
         return float(wait)
 
     def acquire(self, platform: str, account: str, operation: str, limit: Limit, cost: int = 1) -> float:

@@ -61,21 +61,11 @@ def currency_of(code: str, path: str) -> str:
     return code
 
 
-def _decimal(value: str | int, path: str) -> Decimal:
-    """Decimal text (or a whole number) as a Decimal, unchecked: finite, range and decimals come after."""
-    if type(value) is not str and type(value) is not int:  # a bool or a float (never from the wire Structs)
-        raise MappingError(path, f"expected decimal text, got {type(value).__name__}")
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise MappingError(path, f"not a decimal: {shown(value, 20)}") from None
-
-
 def amount_of(value: str | int, currency: str, path: str = "") -> Decimal:
     """Decimal text (or a whole number) as an amount of `currency`: finite, 0 or more, below MAX_AMOUNT
     and with no more decimals than the currency allows (the checks Money makes, without building a Money
     for each addend of a total). Without a `path` the caller adds it with `.at()`."""
-    if type(value) is not str and type(value) is not int:  # (inlined _decimal: this runs for every addend)
+    if type(value) is not str and type(value) is not int:  # (this runs for every addend: no helper call)
         raise MappingError(path, f"expected decimal text, got {type(value).__name__}")
     if value in _ZERO_TEXTS and type(currency) is str and currency in MINOR_STEP:
         return _ZERO_DECIMALS[value]  # "0.00": valid in every currency, one shared (immutable) Decimal
@@ -103,7 +93,7 @@ def money_of(value: str | int, currency: str, path: str) -> Money:
     `__post_init__`, made here once, and the Money copied from the currency's zero with the amount set (no
     second run of them); when one fails, Money itself is built and raises the model's own message.
     tests/connectors/test_values.py holds it to Money's verdicts."""
-    if type(value) is not str and type(value) is not int:  # (inlined _decimal)
+    if type(value) is not str and type(value) is not int:
         raise MappingError(path, f"expected decimal text, got {type(value).__name__}")
     shared = value in _ZERO_TEXTS and type(currency) is str
     if shared:  # "0.00" tax, discount, fee: half the amounts of many orders, checked once per currency

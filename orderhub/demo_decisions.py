@@ -27,7 +27,7 @@ def start_short(emulators: dict) -> None:
 def decision_summary(store: OrderStore, sellers: Sequence[SellerConfig]) -> None:
     """Print the three SKUs most at risk of running out (all sellers) and the first transfer suggested."""
     from pipeline.decisions.assess import assess_seller
-    from pipeline.decisions.rebalance import suggest
+    from pipeline.decisions.rebalance import suggest, transfer_terms
     from pipeline.decisions.risk import ranked
     from pipeline.model import utc_now
 
@@ -40,8 +40,7 @@ def decision_summary(store: OrderStore, sellers: Sequence[SellerConfig]) -> None
         click.echo(f"    {r.seller} {r.seller_sku} at {r.warehouse}: {r.available} available, {r.mean_daily:.2f}/day, "
                    f"{cover}, {r.probability:.0%} likely to run out within {r.lead_time_days:g} days")
     for cfg, one in assessed:
-        terms = {wh.id: cfg.stock.risk_terms(wh.id)[:2] for wh in cfg.warehouses if wh.enabled}
-        moves = suggest(one.rows, one.forecasts, cfg.transfer_lanes, terms)
+        moves = suggest(one.rows, one.forecasts, cfg.transfer_lanes, transfer_terms(cfg))
         if moves:
             m = moves[0]
             click.echo(f"  a transfer to consider (orderhub stock rebalance --seller {cfg.seller}): {m.quantity} x "

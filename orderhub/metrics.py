@@ -77,13 +77,14 @@ class ArchiveFigures(_Periodic):
     def refresh(self, sellers: Iterable[str]) -> None:
         from sqlalchemy.exc import SQLAlchemyError
 
-        from pipeline.archive.reader import count_orders, hold_counts
+        from pipeline.archive.reader import hold_counts, order_counts
 
         if not self.due() or (engine := self.engine()) is None:
             return
         try:
             self.held = hold_counts(engine)
-            self.archived = {seller: count_orders(engine, seller) for seller in sellers}
+            counts = order_counts(engine)
+            self.archived = {seller: counts.get(seller, 0) for seller in sellers}
         except (SQLAlchemyError, OSError) as exc:
             self.archived, self.held = {}, {}
             log.warning("metrics.archive_unreadable", error=type(exc).__name__)
@@ -120,6 +121,7 @@ class StockRiskFigures(_Periodic):
                 rows += assess_seller(cfg, store, archive, today).rows
             except (SQLAlchemyError, OSError) as exc:  # the archive failed: Redis alone until it answers
                 log.warning("metrics.stock_risk_archive_unreadable", seller=cfg.seller, error=type(exc).__name__)
+                engine = None  # not asked again for the other sellers (each could wait out a connect timeout)
                 rows += assess_seller(cfg, store, None, today).rows
         self.rows = rows
 

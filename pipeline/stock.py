@@ -262,9 +262,15 @@ _KINDS = keys.STOCK_COUNTS
 _TOTALS = ("on_hand", "shipped", "in_doubt", "reserved")
 
 
+def available_of(on_hand: int, shipped: int, in_doubt: int, reserved: int) -> int:
+    """Units free to route: on hand less shipped since the report, in doubt and reserved (never below 0).
+    The ledger's scripts compute the same (keep them in step)."""
+    return max(0, on_hand - shipped - in_doubt - reserved)
+
+
 def _available(counts: Sequence[int | bytes]) -> int:
     on_hand, shipped, doubt, reserved = (int(c) for c in counts)
-    return max(0, on_hand - shipped - doubt - reserved)
+    return available_of(on_hand, shipped, doubt, reserved)
 
 
 def wanted_rows(allocations: Iterable[Allocation]) -> list[list]:

@@ -35,7 +35,11 @@ def _key(store: OrderStore, seller: str, order_key: str) -> str:
 
 
 def submissions(store: OrderStore, seller: str, order_key: str) -> dict[str, Submission]:
-    raw = store.redis.hgetall(_key(store, seller, order_key))
+    return _decoded(store.redis.hgetall(_key(store, seller, order_key)))
+
+
+def _decoded(raw: dict[bytes, bytes]) -> dict[str, Submission]:
+    """An order's submissions hash (keys.submitted) as warehouse -> Submission."""
     return {wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
 
 
@@ -106,6 +110,5 @@ def preload(store: OrderStore, seller: str, order_keys: Sequence[str]) -> dict[s
         pipe.get(keys.allocation(store.prefix, seller, order_key))
     replies, n = pipe.execute(), len(order_keys)
     stored = decode_many(order_keys, replies[:n])
-    subs = [{wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
-            for raw in replies[n:2 * n]]
+    subs = [_decoded(raw) for raw in replies[n:2 * n]]
     return {key: (one, sub, raw) for key, one, sub, raw in zip(order_keys, stored, subs, replies[2 * n:], strict=True)}

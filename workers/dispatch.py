@@ -79,7 +79,7 @@ def acknowledge_orders(self: Task, seller: str, keys: list[str]) -> int:
     """Acknowledge a submitted batch; a retry skips the orders already acknowledged (their marker). The
     markers and orders of the whole batch are read in one round trip."""
     keys = list(dict.fromkeys(keys))
-    store, client_redis = _store(), get_redis()
+    store, client_redis, cfg = _store(), get_redis(), seller_config(seller)
     markers = [_marker(seller, key) for key in keys]
     pipe = client_redis.pipeline(transaction=False)
     store.get_many(seller, keys, pipe=pipe)
@@ -88,7 +88,7 @@ def acknowledge_orders(self: Task, seller: str, keys: list[str]) -> int:
     replies = pipe.execute()
     stored = decode_many(keys, replies[:len(keys)])
     done = replies[len(keys):]
-    return sum(_acknowledge(self, seller, key, one, marker) for key, one, marker, acknowledged
+    return sum(_acknowledge(self, store, client_redis, cfg, key, one, marker) for key, one, marker, acknowledged
                in zip(keys, stored, markers, done, strict=True) if not acknowledged)
 
 
@@ -96,16 +96,15 @@ def _marker(seller: str, key: str) -> str:
     return keys.acknowledged(key_prefix(), seller, key)
 
 
-def _acknowledge(self: Task, seller: str, key: str, stored, marker: str) -> bool:
+def _acknowledge(self: Task, store, client_redis, cfg, key: str, stored, marker: str) -> bool:
     """Tell the platform the order is taken on (only platforms that ask for it); once per order."""
     if stored is None or stored.order is None:
         return False
-    store, client_redis = _store(), get_redis()
-    cfg = seller_config(seller)
+    seller = cfg.seller
     structlog.contextvars.bind_contextvars(seller=seller, order_key=key)
 
     def ack() -> None:
-        _, platform, _ = platform_client(cfg, cfg.shop(stored.order.shop_id), get_redis(), key_prefix())
+        _, platform, _ = platform_client(cfg, cfg.shop(stored.order.shop_id), client_redis, key_prefix())
         client: AcknowledgingClient = platform  # only orders of connectors that declare `acknowledges` come here
         try:
             outcome = client.acknowledge(stored.order.external_id)

@@ -39,19 +39,19 @@ def status() -> None:
     if not sellers:
         click.echo("no orders stored yet")
         return
-    from pipeline.archive.reader import count_orders, hold_counts
+    from pipeline.archive.reader import hold_counts, order_counts
 
     archive = ArchiveReads("archived orders and their holds not shown")
     try:
         archived_holds = archive(hold_counts) or {}
+        archived = archive(order_counts)  # None: no archive to ask
         for seller in sellers:
             click.echo(f"seller {seller}")
             counts = store.status_counts(seller)
             for (platform, state), n in sorted(counts.items()):
                 click.echo(f"  {platform:<11} {state:<18} {n:>8}")
-            in_archive = archive(count_orders, seller)
-            if in_archive is not None:
-                click.echo(f"  {'archived':<30} {in_archive:>8}")
+            if archived is not None:
+                click.echo(f"  {'archived':<30} {archived.get(seller, 0):>8}")
             _hot_details(store, seller, now)
             _holds(store, seller, {reason: n for (owner, reason), n in archived_holds.items() if owner == seller})
     finally:

@@ -62,11 +62,10 @@ def stock_rebalance(seller: str, as_json: bool) -> None:
     """Transfers along the seller's [[transfer_lanes]] that lower the total stock-out probability most per
     unit of cost, each explained: why from there, why to here, the risk at both ends before and after.
     Suggested only: nothing is moved."""
-    from pipeline.decisions.rebalance import suggest, total_probability
+    from pipeline.decisions.rebalance import suggest, total_probability, transfer_terms
 
     for cfg, assessment in _assessments(seller, "demand from Redis only"):
-        terms = {wh.id: cfg.stock.risk_terms(wh.id)[:2] for wh in cfg.warehouses if wh.enabled}
-        moves = suggest(assessment.rows, assessment.forecasts, cfg.transfer_lanes, terms)
+        moves = suggest(assessment.rows, assessment.forecasts, cfg.transfer_lanes, transfer_terms(cfg))
         before = total_probability(assessment.rows)
         after = before - sum(m.source_before - m.source_after + m.destination_before - m.destination_after
                              for m in moves)

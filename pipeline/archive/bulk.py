@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import Column, Connection, Row, String, Table, bindparam, column, select, table, text
+from sqlalchemy import Column, Connection, String, Table, bindparam, column, select, table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -36,12 +36,11 @@ def copy_rows(conn: Connection, target: Table, rows: Sequence[Mapping[str, Any]]
             copy.write_row([row[key] if process is None else process(row[key]) for key, process in processors])
 
 
-def upsert_copied(conn: Connection, target: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str],
-                  returning: Sequence[Column[Any]]) -> list[Row[Any]]:
+def upsert_copied(conn: Connection, target: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]) -> None:
     """Upsert `rows` into `target` on `conflict` (every other column updated): COPY into a temporary
-    table, then one INSERT ... SELECT ... ON CONFLICT DO UPDATE; the `returning` columns of each row."""
+    table, then one INSERT ... SELECT ... ON CONFLICT DO UPDATE."""
     if not rows:
-        return []
+        return
     names = list(rows[0])
     staging = f"{target.name}_incoming"
     conn.exec_driver_sql(sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
@@ -52,10 +51,9 @@ def upsert_copied(conn: Connection, target: Table, rows: Sequence[Mapping[str, A
     stmt = postgresql.insert(target).from_select(names, select(*(incoming.c[n] for n in names)))
     stmt = stmt.on_conflict_do_update(index_elements=list(conflict),
                                       set_={n: stmt.excluded[n] for n in names if n not in conflict})
-    written = list(conn.execute(stmt.returning(*returning)))
+    conn.execute(stmt)
     conn.exec_driver_sql(sql.SQL("DROP TABLE {}").format(sql.Identifier(staging))
                          .as_string(conn.connection.driver_connection))  # a second batch in the same transaction
-    return written
 
 
 def write_orders(conn: Connection, orders: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[dict[tuple[str, str], int],
@@ -78,7 +76,7 @@ def write_orders(conn: Connection, orders: Table, rows: Sequence[Mapping[str, An
     new = [row for row in rows if (row["seller"], row["key"]) not in existing]
     ids = dict(existing)
     if again:
-        upsert_copied(conn, orders, again, ("seller", "key"), (orders.c.id,))
+        upsert_copied(conn, orders, again, ("seller", "key"))
     if new:
         fresh = conn.execute(text("SELECT nextval(pg_get_serial_sequence('orders', 'id')) "
                                   "FROM generate_series(1, :n)").bindparams(n=len(new))).scalars().all()

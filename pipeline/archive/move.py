@@ -25,7 +25,7 @@ import msgspec
 import structlog
 from sqlalchemy import Engine
 
-from config.schema import SellerConfig, SkuMapConfig
+from config.schema import RetentionConfig, SellerConfig, SkuMapConfig
 from pipeline.archive.build import NotArchivable, collect_many
 from pipeline.archive.closing import Candidate, closed_at, quiet_candidates
 from pipeline.archive.records import ArchivedOrder
@@ -65,7 +65,7 @@ def archive_seller(store: OrderStore, engine: Engine, seller: SellerConfig, *, n
 
 
 def move_closed(store: OrderStore, engine: Engine, seller: str, older_than: datetime, *, batch: int = BATCH,
-                tombstone_days: int = 90, sku_map: SkuMapConfig | None = None, limit: int | None = None,
+                tombstone_days: int = RetentionConfig().tombstone_days, sku_map: SkuMapConfig | None = None, limit: int | None = None,
                 progress: Callable[[MoveReport], None] | None = None) -> MoveReport:
     """Move the seller's orders closed before `older_than` to the archive; with `limit` the run stops
     after the batch that brought it to that many closed orders (a task under a time limit: open ones

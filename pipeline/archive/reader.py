@@ -43,6 +43,7 @@ from pipeline.model import (
     Totals,
 )
 from pipeline.money import MINOR_STEP
+from pipeline.stages import Stage
 
 _ADDRESS = msgspec.json.Decoder(Address)
 _ADDRESSES = msgspec.json.Decoder(dict[str, Address])
@@ -52,7 +53,7 @@ _TEXTS = msgspec.json.Decoder(tuple[str, ...])
 def get_order(engine: Engine, seller: str, key: str) -> ArchivedOrder | None:
     """The archived order `key` of `seller`, whole (None: not archived). Index: uq_orders_seller_key."""
     orders = schema.orders
-    with _reading(engine) as conn:
+    with snapshot(engine) as conn:
         row = conn.execute(select(orders).where(orders.c.seller == seller, orders.c.key == key)).mappings().first()
         if row is None:
             return None
@@ -98,11 +99,13 @@ def hold_counts(engine: Engine) -> dict[tuple[str, HoldReason], int]:
         return {(seller, HoldReason(reason)): int(n) for seller, reason, n in conn.execute(query)}
 
 
-def count_orders(engine: Engine, seller: str) -> int:
-    """How many orders of the seller the archive holds. Index: ix_orders_seller_placed (its leading column)."""
+def order_counts(engine: Engine) -> dict[str, int]:
+    """How many orders the archive holds, per seller, in one query. Index: ix_orders_seller_placed (its
+    leading column)."""
     orders = schema.orders
     with engine.connect() as conn:
-        return int(conn.scalar(select(func.count()).select_from(orders).where(orders.c.seller == seller)) or 0)
+        return {seller: int(n) for seller, n in conn.execute(select(orders.c.seller, func.count())
+                                                             .group_by(orders.c.seller))}
 
 
 def orders_of_seller(engine: Engine, seller: str, since: datetime, until: datetime,
@@ -170,7 +173,8 @@ class DemandDay(msgspec.Struct, frozen=True, kw_only=True):
     lost: int
 
 
-DEMAND_STAGES = ("routed", "submitted", "shipped")
+DEMAND_STAGES = (Stage.ROUTED, Stage.SUBMITTED, Stage.SHIPPED)
+"""The stages whose orders count as demand met (routed, submitted, shipped): pipeline/decisions/demand.py too."""
 """pipeline.stages.Stage values whose orders count as demand met (the archive stores the strings)."""
 
 
@@ -191,7 +195,7 @@ def demand_by_day(engine: Engine, seller: str, since: date, until: date,
             .where(lines.c.seller == seller, lines.c.placed_day >= since, lines.c.placed_day < until,
                    lines.c.seller_sku.is_not(None), orders.c.status != OrderStatus.CANCELLED.value,
                    orders.c.fulfilled_by != FulfilledBy.PLATFORM.value,
-                   or_(short, orders.c.stage.in_(DEMAND_STAGES)))
+                   or_(short, orders.c.stage.in_([stage.value for stage in DEMAND_STAGES])))
             .group_by(lines.c.placed_day, lines.c.seller_sku, lines.c.warehouse, orders.c.destination_country))
     if only_keys is None:
         queries = [base]
@@ -212,7 +216,8 @@ def demand_by_day(engine: Engine, seller: str, since: date, until: date,
 
 
 @contextmanager
-def _reading(engine: Engine) -> Iterator[Connection]:
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """One read transaction, on PostgreSQL at REPEATABLE READ: several queries see one state of the archive."""
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")

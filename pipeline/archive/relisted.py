@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import Engine, insert, select, update
 
+from config.schema import RetentionConfig
 from pipeline import keys
 from pipeline.archive import schema, tombstones
 from pipeline.archive.engine import get_engine, writing
@@ -34,14 +35,12 @@ from pipeline.store import OrderStore, Received, UpsertResult
 
 log = structlog.get_logger()
 
-DEFAULT_TOMBSTONE_DAYS = 90
-
 
 class ArchiveLink:
     """How a sync reaches the archive. With no engine, `get_engine()` is made on first use (only a
     RELISTED order needs it); `screen` asks the archive only when the link was given an engine."""
 
-    def __init__(self, engine: Engine | None = None, tombstone_days: int = DEFAULT_TOMBSTONE_DAYS) -> None:
+    def __init__(self, engine: Engine | None = None, tombstone_days: int = RetentionConfig().tombstone_days) -> None:
         self._engine = engine
         self.asks_archive = engine is not None
         self.window = timedelta(days=tombstone_days)

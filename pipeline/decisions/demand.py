@@ -25,15 +25,13 @@ from datetime import UTC, date, datetime, time, timedelta
 import msgspec
 
 from config.schema import SellerConfig
-from pipeline.archive.reader import DemandDay
+from pipeline.archive.reader import DEMAND_STAGES, DemandDay
 from pipeline.decisions.hot_orders import HotOrder
 from pipeline.model import FulfilledBy, HoldReason, OrderStatus
-from pipeline.stages import Stage
 
 UNKNOWN = ""
 """The warehouse of demand no warehouse of the seller serves (no warehouse for its country)."""
 
-MET_STAGES = (Stage.ROUTED, Stage.SUBMITTED, Stage.SHIPPED)
 
 ArchiveQuery = Callable[[str, date, date, Sequence[str] | None], "list[DemandDay] | None"]
 """demand_by_day with its engine bound: (seller, since, until, only_keys) -> rows, None without archive."""
@@ -70,7 +68,7 @@ def hot_demand(seller: SellerConfig, orders: Iterable[HotOrder], since: date, un
         if order.status == OrderStatus.CANCELLED or order.fulfilled_by == FulfilledBy.PLATFORM:
             continue
         lost = hot.hold is not None and hot.hold.reason == HoldReason.INSUFFICIENT_STOCK
-        if not lost and hot.stage not in MET_STAGES:
+        if not lost and hot.stage not in DEMAND_STAGES:
             continue
         day = order.placed_at.astimezone(UTC).date()
         if not since <= day < until:

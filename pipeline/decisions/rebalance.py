@@ -32,7 +32,7 @@ from decimal import Decimal
 
 import msgspec
 
-from config.schema import TransferLane
+from config.schema import SellerConfig, TransferLane
 from pipeline.decisions.distribution import over
 from pipeline.decisions.forecast import Forecast
 from pipeline.decisions.risk import NO_DEMAND, SkuRisk
@@ -85,6 +85,11 @@ class _Spot(msgspec.Struct, kw_only=True):
             have += qty
         survive *= over(self.fc.mean, self.fc.variance, self.lead).cdf(have)
         return min(1.0, max(0.0, 1.0 - survive))
+
+
+def transfer_terms(seller: SellerConfig) -> dict[str, tuple[float, float]]:
+    """(lead_time_days, safety_days) of each enabled warehouse of the seller: `suggest`'s `terms`."""
+    return {wh.id: seller.stock.risk_terms(wh.id)[:2] for wh in seller.warehouses if wh.enabled}
 
 
 def suggest(rows: Sequence[SkuRisk], forecasts: Mapping[tuple[str, str], Forecast],

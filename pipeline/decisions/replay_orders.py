@@ -18,14 +18,14 @@ counts once, the Redis copy winning: it is the newer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import NamedTuple
 
 import msgspec
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Engine, or_, select
 
 from pipeline.archive import schema
+from pipeline.archive.reader import snapshot
 from pipeline.decisions.hot_orders import hot_orders
 from pipeline.model import Address, FulfilledBy, HoldReason, Order, OrderLine, OrderStatus
 from pipeline.stages import Stage
@@ -128,7 +128,7 @@ def archived_replay_orders(engine: Engine, seller: str, since: datetime, until: 
     sub_query = (select(subs.c.order_id, subs.c.warehouse)
                  .select_from(subs.join(orders, subs.c.order_id == orders.c.id)).where(*where)
                  .order_by(subs.c.order_id, subs.c.warehouse))
-    with _snapshot(engine) as conn:
+    with snapshot(engine) as conn:
         heads = conn.execute(head).all()
         order_lines: dict[int, list[tuple]] = {}
         for row in conn.execute(line_query):
@@ -156,14 +156,3 @@ def _archived(seller: str, row: tuple, rows: list[tuple], sent: list[str] | None
     else:  # the warehouses it was sent to; else those its lines name (a line's one warehouse)
         recorded = Outcome(tuple(sent) if sent else tuple(sorted({r[6] for r in rows if r[6] is not None})))
     return ReplayOrder(order, "archive", recorded)
-
-
-@contextmanager
-def _snapshot(engine: Engine) -> Iterator[Connection]:
-    """One transaction for the three queries, on PostgreSQL at REPEATABLE READ, so that an order archived
-    again meanwhile is read whole (as reader.py reads one order)."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            yield conn

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, func, select
 
 from pipeline.archive import schema
+from pipeline.stock import available_of
 
 Available = dict[tuple[str, str], int]
 """(warehouse, seller SKU) → units free to route."""
@@ -39,7 +40,7 @@ def snapshot_days(engine: Engine, seller: str, first: date, last: date) -> dict[
                             .where(stock.c.seller == seller, stock.c.day >= (start or first), stock.c.day < last))
         days: dict[date, Available] = {}
         for day, warehouse, sku, on_hand, shipped, in_doubt, reserved in rows:
-            days.setdefault(day, {})[(warehouse, sku)] = max(0, on_hand - shipped - in_doubt - reserved)
+            days.setdefault(day, {})[(warehouse, sku)] = available_of(on_hand, shipped, in_doubt, reserved)
     return days
 
 

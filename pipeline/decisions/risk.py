@@ -26,6 +26,7 @@ import msgspec
 from config.schema import StockConfig
 from pipeline.decisions.distribution import over
 from pipeline.decisions.forecast import Forecast
+from pipeline.stock import available_of
 
 NO_DEMAND = Forecast(mean=0.0, variance=0.0, fast=0.0, slow=0.0, days=0)
 
@@ -73,7 +74,7 @@ def assess(seller: str, sku: str, warehouse: str, totals: Mapping[str, int], fc:
     """The risk row of `sku` at `warehouse`: `totals` is its StockLedger.totals entry (empty: none held)."""
     lead, safety, threshold = stock.risk_terms(warehouse)
     on_hand, reserved = int(totals.get("on_hand", 0)), int(totals.get("reserved", 0))
-    free = on_hand - int(totals.get("shipped", 0)) - int(totals.get("in_doubt", 0)) - reserved
+    free = available_of(on_hand, int(totals.get("shipped", 0)), int(totals.get("in_doubt", 0)), reserved)
     available = max(0, free - stock.safety_buffer)
     cover = days_of_cover(available, fc.mean)
     probability = stockout_probability(available, fc, lead)

@@ -1,4 +1,4 @@
-"""The transport every connector calls through: limiter, pooled session, classification, quick retries.
+"""The transport every connector calls through: limiter, pooled connections, classification, quick retries.
 
 What an answer means is one default table (connectors/responses.py holds it as data):
 
@@ -26,11 +26,10 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
-import requests
 import structlog
+import urllib3
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -39,6 +38,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from connectors.exchange import Answer, Pools
 from connectors.ratelimit import RateLimiter
 from connectors.responses import (
     OK,
@@ -62,7 +62,8 @@ log = structlog.get_logger()
 
 
 # Re-exported: connectors and tests import the verdict types from the transport.
-__all__ = ["OK", "Action", "Classifier", "Transport", "Verdict", "capped", "read_json", "retry_after_seconds"]
+__all__ = ["OK", "Action", "Answer", "Classifier", "Transport", "Verdict", "capped", "read_json",
+           "retry_after_seconds"]
 
 
 def _wait(retry_state: Any) -> float:
@@ -108,29 +109,14 @@ class Transport:
         self.timeout = capped(timeout)
         self.attempts = attempts
         self.max_retry_seconds = max_retry_seconds
-        self.session = requests.Session()
-        # The environment (proxies, CA bundle) is read once per origin below, not on every request:
-        # requests' per-call proxy and netrc lookups cost more CPU than the rest of a call.
-        self.session.trust_env = False
-        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-
-    def _environment_for(self, url: str) -> dict[str, Any]:
-        """Proxies and CA bundle from the environment for an origin, as requests would find them."""
-        origin = urlsplit(url)[:2]
-        found = self._environment.get(origin)
-        if found is None:
-            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-            found = self._environment[origin] = {"proxies": requests.utils.get_environ_proxies(url), "verify": verify}
-        return found
+        self.pools = Pools()
+        self._timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
 
     def limit(self, operation: str) -> Limit:
         return self.limits.get(operation) or self.limits.get("*") or Limit(rate=10.0, burst=10)
 
     def call(self, operation: str, build: Callable[[], dict[str, Any]], classify: Classifier, *,
-             attempts: int | None = None) -> tuple[requests.Response, Any]:
+             attempts: int | None = None) -> tuple[Answer, Any]:
         """Send the request `build()` describes (rebuilt each attempt: timestamps and signatures change),
         retrying transient failures; returns the response and its parsed JSON body (or None).
 
@@ -147,13 +133,13 @@ class Transport:
                 return self._once(operation, build(), classify)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, operation: str, request: dict[str, Any], classify: Classifier) -> tuple[requests.Response, Any]:
+    def _once(self, operation: str, request: dict[str, Any], classify: Classifier) -> tuple[Answer, Any]:
         self.limiter.acquire(self.platform, self.account, operation, self.limit(operation))
         started = time.perf_counter()
         bound = log.bind(platform=self.platform, shop=self.shop_id, operation=operation)
         where = f"{self.platform} {operation}"
         try:
-            response = self.session.request(timeout=self.timeout, **(self._environment_for(request["url"]) | request))
+            response = self.pools.send(request, self._timeout)
         except NO_ANSWER as exc:
             bound.warning("platform.call", outcome="transport_error", error=type(exc).__name__)
             verdict = Verdict(transport_action(exc), type(exc).__name__)
@@ -189,7 +175,7 @@ def read_json(content: bytes) -> Any:
     return orjson.loads(content) if content else None
 
 
-def _parse(response: requests.Response) -> Any:
+def _parse(response: Answer) -> Any:
     try:
         return read_json(response.content)
     except orjson.JSONDecodeError:

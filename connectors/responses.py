@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
+from connectors.exchange import Answer, NoAnswer
 
 
 class Action(enum.Enum):
@@ -55,7 +55,7 @@ class Verdict:
 
 
 OK = Verdict(Action.OK)
-Classifier = Callable[[requests.Response, Any], Verdict]
+Classifier = Callable[[Answer, Any], Verdict]
 TRANSIENT = (Action.RATE_LIMITED, Action.RETRYABLE)  # in this order: a throttle's wait is the better hint
 
 
@@ -75,7 +75,7 @@ class Row:
 # "5xx" everything from 500 up, as every client had it). An exact status beats a class.
 DEFAULT: Mapping[int | str, Action] = {
     "2xx": Action.OK,
-    "3xx": Action.REJECTED,  # a redirect requests did not follow: nothing to retry
+    "3xx": Action.REJECTED,  # a redirect, never followed (connectors/exchange.py): nothing to retry
     "4xx": Action.REJECTED,
     401: Action.AUTH,
     403: Action.AUTH,
@@ -84,8 +84,7 @@ DEFAULT: Mapping[int | str, Action] = {
 }
 # No answer at all: the connection failed or the platform did not answer in time.
 TRANSPORT_ERRORS: Mapping[type[Exception], Action] = {
-    requests.ConnectionError: Action.RETRYABLE,
-    requests.Timeout: Action.RETRYABLE,
+    NoAnswer: Action.RETRYABLE,  # refused, reset, timed out, bad TLS, proxy down
 }
 
 
@@ -177,7 +176,7 @@ class Responses:
             return self.silent
         return Row(default_action(status))
 
-    def __call__(self, response: requests.Response, body: Any) -> Verdict:
+    def __call__(self, response: Answer, body: Any) -> Verdict:
         status = response.status_code
         reading = self.read(body)
         coded = self.codes.get(reading.code) if reading.code else None

@@ -117,3 +117,16 @@ def store(redis_client, prefix):
     from pipeline.store import OrderStore
 
     return OrderStore(redis_client, prefix)
+
+
+@pytest.fixture
+def http_server():
+    """A scripted HTTP/1.1 server on 127.0.0.1 (tests/scripted_http.py) standing in for a platform or
+    warehouse API over a real socket, whatever HTTP client the transport uses. Script replies with
+    `http_server.get/post/put/patch/delete/add`, build clients on `http_server.url`, read
+    `http_server.calls`. A request nothing was scripted for fails the test at teardown."""
+    from tests.scripted_http import ScriptedHTTPServer
+
+    with ScriptedHTTPServer() as server:
+        yield server
+        server.assert_no_unmatched()

@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import requests
+from urllib.parse import quote
 
 from config.schema import ShopConfig
 from connectors.amazon.feeds import FEED_LIMITS, AmazonFeeds
@@ -233,7 +232,7 @@ class AmazonClient:
                 "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": max(0, push.quantity),
                            "marketplace_id": self.marketplace}]}]}
             reply = self._sp("patchListingsItem", "PATCH",
-                             f"/listings/2021-08-01/items/{self.seller_id}/{requests.utils.quote(push.platform_sku, safe='')}",
+                             f"/listings/2021-08-01/items/{self.seller_id}/{quote(push.platform_sku, safe='')}",
                              params={"marketplaceIds": self.marketplace}, json=body)
             accepted = reply.get("status") == "ACCEPTED"
             errors = [i for i in reply.get("issues", []) if i.get("severity") == "ERROR"]

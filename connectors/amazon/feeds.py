@@ -21,9 +21,9 @@ import zlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import orjson
-import requests
 
 from connectors.responses import Action, Reading, Responses, Row
 from pipeline.errors import NeedsReview
@@ -137,7 +137,7 @@ class AmazonFeeds:
 
     def outcomes(self, feed_id: str, pushes: Sequence[StockPush]) -> list[PushOutcome] | None:
         client = self.client
-        feed = client._sp("getFeed", "GET", f"/feeds/2021-06-30/feeds/{requests.utils.quote(feed_id, safe='')}")
+        feed = client._sp("getFeed", "GET", f"/feeds/2021-06-30/feeds/{quote(feed_id, safe='')}")
         status = feed.get("processingStatus")
         if status not in FINISHED:
             return None
@@ -152,7 +152,7 @@ class AmazonFeeds:
 
     def _document(self, doc_id: str) -> Any:
         client = self.client
-        info = client._sp("getFeedDocument", "GET", f"/feeds/2021-06-30/documents/{requests.utils.quote(doc_id, safe='')}")
+        info = client._sp("getFeedDocument", "GET", f"/feeds/2021-06-30/documents/{quote(doc_id, safe='')}")
         url = info["url"]
         response, _ = client.transport.call("downloadFeedDocument", lambda: {"method": "GET", "url": url}, classify_s3)
         raw = response.content

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import socket
+import time
 from typing import Any
 
 import pytest
-import requests
-import responses as mocked
-from requests.structures import CaseInsensitiveDict
+import urllib3
+from urllib3 import HTTPHeaderDict
 
 from connectors.aliexpress.client import classify as aliexpress
+from connectors.exchange import Answer, Pools
 from connectors.http import Transport
 from connectors.responses import (
     DEFAULT,
@@ -31,10 +34,8 @@ from pipeline.ports import Limit
 DEFAULT_ONLY = Responses()  # no declarations: the table as it stands
 
 
-def _reply(status: int, headers: dict[str, str] | None = None) -> requests.Response:
-    response = requests.Response()
-    response.status_code, response.headers = status, CaseInsensitiveDict(headers or {})
-    return response
+def _reply(status: int, headers: dict[str, str] | None = None) -> Answer:
+    return Answer(status, HTTPHeaderDict(headers or {}), b"")
 
 
 @pytest.mark.parametrize(("status", "action"), [
@@ -56,11 +57,26 @@ def test_the_table_is_data_that_names_every_class():
     assert DEFAULT[429] is Action.RATE_LIMITED and DEFAULT[401] is DEFAULT[403] is Action.AUTH
 
 
-@pytest.mark.parametrize("error", [requests.ConnectionError(), requests.Timeout(), requests.ConnectTimeout(),
-                                   requests.ReadTimeout()])
+@pytest.mark.parametrize("error", [
+    urllib3.exceptions.NewConnectionError(None, "refused"),
+    urllib3.exceptions.ConnectTimeoutError("slow to connect"),
+    urllib3.exceptions.ReadTimeoutError(None, "/x", "slow to answer"),
+    urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError()),
+    urllib3.exceptions.SSLError("bad certificate"),
+    urllib3.exceptions.ProxyError("proxy down", OSError()),
+])
 def test_no_answer_at_all_is_retried(error):
     assert transport_action(error) is Action.RETRYABLE
     assert isinstance(error, tuple(TRANSPORT_ERRORS))
+
+
+def test_a_refused_connection_is_an_error_the_table_maps():
+    with socket.socket() as probe:  # a loopback port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(tuple(TRANSPORT_ERRORS)) as raised:
+        Pools().send({"method": "GET", "url": f"http://127.0.0.1:{port}/x"}, urllib3.Timeout(connect=1, read=1))
+    assert transport_action(raised.value) is Action.RETRYABLE
 
 
 def test_a_throttle_honours_retry_after():
@@ -126,10 +142,19 @@ class _Limiter:
         pass
 
 
-@pytest.mark.parametrize("error", [requests.ConnectionError("refused"), requests.ReadTimeout("slow")])
-def test_the_transport_raises_a_missing_answer_as_unavailable(error):
-    transport = Transport("x", "shop", "acct", _Limiter(), {"*": Limit(100.0, 100)})  # type: ignore[arg-type]
-    with mocked.RequestsMock() as mock:
-        mock.get("http://127.0.0.1:9/x", body=error)
-        with pytest.raises(UpstreamUnavailable, match=f"x op: {type(error).__name__}"):
-            transport.call("op", lambda: {"method": "GET", "url": "http://127.0.0.1:9/x"}, DEFAULT_ONLY, attempts=1)
+HELD = 5.0  # seconds the scripted server holds its answer: far past the transport's read timeout below
+
+
+@pytest.mark.parametrize("reply", [{"drop": True}, {"delay": HELD, "json": {}}],
+                         ids=["connection-closed-unanswered", "answer-outlasts-read-timeout"])
+def test_the_transport_raises_a_missing_answer_as_unavailable(reply, http_server):
+    transport = Transport("x", "shop", "acct", _Limiter(), {"*": Limit(100.0, 100)},  # type: ignore[arg-type]
+                          timeout=(2.0, 0.3))
+    http_server.get("/x", **reply)
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable, match=r"^x op: ") as raised:
+        transport.call("op", lambda: {"method": "GET", "url": f"{http_server.url}/x"}, DEFAULT_ONLY, attempts=1)
+    assert time.monotonic() - started < HELD  # it gave up without an answer, not after a late one
+    # No status after the operation: the error says no answer came (which exception said so is the client's).
+    assert not re.match(r"x op: \d", str(raised.value))
+    assert [call.request.path for call in http_server.calls] == ["/x"]  # reached the server, asked once

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import orjson
 import pytest
-import responses
 
 from config.schema import WarehouseConfig
 from connectors.ratelimit import RateLimiter
@@ -20,9 +19,8 @@ from connectors.warehouses.shipbob.client import ShipBobClient
 from pipeline.errors import AuthenticationFailed
 from pipeline.model import Address
 
-BASE = "http://127.0.0.1:9"
-ORDERS = f"{BASE}/2026-01/order"
-UPDATE = f"{BASE}/2026-01/shipment/700:updateAddress"
+ORDERS = "/2026-01/order"  # paths on the scripted loopback server (the `http_server` fixture)
+UPDATE = "/2026-01/shipment/700:updateAddress"
 NEW = Address(country="US", name="Ann Example", line1="9 Elm Rd", line2="Apt 4", city="Dallas", region="TX",
               postal_code="75201", phone="5125550100", email="ann@example.com", pii_complete=True)
 
@@ -35,81 +33,74 @@ def order(address1: str = "1 Main St", status: str = "Processing") -> list[dict]
 
 
 @pytest.fixture
-def client(redis_client, prefix):
-    wh = WarehouseConfig(id="sb", kind="shipbob", credentials={}, countries=["US"], base_url=BASE,
+def client(redis_client, prefix, http_server):
+    wh = WarehouseConfig(id="sb", kind="shipbob", credentials={}, countries=["US"], base_url=http_server.url,
                          options={"rate_limit": "50"})
     return ShipBobClient(wh, {"token": "pat-token", "channel_id": "4321"}, RateLimiter(redis_client, prefix))
 
 
-@responses.activate
-def test_the_body_is_update_address_request_and_is_success_applies(client):
-    responses.get(ORDERS, json=order())
-    responses.put(UPDATE, json={"id": 700, "is_success": True, "error": None})
+def test_the_body_is_update_address_request_and_is_success_applies(client, http_server):
+    http_server.get(ORDERS, json=order())
+    http_server.put(UPDATE, json={"id": 700, "is_success": True, "error": None})
     update = client.update_address("R1", NEW)
     assert update.applied and update.state == "OPEN"
-    body = orjson.loads(responses.calls[1].request.body)
+    body = orjson.loads(http_server.calls[1].request.body)
     assert body == {"recipient_name": "Ann Example", "company_name": "", "street_address1": "9 Elm Rd",
                     "street_address2": "Apt 4", "city": "Dallas", "state": "TX", "zip_code": "75201",
                     "country_code": "US", "phone_number": "5125550100", "email": "ann@example.com"}
-    assert responses.calls[1].request.headers["Authorization"] == "Bearer pat-token"
+    assert http_server.calls[1].request.headers["Authorization"] == "Bearer pat-token"
 
 
-@responses.activate
-def test_a_400_refusal_is_reported_in_shipbobs_words_without_buyer_data(client):
-    responses.get(ORDERS, json=order())
-    responses.put(UPDATE, status=400, json={"code": "VALIDATION_ERROR",
-                                            "message": "Address 9 ELM RD for Ann Example is not deliverable"})
+def test_a_400_refusal_is_reported_in_shipbobs_words_without_buyer_data(client, http_server):
+    http_server.get(ORDERS, json=order())
+    http_server.put(UPDATE, status=400, json={"code": "VALIDATION_ERROR",
+                                              "message": "Address 9 ELM RD for Ann Example is not deliverable"})
     update = client.update_address("R1", NEW)
     assert (update.applied, update.state) == (False, "OPEN")
     assert update.detail == "VALIDATION_ERROR: Address [buyer data] for [buyer data] is not deliverable"
-    assert len([c for c in responses.calls if c.request.method == "PUT"]) == 1  # a refusal is not retried
+    assert len([c for c in http_server.calls if c.request.method == "PUT"]) == 1  # a refusal is not retried
 
 
-@responses.activate
-def test_a_success_answer_without_is_success_is_not_taken_for_one(client):
-    responses.get(ORDERS, json=order())
-    responses.put(UPDATE, json={"id": 700})
+def test_a_success_answer_without_is_success_is_not_taken_for_one(client, http_server):
+    http_server.get(ORDERS, json=order())
+    http_server.put(UPDATE, json={"id": 700})
     update = client.update_address("R1", NEW)
     assert not update.applied and "not confirmed" in update.detail
 
 
-@responses.activate
-def test_a_refusal_whose_address_shipbob_already_holds_counts_as_applied(client):
+def test_a_refusal_whose_address_shipbob_already_holds_counts_as_applied(client, http_server):
     """The first attempt went through, its answer was lost, and the shipment was picked before the retry."""
-    responses.get(ORDERS, json=order())
-    responses.put(UPDATE, json={"id": 700, "is_success": False, "error": {"code": "CONFLICT", "message": "picked"}})
+    http_server.get(ORDERS, json=order())
+    http_server.put(UPDATE, json={"id": 700, "is_success": False, "error": {"code": "CONFLICT", "message": "picked"}})
     held = order("9 Elm Rd", "Processing")
     held[0]["shipments"][0]["recipient"]["address"] |= {"address2": "Apt 4", "city": "Dallas", "zip_code": "75201"}
     held[0]["shipments"][0]["status_details"] = [{"id": 100, "name": "Picked"}]
-    responses.get(ORDERS, json=held)
+    http_server.get(ORDERS, json=held)
     update = client.update_address("R1", NEW)
     assert (update.applied, update.state) == (True, "PICKED")
 
 
-@responses.activate
-def test_throttling_is_waited_out_like_every_other_call(client):
-    responses.get(ORDERS, json=order())
-    responses.put(UPDATE, status=429, json={"statusCode": 429, "message": "Rate limit is exceeded."},
-                  headers={"x-retry-after": "0"})
-    responses.put(UPDATE, json={"id": 700, "is_success": True})
+def test_throttling_is_waited_out_like_every_other_call(client, http_server):
+    http_server.get(ORDERS, json=order())
+    http_server.put(UPDATE, status=429, json={"statusCode": 429, "message": "Rate limit is exceeded."},
+                    headers={"x-retry-after": "0"})
+    http_server.put(UPDATE, json={"id": 700, "is_success": True})
     assert client.update_address("R1", NEW).applied
-    assert [c.response.status_code for c in responses.calls if c.request.method == "PUT"] == [429, 200]
+    assert [c.response.status_code for c in http_server.calls if c.request.method == "PUT"] == [429, 200]
 
 
-@responses.activate
-def test_refused_credentials_raise_as_on_every_other_call(client):
-    responses.get(ORDERS, json=order())
-    responses.put(UPDATE, status=401, json={"message": "Authorization has been denied for this request."})
+def test_refused_credentials_raise_as_on_every_other_call(client, http_server):
+    http_server.get(ORDERS, json=order())
+    http_server.put(UPDATE, status=401, json={"message": "Authorization has been denied for this request."})
     with pytest.raises(AuthenticationFailed):
         client.update_address("R1", NEW)
 
 
-@responses.activate
-def test_an_address_without_street_or_city_is_not_sent(client):
-    responses.get(ORDERS, json=order())
+def test_an_address_without_street_or_city_is_not_sent(client, http_server):
+    http_server.get(ORDERS, json=order())
     update = client.update_address("R1", Address(country="US", name="Ann Example", postal_code="75201"))
     assert not update.applied and update.detail.startswith("not sent:")
-    assert [c.request.method for c in responses.calls] == ["GET"]
+    assert [c.request.method for c in http_server.calls] == ["GET"]
 
 
 def test_buyer_data_is_cut_from_a_message_whole_and_word_by_word():

@@ -7,8 +7,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 import pytest
-import requests
-import responses
 
 from config.schema import WarehouseConfig
 from connectors.ratelimit import RateLimiter
@@ -19,7 +17,7 @@ from pipeline.identity import outbound_reference, parse_order_key
 from pipeline.model import Address
 from pipeline.ports import OutboundLine, OutboundRequest
 
-BASE = "http://127.0.0.1:9"
+SERVICE = "/router/api/service"  # 4PX's one endpoint, on the scripted loopback server (`http_server`)
 ADDRESS = Address(country="US", name="Ann Example", line1="1 Main St", city="Austin", region="TX",
                   postal_code="78701", phone="5125550100", pii_complete=True)
 
@@ -38,8 +36,8 @@ def test_reference_is_stable_distinct_and_short():
 
 
 @pytest.fixture
-def fourpx(redis_client, prefix):
-    wh = WarehouseConfig(id="wh-1", kind="fourpx", credentials={}, countries=["US"], base_url=BASE,
+def fourpx(redis_client, prefix, http_server):
+    wh = WarehouseConfig(id="wh-1", kind="fourpx", credentials={}, countries=["US"], base_url=http_server.url,
                          options={"warehouse_code": "USNJ01", "logistics_product_code": "F4PX"})
     return FourPXClient(wh, {"app_key": "k", "app_secret": "s3cret"}, RateLimiter(redis_client, prefix))
 
@@ -48,47 +46,42 @@ def _method(call) -> str:
     return dict(parse_qsl(urlsplit(call.request.url).query))["method"]
 
 
-@responses.activate
-def test_fourpx_create_whose_answer_is_lost_is_looked_up_not_repeated(fourpx):
+def test_fourpx_create_whose_answer_is_lost_is_looked_up_not_repeated(fourpx, http_server):
     req = request_for()
-    url = f"{BASE}/router/api/service"
-    responses.post(url, body=requests.ConnectionError("connection reset"))  # create happened, answer lost
-    responses.post(url, json={"result": "1", "data": {"page_no": 1, "total": 1, "data": [
+    http_server.post(SERVICE, drop=True)  # create happened, answer lost: the connection closes unanswered
+    http_server.post(SERVICE, json={"result": "1", "data": {"page_no": 1, "total": 1, "data": [
         {"ref_no": req.reference, "consignment_no": "OC0001", "status": "S", "outboundlist_sku": []}]}})
     status = fourpx.submit(req)
     assert status.remote_id == "OC0001" and status.state == "OPEN"
-    assert [_method(c) for c in responses.calls] == ["fu.wms.outbound.create", "fu.wms.outbound.getlist"]
+    assert [_method(c) for c in http_server.calls] == ["fu.wms.outbound.create", "fu.wms.outbound.getlist"]
+    assert http_server.calls[0].response is None  # the create really went unanswered
 
 
-@responses.activate
-def test_fourpx_signature_covers_the_exact_body(fourpx):
-    responses.post(f"{BASE}/router/api/service", json={"result": "1", "data": {"consignment_no": "OC9"}})
+def test_fourpx_signature_covers_the_exact_body(fourpx, http_server):
+    http_server.post(SERVICE, json={"result": "1", "data": {"consignment_no": "OC9"}})
     fourpx.submit(request_for())
-    call = responses.calls[0]
+    call = http_server.calls[0]
     q = dict(parse_qsl(urlsplit(call.request.url).query))
     head = f"app_keykformatjsonmethod{q['method']}timestamp{q['timestamp']}v1.0".encode()
     assert q["sign"] == hashlib.md5(head + call.request.body + b"s3cret").hexdigest()
     assert orjson.loads(call.request.body)["oconsignment_sku"] == [{"sku_code": "MUG-01", "qty": 2, "stock_quality": "G"}]
 
 
-@responses.activate
-def test_fourpx_refusal_that_is_not_a_duplicate_is_reported(fourpx):
-    url = f"{BASE}/router/api/service"
-    responses.post(url, json={"result": "0", "msg": "fail", "errors": [{"error_code": "W001", "error_msg": "SKU not found"}]})
-    responses.post(url, json={"result": "1", "data": {"page_no": 1, "total": 0, "data": []}})
+def test_fourpx_refusal_that_is_not_a_duplicate_is_reported(fourpx, http_server):
+    http_server.post(SERVICE, json={"result": "0", "msg": "fail", "errors": [{"error_code": "W001", "error_msg": "SKU not found"}]})
+    http_server.post(SERVICE, json={"result": "1", "data": {"page_no": 1, "total": 0, "data": []}})
     with pytest.raises(NeedsReview, match="SKU not found"):
         fourpx.submit(request_for())
 
 
-@responses.activate
-def test_shipbob_duplicate_reference_returns_the_existing_order(redis_client, prefix):
-    wh = WarehouseConfig(id="sb", kind="shipbob", credentials={}, countries=["US"], base_url=BASE)
+def test_shipbob_duplicate_reference_returns_the_existing_order(redis_client, prefix, http_server):
+    wh = WarehouseConfig(id="sb", kind="shipbob", credentials={}, countries=["US"], base_url=http_server.url)
     client = ShipBobClient(wh, {"token": "pat-token", "channel_id": "4321"}, RateLimiter(redis_client, prefix))
     req = request_for(warehouse="sb")
-    responses.post(f"{BASE}/1.0/order", status=422, json={"message": f"reference_id {req.reference} already exists"})
-    responses.get(f"{BASE}/1.0/order", json=[{"id": 77, "reference_id": req.reference, "status": "Processing",
-                                              "shipments": [{"status": "Processing"}], "products": []}])
+    http_server.post("/1.0/order", status=422, json={"message": f"reference_id {req.reference} already exists"})
+    http_server.get("/1.0/order", json=[{"id": 77, "reference_id": req.reference, "status": "Processing",
+                                         "shipments": [{"status": "Processing"}], "products": []}])
     status = client.submit(req)
     assert status.remote_id == "77" and status.state == "OPEN"
-    assert responses.calls[0].request.headers["shipbob_channel_id"] == "4321"
-    assert len([c for c in responses.calls if c.request.method == "POST"]) == 1
+    assert http_server.calls[0].request.headers["shipbob_channel_id"] == "4321"
+    assert len([c for c in http_server.calls if c.request.method == "POST"]) == 1

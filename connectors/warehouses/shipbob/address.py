@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
+from connectors.exchange import Answer
 from pipeline.address_changes import same_text
 from pipeline.stages import OutboundState
 
@@ -61,7 +60,7 @@ def update_body(address: Any) -> dict[str, Any] | None:
     return body
 
 
-def answer(response: requests.Response, body: Any) -> str | None:
+def answer(response: Answer, body: Any) -> str | None:
     """None when ShipBob confirmed the update (`is_success: true`), else its reason in its own words."""
     if not isinstance(body, dict):
         return f"HTTP {response.status_code} without an answer"

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
 from config.schema import WarehouseConfig
-from connectors.http import OK, Transport, Verdict
+from connectors.http import OK, Answer, Transport, Verdict
 from connectors.paging import numbered_pages
 from connectors.ratelimit import RateLimiter
 from connectors.responses import Action, Reading, Responses, Row, retry_after_seconds
@@ -57,7 +55,7 @@ classify = Responses(
 )
 
 
-def classify_update(response: requests.Response, body: Any) -> Verdict:
+def classify_update(response: Answer, body: Any) -> Verdict:
     """An address update refused with a JSON body is an answer to report (AddressUpdate.detail), not an
     error to raise; auth, throttling and 5xx go as on every other call."""
     if response.status_code in REFUSALS and isinstance(body, dict):
@@ -97,7 +95,7 @@ class ShipBobClient:
 
     def _exchange(self, operation: str, method: str, path: str, *, params: dict[str, Any] | None = None,
                   json: Any = None, attempts: int | None = None, version: str | None = None,
-                  classifier: Any = classify) -> tuple[requests.Response, Any]:
+                  classifier: Any = classify) -> tuple[Answer, Any]:
         headers = {"Authorization": f"Bearer {self._token}", "shipbob_channel_id": self.channel_id}
         url = f"{self.root}/{version or self.version}{path}"
         return self.transport.call(operation, lambda: {"method": method, "url": url, "params": params, "json": json,

@@ -18,7 +18,7 @@ from config.schema import SellerConfig
 from pipeline import keys
 from pipeline.errors import UnknownSku
 from pipeline.locks import lease
-from pipeline.model import EventKind, FulfilledBy, HoldReason, OrderStatus, utc_now
+from pipeline.model import Address, EventKind, FulfilledBy, HoldReason, OrderStatus, utc_now
 from pipeline.route_views import Batch, Pending, Views
 from pipeline.routing import Decision, route
 from pipeline.skus import map_skus
@@ -49,6 +49,10 @@ class Result(msgspec.Struct, frozen=True):
     outcome: Outcome
     allocations: tuple[Allocation, ...] = ()
     detail: str = ""
+    ship_to: Address | None = None
+    """For ALREADY_ROUTED and NOTHING_TO_SHIP: the order's ship-to as routing read it, so that only an
+    order whose warehouses were sent somewhere else goes back to dispatch (pipeline/address_changes.py
+    `owed_dispatch`), not every order whose platform copy changed after submission."""
 
 
 ROUTE_LEASE_SECONDS = 30
@@ -90,10 +94,10 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
     if order.status is OrderStatus.PENDING:
         return Result(Outcome.WAITING)
     if order.status not in (OrderStatus.READY, OrderStatus.PARTIALLY_SHIPPED):
-        return Result(Outcome.NOTHING_TO_SHIP)
+        return Result(Outcome.NOTHING_TO_SHIP, ship_to=order.ship_to)
     existing = ledger.allocation(seller.seller, key) if existing is _READ else existing
     if existing:
-        return Result(Outcome.ALREADY_ROUTED, tuple(existing))
+        return Result(Outcome.ALREADY_ROUTED, tuple(existing), ship_to=order.ship_to)
     if stored.hold is not None and stored.hold.reason is HoldReason.INVALID_PAYLOAD:
         return Result(Outcome.HELD, detail=stored.hold.detail)
     try:
@@ -112,7 +116,7 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
             return None
         return finish(store, ledger, seller, Pending(key, stored, order, decision, utc_now()), sku_capabilities,
                       views=views, batch=batch)
-    return _not_routed(store, seller, key, decision, stored.hold)
+    return _not_routed(store, seller, key, decision, stored.hold, order.ship_to)
 
 
 def finish(store: OrderStore, ledger: StockLedger, seller: SellerConfig, pending: Pending,
@@ -129,7 +133,7 @@ def finish(store: OrderStore, ledger: StockLedger, seller: SellerConfig, pending
                                      if decision.routed else ([], [], False))
         taken = False
     if allocations and not fresh:  # a concurrent router of the same order got there first
-        return Result(Outcome.ALREADY_ROUTED, tuple(allocations))
+        return Result(Outcome.ALREADY_ROUTED, tuple(allocations), ship_to=order.ship_to)
     if allocations:
         if stored.hold is not None:
             store.release(seller.seller, key, "routed")
@@ -149,12 +153,13 @@ def finish(store: OrderStore, ledger: StockLedger, seller: SellerConfig, pending
         detail = "; ".join(f"{s.seller_sku} at {s.warehouse}: need {s.wanted}, {s.available} free" for s in short)
         return _hold(store, seller, key, HoldReason.INSUFFICIENT_STOCK, detail or "stock taken concurrently",
                      stored.hold)
-    return _not_routed(store, seller, key, decision, stored.hold)
+    return _not_routed(store, seller, key, decision, stored.hold, order.ship_to)
 
 
-def _not_routed(store: OrderStore, seller: SellerConfig, key: str, decision: Decision, current) -> Result:
+def _not_routed(store: OrderStore, seller: SellerConfig, key: str, decision: Decision, current,
+                ship_to: Address | None) -> Result:
     if decision.hold is None:
-        return Result(Outcome.NOTHING_TO_SHIP)
+        return Result(Outcome.NOTHING_TO_SHIP, ship_to=ship_to)
     detail = decision.hold.detail + (f" (passed over: {decision.explain().split('passed over ', 1)[1]})"
                                      if decision.passed_over else "")
     return _hold(store, seller, key, decision.hold.reason, detail, current)

@@ -43,12 +43,14 @@ def _decoded(raw: dict[bytes, bytes]) -> dict[str, Submission]:
     return {wh.decode(): msgspec.convert(orjson.loads(v), Submission) for wh, v in raw.items()}
 
 
-def submitted_among(store: OrderStore, seller: str, order_keys: Sequence[str]) -> list[str]:
-    """Those of `order_keys` that some warehouse was sent (one round trip)."""
+def submissions_many(store: OrderStore, seller: str, order_keys: Sequence[str]) -> list[dict[str, Submission]]:
+    """`submissions` of each key, in one round trip."""
+    if not order_keys:
+        return []
     pipe = store.redis.pipeline(transaction=False)
     for order_key in order_keys:
-        pipe.exists(_key(store, seller, order_key))
-    return [key for key, found in zip(order_keys, pipe.execute(), strict=True) if found]
+        pipe.hgetall(_key(store, seller, order_key))
+    return [_decoded(raw) for raw in pipe.execute()]
 
 
 def submitted_per_warehouse(store: OrderStore, seller: str, order_keys: Sequence[str]) -> Counter[str]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import structlog
 from celery import Task
 
+from pipeline.address_changes import owed_dispatch
 from pipeline.release import Outcome
 from pipeline.route_batch import route_batch
-from pipeline.submissions import submitted_among
 from workers.app import app
 from workers.common import MAX_RETRIES, _ledger, _store
 from workers.config_cache import seller_config
@@ -34,18 +34,19 @@ def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
     structlog.contextvars.bind_contextvars(seller=seller)
     cfg, store, ledger = seller_config(seller), _store(), _ledger()
     outcomes: dict[str, int] = {}
-    to_submit, to_cancel, reserved, finished = [], [], set(), []
+    to_submit, to_cancel, reserved, seen_before = [], [], set(), []
     for key, result in route_batch(store, ledger, cfg, keys).items():
         outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
-        if result.outcome in (Outcome.ROUTED, Outcome.ALREADY_ROUTED):
+        if result.outcome is Outcome.ROUTED:
             to_submit.append(key)
             reserved.update(sku for allocation in result.allocations for sku, _ in allocation.lines)
+        elif result.outcome is Outcome.ALREADY_ROUTED:
+            seen_before.append((key, result.ship_to, [allocation.warehouse for allocation in result.allocations]))
         elif result.outcome is Outcome.CANCELLED:
             to_cancel.append(key)
-        elif result.outcome is Outcome.NOTHING_TO_SHIP:
-            finished.append(key)
-    # Shipped by now, yet at a warehouse: dispatch still compares the ship-to with what that warehouse has.
-    to_submit += submitted_among(store, seller, finished) if finished else []
+        elif result.outcome is Outcome.NOTHING_TO_SHIP:  # shipped by now, yet maybe moved since a warehouse got it
+            seen_before.append((key, result.ship_to, None))
+    to_submit += owed_dispatch(store, seller, seen_before) if seen_before else []
     if to_submit:
         submit_orders.apply_async((seller, to_submit), queue="dispatch")
         if reserved:  # the last units may just have gone: those listings are pushed now, not at the schedule

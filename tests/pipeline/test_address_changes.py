@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from pipeline.address_changes import same_destination
+from pipeline.address_changes import owed_dispatch, same_destination
 from pipeline.dispatch import submit_order
 from pipeline.identity import outbound_reference
 from pipeline.model import Address, EventKind, HoldReason, StockLevel
@@ -121,3 +121,43 @@ def test_an_address_withheld_after_shipping_is_not_a_move(store, submitted):
     key = _change_address(store, msgspec.structs.replace(US, name=None, line1=None, pii_complete=False))
     submit_order(store, ledger, cfg, key, {"east": east})
     assert east.updates == 0 and store.get("acme", key).hold is None
+
+
+def _owed(store, ledger, cfg, key: str) -> list[str]:
+    """What routing hands back to dispatch for an update of an order it routed before."""
+    from pipeline.release import Outcome
+
+    result = route_order(store, ledger, cfg, key)
+    warehouses = ([a.warehouse for a in result.allocations] if result.outcome is Outcome.ALREADY_ROUTED
+                  else None)
+    return owed_dispatch(store, "acme", [(key, result.ship_to, warehouses)])
+
+
+def test_an_update_that_moves_nothing_is_not_dispatched_again(store, submitted):
+    first, ledger, cfg, east = submitted
+    same = _change_address(store, msgspec.structs.replace(US, name="  ann EXAMPLE "))  # a new copy, same door
+    assert _owed(store, ledger, cfg, same) == []
+
+
+def test_a_moved_address_is_dispatched_again_ready_or_shipped(store, submitted):
+    from pipeline.model import OrderStatus
+
+    first, ledger, cfg, east = submitted
+    assert _owed(store, ledger, cfg, _change_address(store, MOVED)) == [first.key]
+    shipped = msgspec.structs.replace(order(1, [("MUG", 1)], version=3, status=OrderStatus.SHIPPED), ship_to=MOVED)
+    store.upsert("acme", [received(shipped)])
+    assert _owed(store, ledger, cfg, first.key) == [first.key]
+    withheld = msgspec.structs.replace(order(1, [("MUG", 1)], version=4, status=OrderStatus.SHIPPED),
+                                       ship_to=msgspec.structs.replace(US, name=None, line1=None, pii_complete=False))
+    store.upsert("acme", [received(withheld)])
+    assert store.get("acme", first.key).order.ship_to.line1 is None
+    assert _owed(store, ledger, cfg, first.key) == []
+
+
+def test_a_warehouse_not_yet_sent_its_part_keeps_the_order_owed(store, redis_client, prefix):
+    ledger, cfg = StockLedger(redis_client, prefix), seller()
+    ledger.apply_snapshot("acme", "east", [StockLevel(warehouse="east", seller_sku="MUG", on_hand=5, as_of=NOW)], NOW)
+    first = order(1, [("MUG", 1)])
+    store.upsert("acme", [received(first)])
+    route_order(store, ledger, cfg, first.key)  # routed, never submitted (the dispatch task was lost)
+    assert _owed(store, ledger, cfg, first.key) == [first.key]

@@ -11,10 +11,13 @@ Which unit or format a platform uses stays in its own mapping, which picks the r
 Money's checks are made once per amount, here: `money_of` and `minor_money` make them and then copy the
 currency's zero with the amount set (Money's `__post_init__` would only make them again); `plain_amounts`
 makes them for all of an order's amounts at once, with one regex over their text, and a mapping falls back
-to the readers above, field by field, whenever it says no. The zero amounts platforms write out ("0.00")
-are one shared Money or Decimal per currency. tests/connectors/test_values.py holds every reader to
-Money's verdicts; tests/security/test_mapping_fuzz_fast_paths.py holds each mapping's fast path to its
-field-by-field reading (same Order to the byte, same refusal at the same path).
+to the readers above, field by field, whenever it says no. `checked_money` makes the Money of an amount
+computed from checked ones of one currency (a sum of line prices, paid minus items) once the caller made
+the checks the arithmetic leaves open (its ceiling; its sign, for a difference): a mapping's totals,
+without Money's `__post_init__`; any other amount goes through `money`, which runs them. The zero amounts
+platforms write out ("0.00") are one shared Money or Decimal per currency. tests/connectors/test_values.py
+holds every reader to Money's verdicts; tests/security/test_mapping_fuzz_fast_paths.py holds each mapping's
+fast path to its field-by-field reading (same Order to the byte, same refusal at the same path).
 """
 
 from __future__ import annotations
@@ -122,7 +125,8 @@ def money_of(value: str | int, currency: str, path: str) -> Money:
 def minor_money(minor: int, currency: str, path: str) -> Money:
     """Money from an integer count of minor units (TEMU: 1999 is 19.99 USD, 1980 is 1980 JPY) at `path`.
     Money's checks run here, on the way: its range on the integer (before any Decimal of a 2**63 count),
-    then finite and the currency's decimals on the amount; so the Money is made without running them again."""
+    then finite and the currency's decimals hold of the amount by construction (see below); so the Money is
+    made without running them again."""
     if type(minor) is not int:
         raise MappingError(path, f"minor units must be an integer, got {type(minor).__name__}")
     entry = _MINOR.get(currency) if type(currency) is str else None
@@ -133,9 +137,11 @@ def minor_money(minor: int, currency: str, path: str) -> Money:
         raise MappingError(path, f"must be 0 or more and below {MAX_AMOUNT:,} major units, got {shown(minor)}")
     if not minor and zero is not None:
         return zero  # 0 minor units ("0.00" USD): one shared Money per currency
+    # Finite, with no more decimals than the currency has, by construction: an integer below the ceiling
+    # (MAX_AMOUNT / step: at most 10**14, for four decimals) has far fewer than Decimal's 28 digits, which
+    # scaleb by minus the currency's decimals keeps exactly: the amount is `minor` steps of the currency.
+    # So Money's remaining checks hold, unrun (tests/connectors/test_values.py holds it to Money's verdicts).
     amount = Decimal(minor).scaleb(exponent)
-    if not amount.is_finite() or amount != amount.quantize(step):  # never true of an integer in range
-        return money(amount, currency, path)  # Money refuses it, at `path`
     made = _STEP_AND_ZERO[currency][1].__copy__()
     _set_field(made, "amount", amount)
     if not minor:
@@ -185,11 +191,27 @@ def plain_money(texts: Sequence[object], currency: str, *, whole: bool = False) 
         return None
     copy = _STEP_AND_ZERO[currency][1].__copy__
     made = []
-    for amount in amounts:
+    for amount in amounts:  # (a plain loop: faster here than a comprehension and a zip)
         money = copy()
         _set_field(money, "amount", amount)
         made.append(money)
     return made
+
+
+def checked_money(amount: Decimal, currency: str) -> Money:
+    """Money of an amount whose checks (finite, 0 or more, below MAX_AMOUNT, the currency's decimals) the
+    caller made, or that holds them by construction (say, a difference of two checked amounts of one
+    currency, known to be 0 or more): the currency's zero copied with the amount set, Money's
+    `__post_init__` not run again. `currency` must be an ISO-4217 code (a KeyError otherwise). Only for
+    such amounts: anything else goes through `money` (or Money itself), which makes the checks."""
+    made = _STEP_AND_ZERO[currency][1].__copy__()
+    _set_field(made, "amount", amount)
+    return made
+
+
+def zero_money(currency: str) -> Money:
+    """The shared Money of 0 in an ISO-4217 `currency` (Money.zero's instance, without its call)."""
+    return _STEP_AND_ZERO[currency][1]
 
 
 # --- times ---------------------------------------------------------------------------------------

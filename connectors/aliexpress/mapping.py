@@ -9,38 +9,50 @@ spells the United Kingdom "UK"; the listing gives no fee breakdown.
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 import orjson
 
 from connectors.aliexpress import wire
+from connectors.aliexpress.pacific import ORDERED_TIMES, _instant, pacific_readings, readings, resolve_times
+from connectors.aliexpress.pacific import PACIFIC as PACIFIC
 from connectors.fields import Doc, canonical_error, decode_bundle, identify_order
-from connectors.values import currency_of, line_error, money, money_of, plain_money, quantity_of, within
+from connectors.values import (
+    checked_money,
+    currency_of,
+    line_error,
+    money,
+    money_of,
+    plain_money,
+    quantity_of,
+    zero_money,
+)
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.identity import order_key
-from pipeline.model import MAX_QUANTITY, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
-from pipeline.model_checks import TIME_RANGE
+from pipeline.model import (
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    Address,
+    FulfilledBy,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Totals,
+)
 from pipeline.ports import BundleIdentity, ShopRef
 
-PACIFIC = ZoneInfo("America/Los_Angeles")
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-# An order's own clock only moves forward: these are read so that each is <= the next.
-ORDERED_TIMES = ("gmt_create", "gmt_pay_time", "gmt_send_goods_time", "gmt_update")
-# Wall-clock years read at all: outside them a time is refused before zoneinfo, which overflows on year 1
-# or 9999 (the exact bound, 2000 to 2100 UTC, is checked on each reading after it).
-WALL_YEARS = range(1999, 2101)
 # Where each OrderLine field comes from in a product, for the path of a value the model refuses.
 LINE_FIELDS = {"line_ids": "child_id", "platform_sku": "sku_code", "quantity": "product_count"}
 PRODUCTS = "order.product_list.order_product_dto"
 ITEMS_PATH = f"{PRODUCTS}[*] (product_unit_price × product_count)"
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
+_NO_ITEMS = Decimal(0)  # the sum of no line prices (Money(Decimal(0)) keeps "0")
 
 STATUS = {
     "PLACE_ORDER_SUCCESS": OrderStatus.PENDING,  # not paid
@@ -80,13 +92,18 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     products = order.product_list.order_product_dto
     paid = order.pay_amount
     currency = paid.currency_code
-    prices = None
-    if all(product.product_unit_price.currency_code == currency for product in products):
-        prices = plain_money([paid.amount, *[product.product_unit_price.amount for product in products]], currency)
-    lines = _lines(products, status, prices)
+    texts: list[str] | None = [paid.amount]
+    for product in products:  # one regex over every amount, when all are in the order currency
+        price = product.product_unit_price
+        if price.currency_code != currency:
+            texts = None
+            break
+        texts.append(price.amount)
+    prices = None if texts is None else plain_money(texts, currency)
+    lines, items = _lines(products, status, prices)
     currency = currency_of(currency, "order.pay_amount.currency_code")
     ship_to = _address(bundle.address)
-    totals = _totals(lines, _paid(paid) if prices is None else prices[0])
+    totals = _totals(items, prices[0], True) if prices is not None else _totals(items, _paid(paid), False)
     external_id = order.order_id if type(order.order_id) is str else str(order.order_id)
     try:
         return Order(
@@ -126,110 +143,7 @@ def _status(order: wire.Order) -> OrderStatus:
     return STATUS[raw]
 
 
-# --- Pacific time --------------------------------------------------------------------------------
-
-
-def readings(value: str, path: str = "") -> list[datetime]:
-    """The UTC instants a Pacific wall-clock string can mean, the default reading first.
-
-    Normally one. In the autumn fall-back hour two (01:30 PDT, then 01:30 PST an hour later);
-    in the spring-forward gap (02:30 never shows on a Pacific clock) also two: the pre-jump PST
-    reading first, as if the writer's clock had not sprung forward yet, then the PDT one.
-    """
-    text = value.strip()
-    # The fast path takes wall-clock years 2001-2098 only: every reading of those lies inside 2000 to 2100.
-    if ("2000" < text[:4] < "2099" and len(text) == 19 and text[10] == " " and text[4] == text[7] == "-"
-            and text[13] == text[16] == ":"):
-        offsets = _HOUR_OFFSETS.get(text[:13]) or _hour_offsets(text[:13])
-        if offsets:
-            try:  # the wall clock read as if it were UTC (fromisoformat is C), then shifted by each offset
-                as_if_utc = datetime.fromisoformat(text + "+00:00")
-            except ValueError:
-                raise MappingError(path, f"not a 'yyyy-MM-dd HH:mm:ss' time: {value[:30]!r}") from None
-            return [as_if_utc - offsets[0]] if len(offsets) == 1 else [as_if_utc - offset for offset in offsets]
-    try:
-        wall = datetime.strptime(text, TIME_FORMAT)  # also takes unpadded fields ("2026-3-8 9:05:00")
-    except ValueError:
-        raise MappingError(path, f"not a 'yyyy-MM-dd HH:mm:ss' time: {value[:30]!r}") from None
-    if wall.year not in WALL_YEARS:  # before zoneinfo, which overflows on year 1 or 9999
-        raise MappingError(path, f"time is not {TIME_RANGE}")
-    first = within(wall.replace(tzinfo=PACIFIC).astimezone(UTC), path)
-    second = within(wall.replace(tzinfo=PACIFIC, fold=1).astimezone(UTC), path)
-    return [first] if first == second else [first, second]
-
-
-def _instant(text: str) -> datetime | None:
-    """`readings(text)[0]` when that is the only reading and its hour's offset is memoised (the usual case,
-    and then `resolve_times` has nothing to choose); else None, and the caller takes `readings` for every
-    time. A memoised hour passed `readings`' checks of the first 13 characters (the year inside 2001 to
-    2098, so the reading is inside 2000 to 2100; the dashes, the space); the rest are checked here."""
-    offsets = _HOUR_OFFSETS.get(text[:13])
-    if offsets is None or len(offsets) != 1 or len(text) != 19 or text[13] != ":" or text[16] != ":":
-        return None
-    try:
-        return datetime.fromisoformat(text + "+00:00") - offsets[0]
-    except ValueError:
-        return None  # `readings` names it
-
-
-# Pacific UTC offsets by wall-clock hour ("2026-11-01 01" → PDT then PST), so the zone rules are
-# looked up once per hour of orders, not for every time of every order: four zoneinfo conversions
-# per time made the times a third of an order's mapping cost. Grows by 24 small entries per day seen.
-_HOUR_OFFSETS: dict[str, tuple[timedelta, ...]] = {}
-HOUR_MEMO_LIMIT = 100_000  # about eleven years of hours; past it, hours are computed each time
-
-
-def _hour_offsets(hour: str) -> tuple[timedelta, ...]:
-    """The distinct offsets (fold 0 first) of one wall-clock hour, memoised; empty when the offsets
-    change inside the hour (no Pacific rule does that: such a time takes the slow path)."""
-    try:
-        start, end = datetime.fromisoformat(f"{hour}:00:00"), datetime.fromisoformat(f"{hour}:59:59")
-    except ValueError:
-        return ()
-    offsets = [PACIFIC.utcoffset(moment.replace(fold=fold)) for moment in (start, end) for fold in (0, 1)]
-    if offsets[:2] != offsets[2:]:
-        return ()
-    found = tuple(dict.fromkeys(offsets[:2]))
-    if len(_HOUR_OFFSETS) < HOUR_MEMO_LIMIT:  # bounded: hostile times must not grow it without end
-        _HOUR_OFFSETS[hour] = found
-    return found
-
-
-def pacific_readings(doc: Doc) -> list[datetime]:
-    """`readings` of a value in a raw dict (the client's and `identify`'s reads)."""
-    if not doc.present():
-        raise MappingError(doc.path, "missing")
-    if not isinstance(doc.value, str):
-        raise MappingError(doc.path, "expected a 'yyyy-MM-dd HH:mm:ss' Pacific time string")
-    return readings(doc.value, doc.path)
-
-
-def resolve_times(options: dict[str, list[datetime]]) -> dict[str, datetime]:
-    """Settle the readings of the order's Pacific times (by name, in `ORDERED_TIMES` order) with what
-    the bundle itself says.
-
-    1. The times are ordered (create ≤ pay ≤ send goods ≤ update): readings that break the order
-       are out (e.g. created 01:40, paid 01:05 means created in PDT and paid in PST).
-    2. Of what remains, the reading with the shortest wait from placing to paying wins: buyers pay
-       at checkout, so created 01:55 and paid 02:02 PST means created 01:55 PST, not an hour earlier.
-    3. Still open: the default readings (the first, PDT occurrence of a repeated hour; PST for a
-       time in the spring gap). If no reading is in order at all, each time gets its default.
-    """
-    defaults = {name: values[0] for name, values in options.items()}
-    if all(len(values) == 1 for values in options.values()):
-        return defaults  # the usual case: nothing ambiguous, so nothing to choose
-    names = list(options)
-    best: tuple[tuple[float, int], tuple[datetime, ...]] | None = None
-    for choice in itertools.product(*(list(enumerate(o)) for o in options.values())):
-        moments = tuple(m for _, m in choice)
-        if any(a > b for a, b in itertools.pairwise(moments)):
-            continue
-        picked = dict(zip(names, moments, strict=True))
-        wait = (picked["gmt_pay_time"] - picked["gmt_create"]).total_seconds() if "gmt_pay_time" in picked else 0.0
-        rank = (wait, sum(index for index, _ in choice))
-        if best is None or rank < best[0]:
-            best = (rank, moments)
-    return dict(zip(names, best[1], strict=True)) if best else defaults
+# --- Pacific time (connectors/aliexpress/pacific.py reads them) ------------------------------
 
 
 def _readings(order: wire.Order) -> dict[str, list[datetime]]:
@@ -261,13 +175,15 @@ def _money(value: wire.Money) -> Money:
     return money_of(value.amount, currency_of(value.currency_code, "currency_code"), "amount")
 
 
-def _lines(products: list[wire.Product], status: OrderStatus, prices: list[Money] | None) -> tuple[OrderLine, ...]:
+def _lines(products: list[wire.Product], status: OrderStatus, prices: list[Money] | None
+           ) -> tuple[tuple[OrderLine, ...], Decimal]:
     """One line per product. A product_count of 0 is held, not dropped: it is the line's quantity
     (docs/platforms/aliexpress.md), and 0 of it is no known shape, so it is never read as "nothing to ship".
     `prices`: the pay amount then each product's unit price, read already (plain_money), or None to read
-    each here."""
+    each here. Also the sum of unit price × quantity over the lines, for `_totals`."""
     delivered, cancelled = status is OrderStatus.DELIVERED, status is OrderStatus.CANCELLED
     lines = []
+    items = _NO_ITEMS
     for i, product in enumerate(products):
         quantity = product.product_count
         if not 0 < quantity <= MAX_QUANTITY:  # (the wire Struct made it an int)
@@ -292,19 +208,31 @@ def _lines(products: list[wire.Product], status: OrderStatus, prices: list[Money
             ))
         except InvalidModel as exc:
             raise line_error(exc, PRODUCTS, i, LINE_FIELDS) from None
-    return tuple(lines)
+        items += unit_price.amount * quantity
+    return tuple(lines), items
 
 
-def _totals(lines: tuple[OrderLine, ...], paid: Money) -> Totals:
+def _totals(items: Decimal, paid: Money, checked: bool) -> Totals:
     """The listing only has each line's price and what the buyer paid: the difference is shipping
-    and any added tax (kept together in `shipping`), or a discount when the buyer paid less."""
+    and any added tax (kept together in `shipping`), or a discount when the buyer paid less.
+
+    `items` is the sum of the lines' unit price × quantity (`_lines`), `paid` a checked Money. `checked`:
+    every unit price was read in the currency of `paid` (the plain path). Of Money's checks on the amounts
+    made here, only the ceiling of `items` is then open (units and quantities are 0 or more, and products
+    and sums of amounts with the currency's decimals keep them exactly, far inside Decimal's 28 digits
+    below the ceiling): it is made here, refused at ITEMS_PATH as before. The gap `paid - items` then lies
+    strictly between -MAX_AMOUNT and MAX_AMOUNT with the currency's decimals, so shipping (the gap, when 0
+    or more) and discount (minus the gap, when 0 or less) hold every check by construction: all three are
+    made with `checked_money`, without Money's `__post_init__`. Otherwise Money makes the checks."""
     currency = paid.currency
-    items = Decimal(0)
-    for line in lines:
-        if line.unit_price is not None:
-            items += line.unit_price.amount * line.quantity
     gap = paid.amount - items
-    zero = Money.zero(currency)
+    zero = zero_money(currency)
+    if checked:
+        if not items < MAX_AMOUNT:
+            money(items, currency, ITEMS_PATH)  # refuses it with the model's message, at its path
+        return Totals(items=checked_money(items, currency),
+                      shipping=checked_money(gap, currency) if gap >= 0 else zero, tax=zero,
+                      discount=checked_money(-gap, currency) if gap <= 0 else zero, total=paid)
     item_total = money(items, currency, ITEMS_PATH)
     return Totals(items=item_total, shipping=Money(gap, currency) if gap >= 0 else zero, tax=zero,
                   discount=Money(-gap, currency) if gap <= 0 else zero, total=paid)

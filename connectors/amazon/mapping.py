@@ -17,8 +17,16 @@ import msgspec
 import orjson
 
 from connectors.amazon import wire
+from connectors.amazon.totals import amount_in, plain_totals, read_totals
 from connectors.fields import canonical_error, decode_bundle, identify_order
-from connectors.values import amount_of, as_utc, currency_of, line_error, money, plain_amounts, quantity_of
+from connectors.values import (
+    as_utc,
+    checked_money,
+    currency_of,
+    line_error,
+    plain_amounts,
+    quantity_of,
+)
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.identity import order_key
 from pipeline.model import (
@@ -31,7 +39,6 @@ from pipeline.model import (
     Order,
     OrderLine,
     OrderStatus,
-    Totals,
 )
 from pipeline.ports import BundleIdentity, ShopRef
 
@@ -58,8 +65,6 @@ MARKETPLACE_CURRENCY = {
 _DECODER = msgspec.json.Decoder(wire.Bundle)
 _CANCELLED = OrderStatus.CANCELLED
 _FIRST_YEAR, _END_YEAR = EARLIEST.year, LATEST.year  # both bounds are 1 January, 00:00 UTC (pipeline/model.py)
-# The item amounts that add up to each total, in the order Amazon lists them.
-SHIPPING, TAX, DISCOUNT = ("ShippingPrice",), ("ItemTax", "ShippingTax"), ("PromotionDiscount", "ShippingDiscount")
 # Where each OrderLine field comes from in an item, for the path of a value the model refuses.
 LINE_FIELDS = {"quantity": "QuantityOrdered", "cancelled_quantity": "QuantityOrdered",
                "shipped_quantity": "QuantityShipped", "line_ids": "OrderItemId", "platform_sku": "SellerSKU"}
@@ -85,7 +90,7 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     currency = _currency(order, items)
     plain = _plain_amounts(order, items, currency)
     prices = _line_totals(items, currency) if plain is None else plain[0]
-    lines, notes = _lines(items, prices, status)
+    lines, notes = _lines(items, prices, status, currency)
     if not lines and status is not _CANCELLED:
         raise MappingError("items", "no item with a quantity: nothing to ship on an order that is not cancelled")
     placed, updated, ship_by = order.PurchaseDate, order.LastUpdateDate, order.LatestShipDate
@@ -99,9 +104,9 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
         ship_by = as_utc(ship_by, "order.LatestShipDate")
     ship_to = _address(order, bundle.address)
     if plain is None or status is OrderStatus.PENDING:
-        totals = _totals(order, items, prices, currency, status)
+        totals = read_totals(order, items, prices, currency, status)
     else:
-        totals = _plain_totals(plain, currency)
+        totals = plain_totals(plain, currency)
     external_id = order.AmazonOrderId if type(order.AmazonOrderId) is str else str(order.AmazonOrderId)
     try:
         return Order(
@@ -153,36 +158,6 @@ def _plain_amounts(order: wire.Order, items: list[wire.Item], currency: str
             amounts[-1] if total is not None else None)
 
 
-def _plain_totals(plain: tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal], Decimal | None],
-                  currency: str) -> Totals:
-    """`_totals` of amounts `_plain_amounts` read (and checked): the same sums, each refused as `_totals` does."""
-    prices, shipping, tax, discount, order_total = plain
-    item_total = money(sum(prices, Decimal(0)), currency, "items[*].ItemPrice")
-    sums = []
-    for addends, fields in ((shipping, SHIPPING), (tax, TAX), (discount, DISCOUNT)):
-        try:
-            sums.append(Money(sum(addends, Decimal(0)), currency))
-        except InvalidModel as exc:
-            raise MappingError(f"items[*].{{{','.join(fields)}}}", exc.message) from None
-    shipping_total, tax_total, discount_total = sums
-    if order_total is None:  # computed: refused when the discounts exceed what they discount
-        total = money(item_total.amount + shipping_total.amount - discount_total.amount, currency,
-                      "order.OrderTotal (items + shipping - discounts)")
-    else:
-        total = Money(order_total, currency)
-    return Totals(items=item_total, shipping=shipping_total, tax=tax_total, discount=discount_total, total=total)
-
-
-def _amount(value: wire.Money, currency: str) -> Decimal:
-    """One Amazon Money in the order currency; a MappingError names the field inside it (`.Amount`)."""
-    if value.CurrencyCode != currency:
-        raise MappingError("CurrencyCode", f"{value.CurrencyCode} differs from the order currency {currency}")
-    try:
-        return amount_of(value.Amount, currency)
-    except MappingError as exc:
-        raise exc.at("Amount") from None
-
-
 def _currency(order: wire.Order, items: list[wire.Item]) -> str:
     if order.OrderTotal is not None:
         return currency_of(order.OrderTotal.CurrencyCode, "order.OrderTotal.CurrencyCode")
@@ -199,14 +174,14 @@ def _line_totals(items: list[wire.Item], currency: str) -> list[Decimal | None]:
     prices = []
     for i, item in enumerate(items):
         try:
-            prices.append(None if item.ItemPrice is None else _amount(item.ItemPrice, currency))
+            prices.append(None if item.ItemPrice is None else amount_in(item.ItemPrice, currency))
         except MappingError as exc:
             raise exc.at(f"items[{i}].ItemPrice") from None
     return prices
 
 
-def _lines(items: list[wire.Item], prices: list[Decimal | None],
-           status: OrderStatus) -> tuple[tuple[OrderLine, ...], tuple[str, ...]]:
+def _lines(items: list[wire.Item], prices: list[Decimal | None], status: OrderStatus,
+           currency: str) -> tuple[tuple[OrderLine, ...], tuple[str, ...]]:
     """The lines, and a note for each item left out: Amazon zeroes QuantityOrdered on a cancelled item,
     which leaves nothing to ship or track, but an operator sees on the timeline that it was there."""
     cancelled = status is OrderStatus.CANCELLED
@@ -225,8 +200,10 @@ def _lines(items: list[wire.Item], prices: list[Decimal | None],
             unit = line_total if ordered == 1 else line_total / ordered  # x / 1 is x, to the last digit
             if ordered != 1 and unit * ordered != line_total:
                 raise MappingError(f"items[{i}].ItemPrice.Amount", f"line total does not divide by quantity {ordered}")
-            try:  # the item's currency is the order's: _line_totals checked it
-                unit_price = Money(unit, item.ItemPrice.CurrencyCode)
+            try:  # the item's currency is the order's: _line_totals or _plain_amounts checked it
+                # one unit: the line total itself, which passed Money's checks in that currency (amount_of or
+                # plain_amounts); a share of it is below it and 0 or more, but may have more decimals: Money
+                unit_price = checked_money(unit, currency) if ordered == 1 else Money(unit, item.ItemPrice.CurrencyCode)
             except InvalidModel as exc:
                 raise MappingError(f"items[{i}].ItemPrice.Amount", f"as a unit price: {exc.message}") from None
         sku = item.SellerSKU or item.ASIN
@@ -245,42 +222,6 @@ def _lines(items: list[wire.Item], prices: list[Decimal | None],
         except InvalidModel as exc:
             raise line_error(exc, "items", i, LINE_FIELDS) from None
     return tuple(lines), tuple(notes)
-
-
-def _sum(items: list[wire.Item], fields: tuple[str, ...], currency: str) -> Money:
-    """The listed amounts of every item added up; an item without one of them adds nothing. Each addend
-    is below MAX_AMOUNT, so the sum is exact; a sum at or past it is refused as the total it makes."""
-    total = Decimal(0)
-    for field in fields:
-        for item in items:
-            value = getattr(item, field)
-            if value is not None:
-                try:
-                    total += _amount(value, currency)
-                except MappingError as exc:
-                    raise exc.at(f"items[{items.index(item)}].{field}") from None
-    try:
-        return Money(total, currency)
-    except InvalidModel as exc:
-        raise MappingError(f"items[*].{{{','.join(fields)}}}", exc.message) from None
-
-
-def _totals(order: wire.Order, items: list[wire.Item], prices: list[Decimal | None], currency: str,
-            status: OrderStatus) -> Totals | None:
-    if status is OrderStatus.PENDING or None in prices:
-        return None  # Amazon withholds pricing while an order is Pending
-    item_total = money(sum(prices, Decimal(0)), currency, "items[*].ItemPrice")
-    shipping, tax, discount = _sum(items, SHIPPING, currency), _sum(items, TAX, currency), \
-        _sum(items, DISCOUNT, currency)
-    if order.OrderTotal is None:  # computed: refused when the discounts exceed what they discount
-        total = money(item_total.amount + shipping.amount - discount.amount, currency,
-                      "order.OrderTotal (items + shipping - discounts)")
-    else:
-        try:
-            total = Money(_amount(order.OrderTotal, currency), currency)
-        except MappingError as exc:
-            raise exc.at("order.OrderTotal") from None
-    return Totals(items=item_total, shipping=shipping, tax=tax, discount=discount, total=total)
 
 
 def _address(order: wire.Order, full: wire.Address | None) -> Address | None:

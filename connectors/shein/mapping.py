@@ -11,6 +11,7 @@ Who ships: orderStatus 3 ("pending SHEIN shipment") is SHEIN's; performanceType 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -18,11 +19,21 @@ import orjson
 
 from connectors.fields import Doc, canonical_error, decode_bundle, identify_order
 from connectors.shein import wire
-from connectors.values import as_utc, currency_of, line_error, money, money_of, plain_money
+from connectors.values import as_utc, checked_money, currency_of, line_error, money, money_of, plain_money
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.identity import order_key
-from pipeline.model import MINOR_STEP, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.model import (
+    MAX_AMOUNT,
+    MINOR_STEP,
+    Address,
+    FulfilledBy,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Totals,
+)
 from pipeline.ports import BundleIdentity, ShopRef
 
 # orderStatus (int in the detail). 1 and 2 are both ours to ship: 2 only says we acknowledged it.
@@ -47,6 +58,7 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
 
 
 _DECODER = msgspec.json.Decoder(wire.Bundle)
+_ZERO = Decimal(0)
 TOTALS = ("productTotalPrice", "sellerShippingFee", "totalSaleTax", "storeDiscountTotalPrice",
           "promotionDiscountTotalPrice")
 _TOTAL_PATH = f"order.{{{','.join(TOTALS)}}} (items + shipping + tax - discounts)"
@@ -203,13 +215,18 @@ def _totals(order: wire.Order, currency: str, plain: list[Money] | None) -> Tota
         plain = [Money.zero(currency) if getattr(order, name) is None
                  else _money(getattr(order, name), currency, f"order.{name}") for name in TOTALS]
     items, shipping, tax, store_discount, promotion_discount = plain
+    # Each of the five passed Money's checks in `currency` (plain_money or money_of): a sum or difference
+    # of them is exact and has the currency's decimals, so only its sign and ceiling are open. Those are
+    # checked here; in range it is made with `checked_money` (no __post_init__), else `money` refuses it
+    # with the model's message at the same path as before.
     if store_discount.amount is promotion_discount.amount and not store_discount.amount:
         discount = store_discount  # the same shared zero twice (0, "0.00"): their sum is that very Decimal
     else:
-        discount = money(store_discount.amount + promotion_discount.amount, currency,
-                         "order.{storeDiscountTotalPrice,promotionDiscountTotalPrice}")
-    total = money(items.amount + shipping.amount + tax.amount - discount.amount, currency,
-                  _TOTAL_PATH)
+        off = store_discount.amount + promotion_discount.amount
+        discount = checked_money(off, currency) if off < MAX_AMOUNT else \
+            money(off, currency, "order.{storeDiscountTotalPrice,promotionDiscountTotalPrice}")
+    paid = items.amount + shipping.amount + tax.amount - discount.amount
+    total = checked_money(paid, currency) if _ZERO <= paid < MAX_AMOUNT else money(paid, currency, _TOTAL_PATH)
     return Totals(items=items, shipping=shipping, tax=tax, discount=discount, total=total)
 
 

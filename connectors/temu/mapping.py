@@ -20,16 +20,28 @@ from connectors.temu import wire
 from connectors.values import (
     EPOCH_EARLIEST,
     EPOCH_LATEST,
+    checked_money,
     currency_of,
     epoch_time,
     line_error,
     minor_money,
     money,
     quantity_of,
+    zero_money,
 )
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.identity import order_key
-from pipeline.model import MAX_QUANTITY, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.model import (
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    Address,
+    FulfilledBy,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Totals,
+)
 from pipeline.ports import BundleIdentity, ShopRef
 
 # PENDING orders may still change (address, quantity) and must not be released until UN_SHIPPING.
@@ -210,7 +222,7 @@ def _line(i: int, child: wire.Child, rows: dict[str, tuple[int, wire.ChildAmount
 
 
 def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
-    zero = Money.zero(currency)
+    zero = zero_money(currency)
     base, shipping, tax = parent.basePriceTotal, parent.shippingAmountTotal, parent.taxTotal
     by_seller, by_temu = parent.discountFromSeller, parent.discountFromTEMU
     seller_off = zero if by_seller is None else _money(by_seller, currency, "amount.parentOrderMap.discountFromSeller")
@@ -218,8 +230,9 @@ def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
     if seller_off is temu_off and not seller_off.amount:  # both the same zero (0 minor units twice): their sum
         discount = seller_off
     else:
-        discount = money(seller_off.amount + temu_off.amount, currency,
-                         "amount.parentOrderMap.{discountFromSeller,discountFromTEMU}")
+        off = seller_off.amount + temu_off.amount  # two checked amounts: 0 or more, the currency's decimals
+        discount = checked_money(off, currency) if off < MAX_AMOUNT else \
+            money(off, currency, "amount.parentOrderMap.{discountFromSeller,discountFromTEMU}")
     return Totals(
         items=zero if base is None else _money(base, currency, "amount.parentOrderMap.basePriceTotal"),
         shipping=zero if shipping is None else _money(shipping, currency, "amount.parentOrderMap.shippingAmountTotal"),

@@ -20,16 +20,28 @@ from connectors.tiktok import wire
 from connectors.values import (
     EPOCH_EARLIEST,
     EPOCH_LATEST,
+    checked_money,
     currency_of,
     epoch_time,
     line_error,
     money,
     money_of,
     plain_money,
+    zero_money,
 )
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.identity import order_key
-from pipeline.model import MINOR_STEP, Address, FulfilledBy, Money, Order, OrderLine, OrderStatus, Totals
+from pipeline.model import (
+    MAX_AMOUNT,
+    MINOR_STEP,
+    Address,
+    FulfilledBy,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Totals,
+)
 from pipeline.ports import BundleIdentity, ShopRef
 
 STATUS = {
@@ -81,19 +93,28 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
             if value is not None:
                 epoch_time(value, path)
     groups = _groups(order.line_items)
+    seller_off, platform_off = payment.seller_discount, payment.platform_discount
     texts = [payment.sub_total, payment.shipping_fee, payment.tax, payment.total_amount]
+    if seller_off is not None and platform_off is not None:  # both discounts there: read with the rest
+        texts += (seller_off, platform_off)
+    first = len(texts)  # where the unit prices start
     for rows in groups.values():
         texts.append(rows[0].sale_price)
     amounts = plain_money(texts, currency)
     # every amount plain decimal text (then Money's checks were made on all at once), else read one by one
-    lines = _lines(order.line_items, groups, None if amounts is None else amounts[4:], currency)
+    lines = _lines(order.line_items, groups, None if amounts is None else amounts[first:], currency)
     ship_to = _address(order.recipient_address)
     if amounts is None:
         totals = _totals(payment, currency)
     else:
         sub_total, shipping_fee, tax, total = amounts[:4]
-        totals = Totals(items=sub_total, shipping=shipping_fee, tax=tax, discount=_discount(payment, currency),
-                        total=total)
+        if first == 4:  # a discount absent: read as before (absent is zero)
+            discount = _discount(payment, currency)
+        else:  # `_discount` of the two checked amounts: their sum has only its ceiling open
+            off = amounts[4].amount + amounts[5].amount
+            discount = checked_money(off, currency) if off < MAX_AMOUNT else \
+                money(off, currency, "order.payment.{seller_discount,platform_discount}")
+        totals = Totals(items=sub_total, shipping=shipping_fee, tax=tax, discount=discount, total=total)
     external_id = order.id if type(order.id) is str else str(order.id)
     try:
         return Order(
@@ -167,20 +188,23 @@ def _lines(items: list[wire.LineItem], groups: dict[str, list[wire.LineItem]], p
 
 def _discount(payment: wire.Payment, currency: str) -> Money:
     """seller_discount + platform_discount, each read (and checked) on its own first."""
-    zero = Money.zero(currency)
+    zero = zero_money(currency)
     seller_discount, platform_discount = payment.seller_discount, payment.platform_discount
     seller_off = zero if seller_discount is None else money_of(seller_discount, currency, "order.payment.seller_discount")
     platform_off = zero if platform_discount is None else \
         money_of(platform_discount, currency, "order.payment.platform_discount")
     if seller_off is platform_off and not seller_off.amount:
         return seller_off  # the same zero twice ("0.00", shared by money_of): their sum is that very Decimal
-    return money(seller_off.amount + platform_off.amount, currency, "order.payment.{seller_discount,platform_discount}")
+    off = seller_off.amount + platform_off.amount  # two checked amounts: 0 or more, the currency's decimals
+    if off < MAX_AMOUNT:  # the one check open: made here, then Money without __post_init__
+        return checked_money(off, currency)
+    return money(off, currency, "order.payment.{seller_discount,platform_discount}")
 
 
 def _totals(payment: wire.Payment, currency: str) -> Totals:
     """The totals read field by field (an amount that is not plain decimal text, or absent): each refusal
     names its field."""
-    zero = Money.zero(currency)
+    zero = zero_money(currency)
     sub_total, shipping_fee, tax = payment.sub_total, payment.shipping_fee, payment.tax
     discount = _discount(payment, currency)
     return Totals(

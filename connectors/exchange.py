@@ -9,19 +9,19 @@ and this module keeps the few things requests did for us:
 
 - the request description every client builds: `method`, `url`, `params` (None values dropped, lists
   repeated), `data` (bytes, text, or a dict sent as a form), `json`, `headers`;
-- proxies and the CA bundle from the environment (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE,
-  CURL_CA_BUNDLE), read once per origin;
+- proxies and the CA bundle from the environment (HTTP(S)_PROXY with its credentials, NO_PROXY with CIDR
+  blocks: connectors/proxies.py; REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), read once per origin;
+- headers merged whatever their case (a client's "user-agent" replaces ours), None values left out;
 - gzip and deflate answers decoded.
 
-What it deliberately does not do: follow redirects. A platform API that answers 3xx is refused by the
-response table (connectors/responses.py) and held for review; following it would send a signed request,
-tokens included, to wherever the answer points.
+What it deliberately does not do: follow redirects (requests did). A platform API that answers 3xx is
+refused by the response table (connectors/responses.py) and held for review; following it would send a
+signed request, tokens included, to wherever the answer points.
 """
 
 from __future__ import annotations
 
 import os
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +30,10 @@ from urllib.parse import quote, urlencode, urlsplit
 import certifi
 import orjson
 import urllib3
-from urllib3.exceptions import HTTPError
+from urllib3 import HTTPHeaderDict
+from urllib3.exceptions import HTTPError, LocationValueError
+
+from connectors.proxies import proxy_for, proxy_headers
 
 DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "User-Agent": "orderhub"}
 FORM = "application/x-www-form-urlencoded"
@@ -71,7 +74,7 @@ class Outgoing:
     netloc: str
     target: str
     body: bytes | None
-    headers: dict[str, str]
+    headers: HTTPHeaderDict
 
     @property
     def url(self) -> str:
@@ -84,8 +87,12 @@ def encode(request: Mapping[str, Any]) -> Outgoing:
     params = urlencode(_pairs(request.get("params")))
     query = "&".join(part for part in (query, params) if part)
     target = quote(path or "/", safe=PATH_SAFE) + (f"?{query}" if query else "")
-    headers = DEFAULT_HEADERS | dict(request.get("headers") or {})
-    named = {name.lower() for name in headers}
+    headers = HTTPHeaderDict(DEFAULT_HEADERS)  # a client's "user-agent" replaces our "User-Agent"
+    for name, value in (request.get("headers") or {}).items():
+        if value is None:  # as requests did: a header set to None is not sent
+            headers.discard(name)
+        else:
+            headers[name] = value
     body: bytes | None
     data, document = request.get("data"), request.get("json")
     if data is not None:
@@ -97,7 +104,7 @@ def encode(request: Mapping[str, Any]) -> Outgoing:
         body, kind = orjson.dumps(document), JSON
     else:
         body, kind = None, None
-    if kind and "content-type" not in named:
+    if kind and "content-type" not in headers:
         headers["Content-Type"] = kind
     return Outgoing(request["method"].upper(), scheme, netloc, target, body, headers)
 
@@ -117,10 +124,11 @@ class Pools:
         origin = (outgoing.scheme, outgoing.netloc)
         route = self._routes.get(origin)
         if route is None:
-            proxy = _proxy_for(*origin)
+            parts = urlsplit(outgoing.url)
+            proxy = proxy_for(parts.scheme, parts.hostname or "", parts.port)
             if proxy:
-                route = self._proxied.get(proxy) or self._proxied.setdefault(
-                    proxy, urllib3.ProxyManager(proxy, num_pools=4, **self._options))
+                route = self._proxied.get(proxy) or self._proxied.setdefault(proxy, urllib3.ProxyManager(
+                    proxy, num_pools=4, proxy_headers=proxy_headers(proxy), **self._options))
             else:
                 route = self._direct.connection_from_url(outgoing.url)
             self._routes[origin] = route
@@ -129,25 +137,20 @@ class Pools:
     def send(self, request: Mapping[str, Any], timeout: urllib3.Timeout) -> Answer:
         """Send one request and read its whole answer; raises `NoAnswer` when none came."""
         outgoing = encode(request)
-        route = self._route(outgoing)
         options = {"body": outgoing.body, "headers": outgoing.headers, "timeout": timeout, "retries": False,
                    "redirect": False, "preload_content": True}
-        if isinstance(route, urllib3.ProxyManager):
-            reply = route.urlopen(outgoing.method, outgoing.url, **options)
-        else:
-            reply = route.urlopen(outgoing.method, outgoing.target, assert_same_host=False, **options)
+        try:
+            route = self._route(outgoing)
+            if isinstance(route, urllib3.ProxyManager):
+                reply = route.urlopen(outgoing.method, outgoing.url, **options)
+            else:
+                reply = route.urlopen(outgoing.method, outgoing.target, assert_same_host=False, **options)
+        except LocationValueError as exc:  # a bad URL or proxy setting: a bug to fix, not an outage to retry
+            raise ValueError(f"cannot send to {outgoing.scheme}://{urlsplit(outgoing.url).hostname}: "
+                             f"{type(exc).__name__}") from None
         return Answer(reply.status, reply.headers, reply.data or b"")
 
     def close(self) -> None:
         self._direct.clear()
         for manager in self._proxied.values():
             manager.clear()
-
-
-def _proxy_for(scheme: str, netloc: str) -> str | None:
-    """The environment's proxy for an origin, honouring NO_PROXY (as requests and curl read them)."""
-    proxies = urllib.request.getproxies()
-    host = netloc.rsplit("@", 1)[-1]
-    if not proxies or urllib.request.proxy_bypass_environment(host, proxies):
-        return None
-    return proxies.get(scheme) or proxies.get("all")

@@ -33,6 +33,7 @@ from workers.common import MAX_RETRIES, RETRYABLE, _hint, _ledger, _store, backo
 from workers.config_cache import seller_config
 from workers.dispatch import submit_orders
 from workers.route import _route_in_batches, route_orders
+from workers.stock import _enqueue_stock_sync
 
 SYNC_SLICE = timedelta(days=1)
 """The longest slice a sync reads before moving its cursor: a run cut off by its time limit resumes
@@ -129,6 +130,7 @@ def refetch_withheld(seller: str) -> dict[str, int]:
         return {}
     clients: dict[str, Any] = {}
     routed: list[str] = []
+    reserved: set[str] = set()
 
     def fetch(order) -> None:
         if order.shop_id not in clients:
@@ -137,11 +139,15 @@ def refetch_withheld(seller: str) -> dict[str, int]:
         fetch_and_store(store, connector, client, ref, order.external_id)
 
     def route(key: str) -> None:
-        if route_order(store, ledger, cfg, key).outcome is Outcome.ROUTED:
+        result = route_order(store, ledger, cfg, key)
+        if result.outcome is Outcome.ROUTED:
             routed.append(key)
+            reserved.update(sku for allocation in result.allocations for sku, _ in allocation.lines)
 
     counts = withheld.refetch(store, seller, keys, now, fetch, route)
     if routed:
         submit_orders.apply_async((seller, routed), queue="dispatch")
+        if reserved:  # as route_orders does: the last units may just have gone
+            _enqueue_stock_sync(seller, sorted(reserved), urgent=True)
     log.info("address.refetched", **counts)
     return counts

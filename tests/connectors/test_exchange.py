@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 from urllib.parse import parse_qsl, urlsplit
 
@@ -11,7 +12,8 @@ import urllib3
 
 from connectors.exchange import Pools, encode
 from connectors.http import Transport
-from connectors.responses import Classifier, Responses
+from connectors.proxies import bypassed
+from connectors.responses import TRANSPORT_ERRORS, Classifier, Responses
 from pipeline.errors import NeedsReview
 from pipeline.ports import Limit
 
@@ -45,10 +47,53 @@ def test_bodies_are_encoded_as_requests_did(field, value, body, kind):
     assert out.headers.get("Content-Type") == kind
 
 
-def test_a_content_type_the_client_names_is_kept():
+def test_a_header_the_client_names_replaces_ours_whatever_its_case_and_none_is_left_out():
     out = encode({"method": "POST", "url": "http://127.0.0.1:1/x", "json": {"a": 1},
-                  "headers": {"content-type": "application/vnd.x+json"}})
-    assert out.headers["content-type"] == "application/vnd.x+json" and "Content-Type" not in out.headers
+                  "headers": {"content-type": "application/vnd.x+json", "user-agent": "app/1.0", "Accept": None}})
+    assert out.headers.getlist("Content-Type") == ["application/vnd.x+json"]
+    assert out.headers.getlist("User-Agent") == ["app/1.0"]
+    assert "accept" not in out.headers
+
+
+def test_one_user_agent_reaches_the_wire(http_server):
+    http_server.get("/x", json={})
+    Pools().send({"method": "GET", "url": http_server.url + "/x", "headers": {"user-agent": "app/1.0"}}, TIMEOUT)
+    sent = http_server.calls[0].request.headers
+    assert sent["User-Agent"] == "app/1.0"  # joined as "orderhub, app/1.0" if both had gone
+
+
+@pytest.mark.parametrize(("host", "port", "no_proxy", "direct"), [
+    ("10.1.2.3", 443, "10.0.0.0/8", True),
+    ("::1", 8443, "::1", True),
+    ("api.example.com", 443, ".example.com", True),
+    ("example.com", 443, "example.com", True),
+    ("notexample.com", 443, "example.com", False),
+    ("api.example.com", 8443, "api.example.com:443", False),
+    ("api.example.com", 443, "api.example.com:443", True),
+    ("10.1.2.3", 443, "192.168.0.0/16, example.com", False),
+    ("anything", None, "*", True),
+])
+def test_no_proxy_reads_names_ports_addresses_and_blocks(host, port, no_proxy, direct):
+    assert bypassed(host, port, no_proxy) is direct
+
+
+def test_a_proxys_credentials_go_with_every_request_through_it(http_server, monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", http_server.url.replace("http://", "http://ops%40corp:s3cret@"))
+    http_server.get("/through", json={"via": "proxy"})
+    answer = Pools().send({"method": "GET", "url": "http://10.9.9.9:9/through"}, TIMEOUT)
+    assert answer.status_code == 200
+    call = http_server.calls[0].request
+    assert call.url.startswith("http://10.9.9.9:9/through")  # the proxy was asked for the origin's URL
+    assert call.headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"ops@corp:s3cret").decode()
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "http://127.0.0.1:99999/x"])
+def test_a_malformed_url_is_a_bug_raised_at_once_not_an_outage_to_retry(url):
+    with pytest.raises(ValueError) as raised:
+        Pools().send({"method": "GET", "url": url}, TIMEOUT)
+    assert not isinstance(raised.value, tuple(TRANSPORT_ERRORS))
 
 
 def test_the_answer_is_read_whole_and_gzip_is_undone(http_server):

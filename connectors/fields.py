@@ -24,7 +24,7 @@ from connectors.values import epoch_time, within
 from connectors.values import money as money
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.identity import order_key
-from pipeline.model import Order
+from pipeline.model import Address, FulfilledBy, Order, OrderLine, OrderStatus, Totals
 from pipeline.ports import BundleIdentity, ShopRef
 
 _MISSING = object()
@@ -150,13 +150,21 @@ def identify_order(bundle: Any, id_field: str, updated: Callable[[Doc], datetime
     return BundleIdentity(external_id, moment)
 
 
-def canonical_order(shop: ShopRef, external_id: str, **fields: Any) -> Order:
-    """The canonical Order of one platform order, keyed to its shop; a value the model refuses is a
-    MappingError at `(canonical) <field>`, so a bad payload is held like any other mapping error.
-    (The five mappings build their Order inline, the same way, and raise `canonical_error` on a refusal.)"""
+def canonical_order(shop: ShopRef, external_id: str | int, *, platform_status: str, status: OrderStatus,
+                    fulfilled_by: FulfilledBy, placed_at: datetime, updated_at: datetime, currency: str,
+                    lines: tuple[OrderLine, ...], ship_by: datetime | None = None, ship_to: Address | None = None,
+                    totals: Totals | None = None, notes: tuple[str, ...] = ()) -> Order:
+    """The canonical Order of one platform order, keyed to its shop (an id sent as a number is its text);
+    a value the model refuses is a MappingError at `(canonical) <field>`, so a bad payload is held like
+    any other mapping error. The fields are named, not passed on as **kwargs: every order of every sync
+    comes through here, and packing them into a dict and out again cost more than Order itself."""
+    external_id = external_id if type(external_id) is str else str(external_id)
     try:
         return Order(key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller,
-                     platform=shop.platform, shop_id=shop.shop_id, external_id=external_id, **fields)
+                     platform=shop.platform, shop_id=shop.shop_id, external_id=external_id,
+                     platform_status=platform_status, status=status, fulfilled_by=fulfilled_by, placed_at=placed_at,
+                     updated_at=updated_at, currency=currency, lines=lines, ship_by=ship_by, ship_to=ship_to,
+                     totals=totals, notes=notes)
     except InvalidModel as exc:
         raise canonical_error(exc) from None
 

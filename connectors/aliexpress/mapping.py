@@ -19,7 +19,7 @@ import orjson
 from connectors.aliexpress import wire
 from connectors.aliexpress.pacific import ORDERED_TIMES, _instant, pacific_readings, readings, resolve_times
 from connectors.aliexpress.pacific import PACIFIC as PACIFIC
-from connectors.fields import Doc, canonical_error, decode_bundle, identify_order
+from connectors.fields import Doc, canonical_order, decode_bundle, identify_order
 from connectors.values import (
     checked_money,
     currency_of,
@@ -32,7 +32,6 @@ from connectors.values import (
 )
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.identity import order_key
 from pipeline.model import (
     MAX_AMOUNT,
     MAX_QUANTITY,
@@ -104,23 +103,18 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     currency = currency_of(currency, "order.pay_amount.currency_code")
     ship_to = _address(bundle.address)
     totals = _totals(items, prices[0], True) if prices is not None else _totals(items, _paid(paid), False)
-    external_id = order.order_id if type(order.order_id) is str else str(order.order_id)
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
-            shop_id=shop.shop_id, external_id=external_id,
-            platform_status=order.order_status,
-            status=status,
-            fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
-            placed_at=placed,
-            updated_at=updated,
-            currency=currency,
-            lines=lines,
-            ship_to=ship_to,
-            totals=totals,
-        )
-    except InvalidModel as exc:
-        raise canonical_error(exc) from None
+    return canonical_order(
+        shop, order.order_id,
+        platform_status=order.order_status,
+        status=status,
+        fulfilled_by=FulfilledBy.SELLER,  # AliExpress has no platform-fulfilment programme in our scope
+        placed_at=placed,
+        updated_at=updated,
+        currency=currency,
+        lines=lines,
+        ship_to=ship_to,
+        totals=totals,
+    )
 
 
 def _paid(pay_amount: wire.Money) -> Money:

@@ -18,7 +18,7 @@ import orjson
 
 from connectors.amazon import wire
 from connectors.amazon.totals import amount_in, plain_totals, read_totals
-from connectors.fields import canonical_error, decode_bundle, identify_order
+from connectors.fields import canonical_order, decode_bundle, identify_order
 from connectors.values import (
     as_utc,
     checked_money,
@@ -28,7 +28,6 @@ from connectors.values import (
     quantity_of,
 )
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.identity import order_key
 from pipeline.model import (
     EARLIEST,
     LATEST,
@@ -107,25 +106,20 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
         totals = read_totals(order, items, prices, currency, status)
     else:
         totals = plain_totals(plain, currency)
-    external_id = order.AmazonOrderId if type(order.AmazonOrderId) is str else str(order.AmazonOrderId)
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
-            shop_id=shop.shop_id, external_id=external_id,
-            platform_status=order.OrderStatus,
-            status=status,
-            fulfilled_by=FulfilledBy.PLATFORM if order.FulfillmentChannel == "AFN" else FulfilledBy.SELLER,
-            placed_at=placed,
-            updated_at=updated,
-            ship_by=ship_by,
-            currency=currency,
-            lines=lines,
-            ship_to=ship_to,
-            totals=totals,
-            notes=notes,
-        )
-    except InvalidModel as exc:
-        raise canonical_error(exc) from None
+    return canonical_order(
+        shop, order.AmazonOrderId,
+        platform_status=order.OrderStatus,
+        status=status,
+        fulfilled_by=FulfilledBy.PLATFORM if order.FulfillmentChannel == "AFN" else FulfilledBy.SELLER,
+        placed_at=placed,
+        updated_at=updated,
+        ship_by=ship_by,
+        currency=currency,
+        lines=lines,
+        ship_to=ship_to,
+        totals=totals,
+        notes=notes,
+    )
 
 
 def _plain_amounts(order: wire.Order, items: list[wire.Item], currency: str

@@ -17,12 +17,11 @@ from typing import Any
 import msgspec
 import orjson
 
-from connectors.fields import Doc, canonical_error, decode_bundle, identify_order
+from connectors.fields import Doc, canonical_order, decode_bundle, identify_order
 from connectors.shein import wire
 from connectors.values import as_utc, checked_money, currency_of, line_error, money, money_of, plain_money
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.identity import order_key
 from pipeline.model import (
     MAX_AMOUNT,
     MINOR_STEP,
@@ -118,24 +117,19 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
             as_utc(ship_by, "order.requestDeliveryTime")
     ship_to = _address(order.receiveMsg, bundle.address)
     totals = _totals(order, currency, None if amounts is None else amounts[:len(TOTALS)])
-    external_id = order.orderNo if type(order.orderNo) is str else str(order.orderNo)
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
-            shop_id=shop.shop_id, external_id=external_id,
-            platform_status=str(raw_status),
-            status=status,
-            fulfilled_by=FulfilledBy.PLATFORM if by_shein else FulfilledBy.SELLER,
-            placed_at=placed,
-            updated_at=updated,
-            ship_by=ship_by,
-            currency=currency,
-            lines=lines,
-            ship_to=ship_to,
-            totals=totals,
-        )
-    except InvalidModel as exc:
-        raise canonical_error(exc) from None
+    return canonical_order(
+        shop, order.orderNo,
+        platform_status=str(raw_status),
+        status=status,
+        fulfilled_by=FulfilledBy.PLATFORM if by_shein else FulfilledBy.SELLER,
+        placed_at=placed,
+        updated_at=updated,
+        ship_by=ship_by,
+        currency=currency,
+        lines=lines,
+        ship_to=ship_to,
+        totals=totals,
+    )
 
 
 def _seller_performance(value: Any) -> bool:

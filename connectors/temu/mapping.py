@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from connectors.fields import canonical_error, decode_bundle, identify_order
+from connectors.fields import canonical_order, decode_bundle, identify_order
 from connectors.temu import wire
 from connectors.values import (
     EPOCH_EARLIEST,
@@ -30,7 +30,6 @@ from connectors.values import (
     zero_money,
 )
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.identity import order_key
 from pipeline.model import (
     MAX_AMOUNT,
     MAX_QUANTITY,
@@ -120,24 +119,19 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     lines = tuple([_line(i, child, rows, currency) for i, child in enumerate(children)])
     ship_to = _address(bundle.shipping)
     totals = _totals(amount.parentOrderMap, currency) if amount else None
-    external_id = parent.parentOrderSn if type(parent.parentOrderSn) is str else str(parent.parentOrderSn)
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
-            shop_id=shop.shop_id, external_id=external_id,
-            platform_status=STATUS_NAMES[raw_status],
-            status=status,
-            fulfilled_by=_fulfilled_by(children),
-            placed_at=_from_timestamp(placed, UTC),
-            updated_at=_from_timestamp(updated, UTC),
-            ship_by=None if ship_by is None else _from_timestamp(ship_by, UTC),
-            currency=currency,
-            lines=lines,
-            ship_to=ship_to,
-            totals=totals,
-        )
-    except InvalidModel as exc:
-        raise canonical_error(exc) from None
+    return canonical_order(
+        shop, parent.parentOrderSn,
+        platform_status=STATUS_NAMES[raw_status],
+        status=status,
+        fulfilled_by=_fulfilled_by(children),
+        placed_at=_from_timestamp(placed, UTC),
+        updated_at=_from_timestamp(updated, UTC),
+        ship_by=None if ship_by is None else _from_timestamp(ship_by, UTC),
+        currency=currency,
+        lines=lines,
+        ship_to=ship_to,
+        totals=totals,
+    )
 
 
 def _fulfilled_by(children: list[wire.Child]) -> FulfilledBy:

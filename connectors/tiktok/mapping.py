@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from connectors.fields import canonical_error, decode_bundle, identify_order
+from connectors.fields import canonical_order, decode_bundle, identify_order
 from connectors.tiktok import wire
 from connectors.values import (
     EPOCH_EARLIEST,
@@ -30,7 +30,6 @@ from connectors.values import (
     zero_money,
 )
 from pipeline.errors import InvalidModel, MappingError
-from pipeline.identity import order_key
 from pipeline.model import (
     MAX_AMOUNT,
     MINOR_STEP,
@@ -115,25 +114,20 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
             discount = checked_money(off, currency) if off < MAX_AMOUNT else \
                 money(off, currency, "order.payment.{seller_discount,platform_discount}")
         totals = Totals(items=sub_total, shipping=shipping_fee, tax=tax, discount=discount, total=total)
-    external_id = order.id if type(order.id) is str else str(order.id)
-    try:
-        return Order(
-            key=order_key(shop.platform, shop.shop_id, external_id), seller=shop.seller, platform=shop.platform,
-            shop_id=shop.shop_id, external_id=external_id,
-            platform_status=order.status,
-            status=status,
-            fulfilled_by=FulfilledBy.PLATFORM if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
-            else FulfilledBy.SELLER,
-            placed_at=_from_timestamp(create, UTC),
-            updated_at=_from_timestamp(update, UTC),
-            ship_by=None if sla is None else _from_timestamp(sla, UTC),
-            currency=currency,
-            lines=lines,
-            ship_to=ship_to,
-            totals=totals,
-        )
-    except InvalidModel as exc:
-        raise canonical_error(exc) from None
+    return canonical_order(
+        shop, order.id,
+        platform_status=order.status,
+        status=status,
+        fulfilled_by=FulfilledBy.PLATFORM if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
+        else FulfilledBy.SELLER,
+        placed_at=_from_timestamp(create, UTC),
+        updated_at=_from_timestamp(update, UTC),
+        ship_by=None if sla is None else _from_timestamp(sla, UTC),
+        currency=currency,
+        lines=lines,
+        ship_to=ship_to,
+        totals=totals,
+    )
 
 
 def _groups(items: list[wire.LineItem]) -> dict[str, list[wire.LineItem]]:

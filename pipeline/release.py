@@ -31,6 +31,10 @@ log = structlog.get_logger()
 REPLAYABLE = (HoldReason.UNKNOWN_SKU, HoldReason.INSUFFICIENT_STOCK, HoldReason.NO_WAREHOUSE_FOR_COUNTRY,
               HoldReason.ADDRESS_INCOMPLETE, HoldReason.WAREHOUSE_REJECTED, HoldReason.RETRIES_EXHAUSTED,
               HoldReason.INTERNAL_ERROR)
+PARCEL_OUT = (HoldReason.CANCEL_TOO_LATE, HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT)
+"""Holds about a parcel already out, which ops settle outside Orderhub (intercept, reship, recall,
+refund): nothing is left to route, so they are resolved (`orderhub holds resolve`), not replayed, and an
+order held so closes like a shipped one (pipeline/archive/closing.py)."""
 
 
 class Outcome(enum.StrEnum):
@@ -77,7 +81,7 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
     """Decide one order held under its lease. A batch (pipeline/route_batch.py) passes the order and its
     allocation as read under the lease, a shared stock view, and a `Batch` collecting the routed
     orders' stage and timeline writes for one round trip; alone, each is read and written here. A batch
-    that defers its reservations gets None for an order it is to reserve (see `finish`)."""
+    gets None for an order it is to reserve (see `finish`)."""
     stored = store.get(seller.seller, key) if stored is _READ else stored
     if stored is None or stored.order is None:
         return Result(Outcome.UNMAPPED)
@@ -110,7 +114,7 @@ def _route_order(store: OrderStore, ledger: StockLedger, seller: SellerConfig, k
     if views is not None and not decision.routed:  # never hold on a batch's view: stock may have come back
         decision = _decide(ledger, seller, order, sku_capabilities, views, fresh=True)
     if decision.routed:
-        if batch is not None and batch.defer:  # the batch reserves every decided order in one script
+        if batch is not None:  # the batch reserves every decided order in one script
             views.take(decision.allocations, pending=True)
             batch.pending.append(Pending(key, stored, order, decision, utc_now()))
             return None

@@ -51,7 +51,7 @@ def route_batch(store: OrderStore, ledger: StockLedger, seller: SellerConfig, or
         existing = [allocations_of_raw(raw) for raw in replies[len(held):]]
         views = Views(ledger, seller.seller, ledger.view_bulk(seller.seller, [wh.id for wh in seller.warehouses],
                                                               _skus(seller, stored, existing)))
-        batch = Batch(defer=True)
+        batch = Batch()
         try:
             for key, one, allocation in zip(held, stored, existing, strict=True):
                 result = _route_order(store, ledger, seller, key, sku_capabilities, stored=one,

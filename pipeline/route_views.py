@@ -58,9 +58,8 @@ class Pending(msgspec.Struct, frozen=True):
 
 
 class Batch(msgspec.Struct):
-    """A routing batch's deferred work: with `defer`, the decisions to reserve together (`pending`); and
-    the (key, kind, detail, when decided) of each order routed, whose stage and event it writes at its end."""
+    """A routing batch's deferred work: the decisions to reserve together (`pending`); and the (key, kind,
+    detail, when decided) of each order routed, whose stage and event it writes at its end."""
 
-    defer: bool = False
     pending: list = msgspec.field(default_factory=list)
     routed: list = msgspec.field(default_factory=list)

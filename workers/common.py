@@ -79,7 +79,7 @@ def _profile(name: str, start: bool) -> None:
         return
     import cProfile
 
-    prof = _profiles.setdefault(name, cProfile.Profile(time.process_time))
+    prof = _profiles.get(name) or _profiles.setdefault(name, cProfile.Profile(time.process_time))
     if start:
         prof.enable()
         return

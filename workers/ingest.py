@@ -32,8 +32,7 @@ from workers.clients import platform_client
 from workers.common import MAX_RETRIES, RETRYABLE, _hint, _ledger, _store, backoff, log
 from workers.config_cache import seller_config
 from workers.dispatch import submit_orders
-from workers.route import _route_in_batches, route_orders
-from workers.stock import _enqueue_stock_sync
+from workers.route import _route_in_batches, push_reserved, reserved_skus, route_orders
 
 SYNC_SLICE = timedelta(days=1)
 """The longest slice a sync reads before moving its cursor: a run cut off by its time limit resumes
@@ -142,12 +141,11 @@ def refetch_withheld(seller: str) -> dict[str, int]:
         result = route_order(store, ledger, cfg, key)
         if result.outcome is Outcome.ROUTED:
             routed.append(key)
-            reserved.update(sku for allocation in result.allocations for sku, _ in allocation.lines)
+            reserved.update(reserved_skus(result))
 
     counts = withheld.refetch(store, seller, keys, now, fetch, route)
     if routed:
         submit_orders.apply_async((seller, routed), queue="dispatch")
-        if reserved:  # as route_orders does: the last units may just have gone
-            _enqueue_stock_sync(seller, sorted(reserved), urgent=True)
+        push_reserved(seller, reserved)
     log.info("address.refetched", **counts)
     return counts

@@ -9,7 +9,7 @@ import structlog
 from celery import Task
 
 from pipeline.address_changes import owed_dispatch
-from pipeline.release import Outcome
+from pipeline.release import Outcome, Result
 from pipeline.route_batch import route_batch
 from workers.app import app
 from workers.common import MAX_RETRIES, _ledger, _store
@@ -39,7 +39,7 @@ def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
         outcomes[result.outcome.value] = outcomes.get(result.outcome.value, 0) + 1
         if result.outcome is Outcome.ROUTED:
             to_submit.append(key)
-            reserved.update(sku for allocation in result.allocations for sku, _ in allocation.lines)
+            reserved.update(reserved_skus(result))
         elif result.outcome is Outcome.ALREADY_ROUTED:
             seen_before.append((key, result.ship_to, [allocation.warehouse for allocation in result.allocations]))
         elif result.outcome is Outcome.CANCELLED:
@@ -49,8 +49,18 @@ def route_orders(self: Task, seller: str, keys: list[str]) -> dict[str, int]:
     to_submit += owed_dispatch(store, seller, seen_before) if seen_before else []
     if to_submit:
         submit_orders.apply_async((seller, to_submit), queue="dispatch")
-        if reserved:  # the last units may just have gone: those listings are pushed now, not at the schedule
-            _enqueue_stock_sync(seller, sorted(reserved), urgent=True)
+        push_reserved(seller, reserved)
     if to_cancel:
         cancel_orders.apply_async((seller, to_cancel), queue="dispatch")
     return outcomes
+
+
+def reserved_skus(result: Result) -> set[str]:
+    """The SKUs a routing result reserved stock of."""
+    return {sku for allocation in result.allocations for sku, _ in allocation.lines}
+
+
+def push_reserved(seller: str, skus: set[str]) -> None:
+    """The last units of these SKUs may just have gone: their listings are pushed now, not at the schedule."""
+    if skus:
+        _enqueue_stock_sync(seller, sorted(skus), urgent=True)

@@ -8,6 +8,7 @@ import click
 from orderhub.cli.common import configured_sellers, open_store
 from orderhub.cli.db import ArchiveReads
 from pipeline.model import HoldReason
+from pipeline.release import PARCEL_OUT
 
 
 @click.group("holds")
@@ -93,9 +94,7 @@ def holds_replay(keys: tuple[str, ...], reason: str | None, seller: str | None) 
             click.echo(f"{cfg.seller}  nothing to replay")
 
 
-RESOLVABLE = (HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT, HoldReason.CANCEL_TOO_LATE)
-"""Holds about a parcel already out, which ops settle outside Orderhub (intercept, reship, recall,
-refund): nothing is left to route, so `resolve` closes them. Every other hold has `replay`."""
+RESOLVABLE = PARCEL_OUT  # every other hold has `replay`
 
 
 @holds_group.command("resolve")

@@ -27,7 +27,8 @@ import orjson
 
 from pipeline import keys
 from pipeline.archive.records import ArchivedOrder, Tracking
-from pipeline.model import HoldReason, OrderStatus
+from pipeline.model import OrderStatus
+from pipeline.release import PARCEL_OUT
 from pipeline.stages import OutboundState, Stage
 from pipeline.store import OrderStore
 
@@ -35,7 +36,6 @@ CHUNK = 1000
 """Orders per pipelined read."""
 _MAY_CLOSE = frozenset(stage.value.encode() for stage in (Stage.SHIPPED, Stage.IGNORED, Stage.CANCELLED))
 _CANCELLED = OrderStatus.CANCELLED.value.encode()
-_PARCEL_OUT = (HoldReason.CANCEL_TOO_LATE, HoldReason.ADDRESS_CHANGED_AFTER_SUBMIT)
 
 
 class Candidate(msgspec.Struct, frozen=True):
@@ -64,7 +64,7 @@ def _shipped(record: ArchivedOrder) -> bool:
 def _cancelled(record: ArchivedOrder) -> bool:
     if record.status is not OrderStatus.CANCELLED:
         return False
-    if record.hold is not None and record.hold.reason in _PARCEL_OUT:
+    if record.hold is not None and record.hold.reason in PARCEL_OUT:
         return False
     return all(sub.state == OutboundState.CANCELLED for sub in record.submissions)
 

@@ -175,7 +175,6 @@ class DemandDay(msgspec.Struct, frozen=True, kw_only=True):
 
 DEMAND_STAGES = (Stage.ROUTED, Stage.SUBMITTED, Stage.SHIPPED)
 """The stages whose orders count as demand met (routed, submitted, shipped): pipeline/decisions/demand.py too."""
-"""pipeline.stages.Stage values whose orders count as demand met (the archive stores the strings)."""
 
 
 def demand_by_day(engine: Engine, seller: str, since: date, until: date,

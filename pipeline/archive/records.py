@@ -31,9 +31,9 @@ from pipeline.model import (
 from pipeline.model_checks import check_utc, invalid
 
 RAW_CODEC = "zlib"
+"""How new rows compress `orders.raw`; older codecs stay readable as long as `decompress_raw` knows them."""
 SCRUBBED = "scrubbed"
 """The codec of a raw payload removed with the buyer's data (pipeline/archive/scrub.py): it reads back empty."""
-"""How new rows compress `orders.raw`; older codecs stay readable as long as `decompress_raw` knows them."""
 
 
 class Tracking(enum.StrEnum):

@@ -149,8 +149,3 @@ class Pools:
             raise ValueError(f"cannot send to {outgoing.scheme}://{urlsplit(outgoing.url).hostname}: "
                              f"{type(exc).__name__}") from None
         return Answer(reply.status, reply.headers, reply.data or b"")
-
-    def close(self) -> None:
-        self._direct.clear()
-        for manager in self._proxied.values():
-            manager.clear()

@@ -17,11 +17,12 @@ import gzip
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sandbox.amazon import push
+from sandbox.amazon.orders import _csv, _parse_date
 from sandbox.amazon.shapes import invalid, iso, not_found
 from sandbox.core.http_types import Request, Response
 from sandbox.core.listings import ListingIndex
@@ -56,8 +57,6 @@ class Feed:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     result_document_id: str | None = None
-    applied: bool = False
-    report: dict[str, Any] = field(default_factory=dict)
 
 
 class FeedsTarget(EmulatorState, Protocol):
@@ -145,12 +144,12 @@ def get_feed(emu: FeedsTarget, request: Request) -> Response:
 
 def get_feeds(emu: FeedsTarget, request: Request) -> Response:
     """getFeeds with ``feedTypes`` and the filters beside it (no ``nextToken`` paging: up to ``pageSize``)."""
-    types = [t for v in request.query.get("feedTypes", []) for t in v.split(",") if t]
+    types = _csv(request, "feedTypes")
     if not types:
         return invalid("Either feedTypes or nextToken is required.")
-    statuses = {s for v in request.query.get("processingStatuses", []) for s in v.split(",") if s}
+    statuses = set(_csv(request, "processingStatuses"))
     since_raw = request.arg("createdSince")
-    since = push._date(since_raw.replace("Z", "+00:00")) if since_raw else emu.clock.now() - timedelta(days=90)
+    since = _parse_date(since_raw) if since_raw else emu.clock.now() - timedelta(days=90)
     if since is None:
         return invalid("createdSince must be an ISO 8601 date-time.")
     try:
@@ -219,7 +218,7 @@ def _advance(emu: FeedsTarget, feed: Feed) -> None:
     emu.documents[report_id] = Document(
         feed.seller, "application/json", now, secrets.token_hex(16),
         gzip.compress(raw) if emu.compress_reports else raw, emu.compress_reports)
-    feed.status, feed.result_document_id, feed.report, feed.applied = "DONE", report_id, report, True
+    feed.status, feed.result_document_id = "DONE", report_id
 
 
 def _process(emu: FeedsTarget, feed: Feed, document: Any) -> dict[str, Any]:

@@ -38,9 +38,9 @@ _ZERO = Decimal(0)
 _MAX_MINOR = {code: int(MAX_AMOUNT / step) for code, step in MINOR_STEP.items()}  # the ceiling in minor units
 _STEP_AND_ZERO = {code: (step, Money.zero(code)) for code, step in MINOR_STEP.items()}  # money_of's
 _set_field = msgspec.structs.force_setattr
-# minor_money's per currency: (ceiling in minor units, exponent, step, the Money of 0 minor units once made)
-_MINOR: dict[str, tuple[int, int, Decimal, Money | None]] = {
-    code: (_MAX_MINOR[code], step.adjusted(), step, None) for code, step in MINOR_STEP.items()}
+# minor_money's per currency: (ceiling in minor units, exponent, the Money of 0 minor units once made)
+_MINOR: dict[str, tuple[int, int, Money | None]] = {
+    code: (_MAX_MINOR[code], step.adjusted(), None) for code, step in MINOR_STEP.items()}
 # The zero amounts platforms write out ("0.00" discounts and fees), as the Money each makes in a currency
 # (the same Decimal, "0.00" stays "0.00"): Money is immutable, so one instance serves every order.
 _ZERO_TEXTS = frozenset({"0", "0.0", "0.00", "0.000", 0})
@@ -132,7 +132,7 @@ def minor_money(minor: int, currency: str, path: str) -> Money:
     entry = _MINOR.get(currency) if type(currency) is str else None
     if entry is None:
         raise MappingError(path, f"not an ISO-4217 code: {shown(currency)}")
-    ceiling, exponent, step, zero = entry
+    ceiling, exponent, zero = entry
     if not 0 <= minor < ceiling:  # checked on the integer: no Decimal of a 2**63 count to round
         raise MappingError(path, f"must be 0 or more and below {MAX_AMOUNT:,} major units, got {shown(minor)}")
     if not minor and zero is not None:
@@ -141,11 +141,9 @@ def minor_money(minor: int, currency: str, path: str) -> Money:
     # (MAX_AMOUNT / step: at most 10**14, for four decimals) has far fewer than Decimal's 28 digits, which
     # scaleb by minus the currency's decimals keeps exactly: the amount is `minor` steps of the currency.
     # So Money's remaining checks hold, unrun (tests/connectors/test_values.py holds it to Money's verdicts).
-    amount = Decimal(minor).scaleb(exponent)
-    made = _STEP_AND_ZERO[currency][1].__copy__()
-    _set_field(made, "amount", amount)
+    made = checked_money(Decimal(minor).scaleb(exponent), currency)
     if not minor:
-        _MINOR[currency] = (ceiling, exponent, step, made)
+        _MINOR[currency] = (ceiling, exponent, made)
     return made
 
 
@@ -207,6 +205,16 @@ def checked_money(amount: Decimal, currency: str) -> Money:
     made = _STEP_AND_ZERO[currency][1].__copy__()
     _set_field(made, "amount", amount)
     return made
+
+
+def money_sum(a: Money, b: Money, currency: str, path: str) -> Money:
+    """Two checked amounts of `currency` added (a platform's two discounts): 0 or more, with the currency's
+    decimals, by construction, so only the ceiling is open; past it `money` refuses the sum at `path`. The
+    same zero twice (one shared "0.00") is returned as it is: their sum is that very Decimal."""
+    if a.amount is b.amount and not a.amount:
+        return a
+    total = a.amount + b.amount
+    return checked_money(total, currency) if total < MAX_AMOUNT else money(total, currency, path)
 
 
 def zero_money(currency: str) -> Money:

@@ -18,7 +18,9 @@ import orjson
 from pipeline import identity, keys
 from pipeline.model import Address, EventKind, utc_now
 from pipeline.stages import Stage
+from pipeline.stock import StockLedger
 from pipeline.store import OrderStore
+from pipeline.store_reads import decode_many
 
 
 class Submission(msgspec.Struct, frozen=True):
@@ -100,16 +102,13 @@ class Records:
         self.events = []
 
 
-def preload(store: OrderStore, seller: str, order_keys: Sequence[str]) -> dict[str, tuple]:
+def preload(store: OrderStore, ledger: StockLedger, seller: str, order_keys: Sequence[str]) -> dict[str, tuple]:
     """(stored order, submissions, allocation rows) of each key, read in one round trip for a batch."""
-    from pipeline.store_reads import decode_many
-
     pipe = store.redis.pipeline(transaction=False)
     store.get_many(seller, order_keys, pipe=pipe)
     for order_key in order_keys:
         pipe.hgetall(_key(store, seller, order_key))
-    for order_key in order_keys:
-        pipe.get(keys.allocation(store.prefix, seller, order_key))
+    ledger.allocation_many(seller, order_keys, pipe)
     replies, n = pipe.execute(), len(order_keys)
     stored = decode_many(order_keys, replies[:n])
     subs = [_decoded(raw) for raw in replies[n:2 * n]]

@@ -47,7 +47,7 @@ record): ten orders' reads cost one round trip instead of ten, and the window st
 
 def _submit_chunk(self: Task, seller: str, cfg, store, ledger, clients, keys: list[str]) -> list[str]:
     to_acknowledge = []
-    preloaded = preload(store, seller, keys)  # every order's reads in one round trip
+    preloaded = preload(store, ledger, seller, keys)  # every order's reads in one round trip
     batch = Records(store, seller)  # and every submission's writes in one transaction, at the end
     try:
         for key in keys:

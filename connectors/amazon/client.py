@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from config.schema import ShopConfig
-from connectors.amazon.feeds import FEED_LIMITS, AmazonFeeds
+from connectors.amazon.feeds import FEED_LIMITS, PRODUCT_TYPE, AmazonFeeds, availability_patches
 from connectors.fanout import each
 from connectors.http import Transport
 from connectors.listed import unlisted_pages
@@ -227,10 +227,7 @@ class AmazonClient:
         """One listings PATCH per SKU (the API takes one SKU per call; 5 rps lets that go fast)."""
         outcomes = []
         for push in pushes:
-            body = {"productType": "PRODUCT", "patches": [{
-                "op": "replace", "path": "/attributes/fulfillment_availability",
-                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": max(0, push.quantity),
-                           "marketplace_id": self.marketplace}]}]}
+            body = {"productType": PRODUCT_TYPE, "patches": availability_patches(push, self.marketplace)}
             reply = self._sp("patchListingsItem", "PATCH",
                              f"/listings/2021-08-01/items/{self.seller_id}/{quote(push.platform_sku, safe='')}",
                              params={"marketplaceIds": self.marketplace}, json=body)

@@ -62,12 +62,17 @@ classify_s3 = Responses(read=read_s3, statuses={
     "5xx": Row(Action.RETRYABLE, "document storage unavailable", fixed=True)})
 
 
+def availability_patches(push: StockPush, marketplace: str) -> list[dict[str, Any]]:
+    """The listing patch that sets a SKU's quantity: the same in a PATCH call and in a feed message."""
+    return [{"op": "replace", "path": "/attributes/fulfillment_availability",
+             "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": max(0, push.quantity),
+                        "marketplace_id": marketplace}]}]
+
+
 def feed_document(seller_id: str, marketplace: str, pushes: Sequence[StockPush]) -> bytes:
     """The JSON_LISTINGS_FEED document: one PATCH message per listing, `messageId` its 1-based position."""
     messages = [{"messageId": i, "sku": push.platform_sku, "operationType": "PATCH", "productType": PRODUCT_TYPE,
-                 "patches": [{"op": "replace", "path": "/attributes/fulfillment_availability",
-                              "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": max(0, push.quantity),
-                                         "marketplace_id": marketplace}]}]}
+                 "patches": availability_patches(push, marketplace)}
                 for i, push in enumerate(pushes, start=1)]
     return orjson.dumps({"header": {"sellerId": seller_id, "version": "2.0", "issueLocale": "en_US"},
                          "messages": messages})

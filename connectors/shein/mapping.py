@@ -19,7 +19,16 @@ import orjson
 
 from connectors.fields import Doc, canonical_order, decode_bundle, identify_order
 from connectors.shein import wire
-from connectors.values import as_utc, checked_money, currency_of, line_error, money, money_of, plain_money
+from connectors.values import (
+    as_utc,
+    checked_money,
+    currency_of,
+    line_error,
+    money,
+    money_of,
+    money_sum,
+    plain_money,
+)
 from pipeline.countries import country_code_from_name
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import (
@@ -213,12 +222,8 @@ def _totals(order: wire.Order, currency: str, plain: list[Money] | None) -> Tota
     # of them is exact and has the currency's decimals, so only its sign and ceiling are open. Those are
     # checked here; in range it is made with `checked_money` (no __post_init__), else `money` refuses it
     # with the model's message at the same path as before.
-    if store_discount.amount is promotion_discount.amount and not store_discount.amount:
-        discount = store_discount  # the same shared zero twice (0, "0.00"): their sum is that very Decimal
-    else:
-        off = store_discount.amount + promotion_discount.amount
-        discount = checked_money(off, currency) if off < MAX_AMOUNT else \
-            money(off, currency, "order.{storeDiscountTotalPrice,promotionDiscountTotalPrice}")
+    discount = money_sum(store_discount, promotion_discount, currency,
+                         "order.{storeDiscountTotalPrice,promotionDiscountTotalPrice}")
     paid = items.amount + shipping.amount + tax.amount - discount.amount
     total = checked_money(paid, currency) if _ZERO <= paid < MAX_AMOUNT else money(paid, currency, _TOTAL_PATH)
     return Totals(items=items, shipping=shipping, tax=tax, discount=discount, total=total)

@@ -20,18 +20,16 @@ from connectors.temu import wire
 from connectors.values import (
     EPOCH_EARLIEST,
     EPOCH_LATEST,
-    checked_money,
     currency_of,
     epoch_time,
     line_error,
     minor_money,
-    money,
+    money_sum,
     quantity_of,
     zero_money,
 )
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import (
-    MAX_AMOUNT,
     MAX_QUANTITY,
     Address,
     FulfilledBy,
@@ -221,12 +219,7 @@ def _totals(parent: wire.ParentAmount, currency: str) -> Totals:
     by_seller, by_temu = parent.discountFromSeller, parent.discountFromTEMU
     seller_off = zero if by_seller is None else _money(by_seller, currency, "amount.parentOrderMap.discountFromSeller")
     temu_off = zero if by_temu is None else _money(by_temu, currency, "amount.parentOrderMap.discountFromTEMU")
-    if seller_off is temu_off and not seller_off.amount:  # both the same zero (0 minor units twice): their sum
-        discount = seller_off
-    else:
-        off = seller_off.amount + temu_off.amount  # two checked amounts: 0 or more, the currency's decimals
-        discount = checked_money(off, currency) if off < MAX_AMOUNT else \
-            money(off, currency, "amount.parentOrderMap.{discountFromSeller,discountFromTEMU}")
+    discount = money_sum(seller_off, temu_off, currency, "amount.parentOrderMap.{discountFromSeller,discountFromTEMU}")
     return Totals(
         items=zero if base is None else _money(base, currency, "amount.parentOrderMap.basePriceTotal"),
         shipping=zero if shipping is None else _money(shipping, currency, "amount.parentOrderMap.shippingAmountTotal"),

@@ -20,18 +20,16 @@ from connectors.tiktok import wire
 from connectors.values import (
     EPOCH_EARLIEST,
     EPOCH_LATEST,
-    checked_money,
     currency_of,
     epoch_time,
     line_error,
-    money,
     money_of,
+    money_sum,
     plain_money,
     zero_money,
 )
 from pipeline.errors import InvalidModel, MappingError
 from pipeline.model import (
-    MAX_AMOUNT,
     MINOR_STEP,
     Address,
     FulfilledBy,
@@ -109,10 +107,8 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
         sub_total, shipping_fee, tax, total = amounts[:4]
         if first == 4:  # a discount absent: read as before (absent is zero)
             discount = _discount(payment, currency)
-        else:  # `_discount` of the two checked amounts: their sum has only its ceiling open
-            off = amounts[4].amount + amounts[5].amount
-            discount = checked_money(off, currency) if off < MAX_AMOUNT else \
-                money(off, currency, "order.payment.{seller_discount,platform_discount}")
+        else:  # `_discount` of the two amounts plain_money checked
+            discount = money_sum(amounts[4], amounts[5], currency, "order.payment.{seller_discount,platform_discount}")
         totals = Totals(items=sub_total, shipping=shipping_fee, tax=tax, discount=discount, total=total)
     return canonical_order(
         shop, order.id,
@@ -187,12 +183,7 @@ def _discount(payment: wire.Payment, currency: str) -> Money:
     seller_off = zero if seller_discount is None else money_of(seller_discount, currency, "order.payment.seller_discount")
     platform_off = zero if platform_discount is None else \
         money_of(platform_discount, currency, "order.payment.platform_discount")
-    if seller_off is platform_off and not seller_off.amount:
-        return seller_off  # the same zero twice ("0.00", shared by money_of): their sum is that very Decimal
-    off = seller_off.amount + platform_off.amount  # two checked amounts: 0 or more, the currency's decimals
-    if off < MAX_AMOUNT:  # the one check open: made here, then Money without __post_init__
-        return checked_money(off, currency)
-    return money(off, currency, "order.payment.{seller_discount,platform_discount}")
+    return money_sum(seller_off, platform_off, currency, "order.payment.{seller_discount,platform_discount}")
 
 
 def _totals(payment: wire.Payment, currency: str) -> Totals:

@@ -33,7 +33,7 @@ def test_a_batch_submits_and_records_as_one_order_at_a_time_does(store, redis_cl
     keys = _routed(store, ledger, 4)
     alone = keys[0]
     submit_order(store, ledger, cfg, alone, {"east": east})
-    preloaded, batch = preload(store, "acme", keys[1:]), Records(store, "acme")
+    preloaded, batch = preload(store, ledger, "acme", keys[1:]), Records(store, "acme")
     for key in keys[1:]:
         submit_order(store, ledger, cfg, key, {"east": east}, preloaded=preloaded[key], batch=batch)
     assert submissions(store, "acme", keys[1]) == {}  # written when the batch ends
@@ -45,7 +45,7 @@ def test_a_batch_submits_and_records_as_one_order_at_a_time_does(store, redis_cl
         assert store.get("acme", key).stage == Stage.SUBMITTED
         assert [e.kind.value for e in store.timeline("acme", key)] == ["received", "routed", "submitted"]
     assert store.event_counts("acme")["submitted"] == 4
-    again = preload(store, "acme", keys)  # a re-run finds every submission and sends nothing
+    again = preload(store, ledger, "acme", keys)  # a re-run finds every submission and sends nothing
     batch = Records(store, "acme")
     for key in keys:
         assert set(submit_order(store, ledger, cfg, key, {"east": east}, preloaded=again[key], batch=batch)) == {"east"}

@@ -70,26 +70,6 @@ local function window(base, wh, stamp)
 end
 """
 
-_RESERVE = _AVAILABLE + """
-local base, order_key = ARGV[1], ARGV[2]
-local alloc_key = base .. 'alloc:' .. order_key
-local existing = redis.call('GET', alloc_key)
-if existing then return {'EXISTS', existing} end
-local wanted = cjson.decode(ARGV[3])
-local short = {}
-for _, w in ipairs(wanted) do
-  local free = available(base, w[1], w[2])
-  if free < w[3] then table.insert(short, {w[1], w[2], w[3], free}) end
-end
-if #short > 0 then return {'SHORT', cjson.encode(short)} end
-for _, w in ipairs(wanted) do
-  redis.call('HINCRBY', base .. 'reserved:' .. w[1], w[2], w[3])
-end
-redis.call('SET', alloc_key, ARGV[3])
-redis.call('SADD', base .. 'allocs', order_key)
-return {'OK', ARGV[3]}
-"""
-
 _RELEASE = """
 local base, order_key = ARGV[1], ARGV[2]
 local alloc_key = base .. 'alloc:' .. order_key
@@ -156,7 +136,6 @@ class StockLedger:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.redis = client
         self.prefix = prefix
-        self._reserve = client.register_script(_RESERVE)
         self._release = client.register_script(_RELEASE)
         self._consume = client.register_script(_CONSUME)
         self._snapshot = client.register_script(_SNAPSHOT)
@@ -169,12 +148,9 @@ class StockLedger:
         """Reserve every line of every allocation, or nothing; the flag says whether this call made it.
         An order that already holds an allocation gets that one back and reserves nothing more (so a
         retried or duplicated routing is harmless)."""
-        wanted = wanted_rows(allocations)
-        outcome, payload = self._reserve(keys=[], args=[self._base(seller), order_key, orjson.dumps(wanted)])
-        outcome = outcome.decode()
-        if outcome == "SHORT":
-            return [], [Shortfall(*row) for row in orjson.loads(payload)], False
-        return allocations_of(orjson.loads(payload)), [], outcome == "OK"
+        from pipeline.stock_batch import reserve_many  # one reservation script, built on this module
+
+        return reserve_many(self, seller, [(order_key, allocations)])[0]
 
     def allocation(self, seller: str, order_key: str) -> list[Allocation]:
         raw = self.redis.get(keys.allocation(self.prefix, seller, order_key))

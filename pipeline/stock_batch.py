@@ -1,12 +1,12 @@
 """Reserve the decisions of a routing batch in one Lua script.
 
-Why: `StockLedger.reserve` is one script per order, and each read four counts per SKU and warehouse
-and wrote the reservation per line: some ten commands per order. Here one script takes every order of
+Why: reserved one script per order, each read four counts per SKU and warehouse and wrote the
+reservation per line: some ten commands per order. Here one script takes every order of
 the batch, reads each (warehouse, SKU) once, keeps what it has reserved so far in the script, and
 adds each SKU's reservations to its counter once; per order there is only its allocation (read,
 written) and its place in the allocation index. Each order is still all or nothing, and the script
-is atomic like the single one, so no unit is ever promised twice; an order that already holds an
-allocation gets it back, as from `reserve`.
+is atomic, so no unit is ever promised twice; an order that already holds an
+allocation gets it back. `StockLedger.reserve` is this script with one order.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ return out
 
 def reserve_many(ledger: StockLedger, seller: str, wanted: Sequence[tuple[str, Sequence[Allocation]]]
                  ) -> list[tuple[list[Allocation], list[Shortfall], bool]]:
-    """`StockLedger.reserve` of each (order key, allocations), in one script, in the order given."""
+    """The reservation of each (order key, allocations), in one script, in the order given: all of an order's
+    lines or none, and an order already holding an allocation gets it back (the flag: this call made it)."""
     if not wanted:
         return []
     args: list[object] = [ledger._base(seller)]

@@ -235,6 +235,17 @@ def epoch_time(value: int, path: str) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
+def check_epochs(placed: int, updated: int, ship_by: int | None, paths: tuple[str, str, str]) -> None:
+    """`epoch_time`'s checks on an order's three instants (unix seconds; ship-by may be absent), compared
+    at once; only when one fails does `epoch_time` run on each, to name it at its path."""
+    if (EPOCH_EARLIEST <= placed < EPOCH_LATEST and EPOCH_EARLIEST <= updated < EPOCH_LATEST
+            and (ship_by is None or EPOCH_EARLIEST <= ship_by < EPOCH_LATEST)):
+        return
+    for value, path in zip((placed, updated, ship_by), paths, strict=True):
+        if value is not None:
+            epoch_time(value, path)
+
+
 def within(moment: datetime, path: str) -> datetime:
     """An aware datetime, refused at `path` unless it lies between 2000 and 2100 UTC."""
     if not EARLIEST <= moment < LATEST:

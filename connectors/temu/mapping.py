@@ -18,10 +18,8 @@ import orjson
 from connectors.fields import canonical_order, decode_bundle, identify_order
 from connectors.temu import wire
 from connectors.values import (
-    EPOCH_EARLIEST,
-    EPOCH_LATEST,
+    check_epochs,
     currency_of,
-    epoch_time,
     line_error,
     minor_money,
     money_sum,
@@ -106,13 +104,8 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     else:
         currency = _unpriced_currency(parent, bundle.shipping)
     placed, updated, ship_by = parent.parentOrderTime, parent.updateTime, parent.expectShipLatestTime
-    # epoch_time's bounds (2000 to 2100), compared here and named by epoch_time only when one fails
-    if not (EPOCH_EARLIEST <= placed < EPOCH_LATEST and EPOCH_EARLIEST <= updated < EPOCH_LATEST
-            and (ship_by is None or EPOCH_EARLIEST <= ship_by < EPOCH_LATEST)):
-        for value, path in ((placed, "order.parentOrderMap.parentOrderTime"), (updated, "order.parentOrderMap.updateTime"),
-                            (ship_by, "order.parentOrderMap.expectShipLatestTime")):
-            if value is not None:
-                epoch_time(value, path)
+    check_epochs(placed, updated, ship_by, ("order.parentOrderMap.parentOrderTime", "order.parentOrderMap.updateTime",
+                                            "order.parentOrderMap.expectShipLatestTime"))
     rows = _amount_rows(amount) if amount else {}
     lines = tuple([_line(i, child, rows, currency) for i, child in enumerate(children)])
     ship_to = _address(bundle.shipping)

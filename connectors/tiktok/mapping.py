@@ -18,10 +18,8 @@ import orjson
 from connectors.fields import canonical_order, decode_bundle, identify_order
 from connectors.tiktok import wire
 from connectors.values import (
-    EPOCH_EARLIEST,
-    EPOCH_LATEST,
+    check_epochs,
     currency_of,
-    epoch_time,
     line_error,
     money_of,
     money_sum,
@@ -82,13 +80,7 @@ def map_raw(raw: bytes, shop: ShopRef) -> Order:
     if currency not in MINOR_STEP:
         currency_of(currency, "order.payment.currency")  # raises at the field
     create, update, sla = order.create_time, order.update_time, order.rts_sla_time
-    # epoch_time's bounds (2000 to 2100), compared here and named by epoch_time only when one fails
-    if not (EPOCH_EARLIEST <= create < EPOCH_LATEST and EPOCH_EARLIEST <= update < EPOCH_LATEST
-            and (sla is None or EPOCH_EARLIEST <= sla < EPOCH_LATEST)):
-        for value, path in ((create, "order.create_time"), (update, "order.update_time"),
-                            (sla, "order.rts_sla_time")):
-            if value is not None:
-                epoch_time(value, path)
+    check_epochs(create, update, sla, ("order.create_time", "order.update_time", "order.rts_sla_time"))
     groups = _groups(order.line_items)
     seller_off, platform_off = payment.seller_discount, payment.platform_discount
     texts = [payment.sub_total, payment.shipping_fee, payment.tax, payment.total_amount]
